@@ -1,0 +1,5 @@
+//! `kubeplay-core`: the whole simulated Kubernetes cluster behind Kubeplay.
+//!
+//! Pure Rust with no browser types, so the same code runs natively (CLI, tests, benchmarks)
+//! and in the browser (`kubeplay-web`). Everything is deterministic: virtual time and one
+//! seeded RNG.

@@ -1,0 +1,1 @@
+//! Shared helpers for Kubeplay's cross-crate tests.

@@ -1,0 +1,3 @@
+fn main() {
+    yew::Renderer::<kubeplay_web::App>::new().render();
+}
