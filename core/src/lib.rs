@@ -2,4 +2,8 @@
 //!
 //! Pure Rust with no browser types, so the same code runs natively (CLI, tests, benchmarks)
 //! and in the browser (`kubeplay-web`). Everything is deterministic: virtual time and one
-//! seeded RNG.
+//! seeded RNG. See `ARCHITECTURE.md` for the module map.
+
+pub mod api;
+pub mod rng;
+pub mod time;
