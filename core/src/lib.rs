@@ -5,5 +5,6 @@
 //! seeded RNG. See `ARCHITECTURE.md` for the module map.
 
 pub mod api;
+pub mod apiserver;
 pub mod rng;
 pub mod time;

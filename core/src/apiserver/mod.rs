@@ -1,0 +1,822 @@
+//! The API server: the only way anything (console, controllers, kubelets) changes cluster state.
+//!
+//! Every write goes through defaulting, validation and allocation ([`admission`]), gets a new
+//! resourceVersion and produces a [`WatchEvent`] that the `Sim` hands to the controllers.
+//! The server also owns the virtual clock reading (`now`) and the simulation's one RNG, because
+//! everything that stamps times or picks names, UIDs and ports happens here.
+
+pub mod admission;
+pub mod allocators;
+pub mod store;
+
+pub use store::{ObjectKey, Store, WatchEvent, WatchEventType};
+
+use crate::api::core::EventSource;
+use crate::api::meta::ObjectReference;
+use crate::api::*;
+use crate::rng::SimRng;
+use crate::time::{to_time, Millis};
+use allocators::Allocators;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Why a request failed, as the API server's `Status.reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusReason {
+    /// 404.
+    NotFound,
+    /// 409 on create.
+    AlreadyExists,
+    /// 409 on a stale resourceVersion.
+    Conflict,
+    /// 422.
+    Invalid,
+    /// 400.
+    BadRequest,
+    /// 403.
+    Forbidden,
+}
+
+impl StatusReason {
+    /// The reason as kubectl shows it in `Error from server (<reason>)`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusReason::NotFound => "NotFound",
+            StatusReason::AlreadyExists => "AlreadyExists",
+            StatusReason::Conflict => "Conflict",
+            StatusReason::Invalid => "Invalid",
+            StatusReason::BadRequest => "BadRequest",
+            StatusReason::Forbidden => "Forbidden",
+        }
+    }
+}
+
+/// A failed API request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    /// The reason.
+    pub reason: StatusReason,
+    /// The Status message (`deployments.apps "x" not found`).
+    pub message: String,
+}
+
+impl ApiError {
+    /// `<resource> "<name>" not found`.
+    pub fn not_found(kind: Kind, name: &str) -> Self {
+        ApiError {
+            reason: StatusReason::NotFound,
+            message: format!("{} \"{}\" not found", kind.group_resource(), name),
+        }
+    }
+    /// `<resource> "<name>" already exists`.
+    pub fn already_exists(kind: Kind, name: &str) -> Self {
+        ApiError {
+            reason: StatusReason::AlreadyExists,
+            message: format!("{} \"{}\" already exists", kind.group_resource(), name),
+        }
+    }
+    /// `<Kind> "<name>" is invalid: <errors>`.
+    pub fn invalid(kind: Kind, name: &str, errors: &str) -> Self {
+        ApiError {
+            reason: StatusReason::Invalid,
+            message: format!("{} \"{}\" is invalid: {}", kind.name(), name, errors),
+        }
+    }
+    /// The optimistic-concurrency conflict.
+    pub fn conflict(kind: Kind, name: &str) -> Self {
+        ApiError {
+            reason: StatusReason::Conflict,
+            message: format!(
+                "Operation cannot be fulfilled on {} \"{}\": the object has been modified; please apply your changes to the latest version and try again",
+                kind.group_resource(),
+                name
+            ),
+        }
+    }
+    /// The line kubectl prints for this error.
+    pub fn kubectl_message(&self) -> String {
+        match self.reason {
+            // kubectl prints validation failures without the "Error from server" prefix.
+            StatusReason::Invalid => format!("The {}", self.message),
+            r => format!("Error from server ({}): {}", r.as_str(), self.message),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.kubectl_message())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Options of a delete request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeleteOptions {
+    /// Override of the pod's terminationGracePeriodSeconds.
+    pub grace_period_seconds: Option<i64>,
+}
+
+/// Result of a delete request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deleted {
+    /// The object is gone.
+    Removed,
+    /// A graceful deletion started (or was shortened): the object stays until its grace ends.
+    Terminating,
+}
+
+/// Tunables of the API server.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// How many Event objects are kept; older ones are dropped (real clusters expire them after 1 h).
+    pub max_events: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { max_events: 2000 }
+    }
+}
+
+/// Kinds with a store in the API server.
+pub trait Stored: Resource {
+    /// The store of this kind.
+    fn store(api: &ApiServer) -> &Store<Self>;
+    /// The store of this kind, mutably.
+    fn store_mut(api: &mut ApiServer) -> &mut Store<Self>;
+}
+
+macro_rules! stored {
+    ($($ty:ident => $field:ident),* $(,)?) => {
+        $(impl Stored for $ty {
+            fn store(api: &ApiServer) -> &Store<Self> { &api.$field }
+            fn store_mut(api: &mut ApiServer) -> &mut Store<Self> { &mut api.$field }
+        })*
+    };
+}
+
+stored!(
+    Namespace => namespaces,
+    Node => nodes,
+    Pod => pods,
+    ReplicationController => replication_controllers,
+    ReplicaSet => replica_sets,
+    Deployment => deployments,
+    Service => services,
+    Endpoints => endpoints,
+    EndpointSlice => endpoint_slices,
+    Event => events,
+);
+
+fn pod_node(p: &Pod) -> Option<&str> {
+    Some(p.spec.node_name.as_str())
+}
+
+/// The API server with its stores.
+#[derive(Clone, Debug)]
+pub struct ApiServer {
+    /// Namespaces.
+    pub namespaces: Store<Namespace>,
+    /// Nodes.
+    pub nodes: Store<Node>,
+    /// Pods (indexed by node too).
+    pub pods: Store<Pod>,
+    /// ReplicationControllers.
+    pub replication_controllers: Store<ReplicationController>,
+    /// ReplicaSets.
+    pub replica_sets: Store<ReplicaSet>,
+    /// Deployments.
+    pub deployments: Store<Deployment>,
+    /// Services.
+    pub services: Store<Service>,
+    /// Legacy Endpoints.
+    pub endpoints: Store<Endpoints>,
+    /// EndpointSlices.
+    pub endpoint_slices: Store<EndpointSlice>,
+    /// Events (a bounded log).
+    pub events: Store<Event>,
+    /// IP and port allocators.
+    pub allocators: Allocators,
+    /// The current virtual time (set by the `Sim` as it advances).
+    pub now: Millis,
+    /// The simulation's one RNG.
+    pub rng: SimRng,
+    /// Tunables.
+    pub config: ApiConfig,
+    resource_version: u64,
+    pending: Vec<WatchEvent>,
+    trace: Sha256,
+    trace_len: u64,
+    event_index: HashMap<(String, String, String, String), ObjectKey>,
+    event_order: std::collections::VecDeque<ObjectKey>,
+    event_seq: u64,
+}
+
+impl ApiServer {
+    /// A new API server with the built-in namespaces, seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        let mut api = ApiServer {
+            namespaces: Store::default(),
+            nodes: Store::default(),
+            pods: Store::new(pod_node),
+            replication_controllers: Store::default(),
+            replica_sets: Store::default(),
+            deployments: Store::default(),
+            services: Store::default(),
+            endpoints: Store::default(),
+            endpoint_slices: Store::default(),
+            events: Store::default(),
+            allocators: Allocators::default(),
+            now: 0,
+            rng: SimRng::new(seed),
+            config: ApiConfig::default(),
+            resource_version: 0,
+            pending: Vec::new(),
+            trace: Sha256::new(),
+            trace_len: 0,
+            event_index: HashMap::new(),
+            event_order: Default::default(),
+            event_seq: 0,
+        };
+        for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+            let mut n = Namespace::default();
+            n.metadata.name = ns.to_string();
+            // Built-in namespaces are always creatable.
+            let _ = api.create(n);
+        }
+        api
+    }
+
+    /// The current resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.resource_version
+    }
+
+    /// Takes the watch events produced since the last call.
+    pub fn take_watch_events(&mut self) -> Vec<WatchEvent> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Whether watch events are waiting to be dispatched.
+    pub fn has_watch_events(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// SHA-256 over every change so far (time, type, kind, key, resourceVersion, object JSON):
+    /// equal hashes mean equal histories. Used to prove native and wasm runs agree.
+    pub fn trace_hash(&self) -> String {
+        let h = self.trace.clone().finalize();
+        h.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Number of changes folded into [`ApiServer::trace_hash`].
+    pub fn trace_len(&self) -> u64 {
+        self.trace_len
+    }
+
+    /// The object of kind `T` named `name` in `namespace`.
+    pub fn get<T: Stored>(&self, namespace: &str, name: &str) -> Option<Arc<T>> {
+        T::store(self).get_by_name(namespace, name).cloned()
+    }
+
+    /// Like [`ApiServer::get`], with the NotFound error kubectl shows.
+    pub fn get_or_not_found<T: Stored>(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Arc<T>, ApiError> {
+        self.get(namespace, name)
+            .ok_or_else(|| ApiError::not_found(T::KIND, name))
+    }
+
+    fn next_rv(&mut self) -> u64 {
+        self.resource_version += 1;
+        self.resource_version
+    }
+
+    fn emit<T: Stored>(
+        &mut self,
+        type_: WatchEventType,
+        key: ObjectKey,
+        old: Option<Arc<T>>,
+        new: Option<Arc<T>>,
+    ) {
+        let rv = self.resource_version;
+        self.record_trace(
+            type_.as_str(),
+            T::KIND,
+            &key,
+            rv,
+            new.as_deref().or(old.as_deref()),
+        );
+        if T::KIND == Kind::Event {
+            return; // nothing watches events; they are only listed
+        }
+        self.pending.push(WatchEvent {
+            resource_version: rv,
+            type_,
+            key,
+            old: old.map(T::into_object),
+            new: new.map(T::into_object),
+        });
+    }
+
+    fn record_trace<T: Resource>(
+        &mut self,
+        what: &str,
+        kind: Kind,
+        key: &ObjectKey,
+        rv: u64,
+        obj: Option<&T>,
+    ) {
+        self.trace_len += 1;
+        self.trace
+            .update(format!("{} {} {} {} {}\n", self.now, what, kind.name(), key, rv).as_bytes());
+        if let Some(o) = obj {
+            if let Ok(bytes) = serde_json::to_vec(o) {
+                self.trace.update(&bytes);
+            }
+        }
+    }
+
+    /// Creates an object: namespace and name checks, defaults, validation, allocation, then
+    /// uid / resourceVersion / creationTimestamp.
+    pub fn create<T: Stored + admission::Admit>(&mut self, mut obj: T) -> Result<Arc<T>, ApiError> {
+        let kind = T::KIND;
+        {
+            let m = obj.meta_mut();
+            if kind.namespaced() {
+                if m.namespace.is_empty() {
+                    m.namespace = "default".to_string();
+                }
+            } else {
+                m.namespace.clear();
+            }
+        }
+        let ns = obj.meta().namespace.clone();
+        if kind.namespaced() && self.namespaces.get_by_name("", &ns).is_none() {
+            return Err(ApiError::not_found(Kind::Namespace, &ns));
+        }
+        if obj.meta().name.is_empty() && !obj.meta().generate_name.is_empty() {
+            // Retry on the (unlikely) collision, as the API server's name generator would.
+            for _ in 0..16 {
+                let candidate = format!("{}{}", obj.meta().generate_name, self.rng.name_suffix(5));
+                if T::store(self).get_by_name(&ns, &candidate).is_none() {
+                    obj.meta_mut().name = candidate;
+                    break;
+                }
+            }
+        }
+        obj.apply_defaults();
+        let errors = obj.validate(None);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(kind, &obj.meta().name, &errors));
+        }
+        let name = obj.meta().name.clone();
+        if T::store(self).get_by_name(&ns, &name).is_some() {
+            return Err(ApiError::already_exists(kind, &name));
+        }
+        obj.allocate(self, None)?;
+        let uid = self.rng.uid();
+        let now = to_time(self.now);
+        let rv = self.next_rv();
+        {
+            let m = obj.meta_mut();
+            m.uid = uid;
+            m.resource_version = rv.to_string();
+            m.creation_timestamp = Some(now);
+            m.deletion_timestamp = None;
+            m.deletion_grace_period_seconds = None;
+            if T::has_generation() {
+                m.generation = 1;
+            }
+        }
+        obj.set_type_meta();
+        let arc = Arc::new(obj);
+        T::store_mut(self).put(arc.clone());
+        self.emit(
+            WatchEventType::Added,
+            ObjectKey::new(ns, name),
+            None,
+            Some(arc.clone()),
+        );
+        Ok(arc)
+    }
+
+    /// Replaces an object. A non-empty `resourceVersion` that is not current is a Conflict.
+    /// Identity fields (uid, creationTimestamp, deletion state) are kept from the stored object;
+    /// `generation` increments when the spec changes.
+    pub fn update<T: Stored + admission::Admit>(&mut self, mut obj: T) -> Result<Arc<T>, ApiError> {
+        let kind = T::KIND;
+        if !kind.namespaced() {
+            obj.meta_mut().namespace.clear();
+        } else if obj.meta().namespace.is_empty() {
+            obj.meta_mut().namespace = "default".to_string();
+        }
+        let key = ObjectKey::of(&obj);
+        let old = T::store(self)
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(kind, &key.name))?;
+        let rv = &obj.meta().resource_version;
+        if !rv.is_empty() && *rv != old.meta().resource_version {
+            return Err(ApiError::conflict(kind, &key.name));
+        }
+        {
+            let (m, om) = (obj.meta_mut(), old.meta());
+            m.uid = om.uid.clone();
+            m.creation_timestamp = om.creation_timestamp;
+            m.deletion_timestamp = om.deletion_timestamp;
+            m.deletion_grace_period_seconds = om.deletion_grace_period_seconds;
+            m.generate_name = om.generate_name.clone();
+            m.generation = om.generation;
+        }
+        obj.apply_defaults();
+        let errors = obj.validate(Some(&old));
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(kind, &key.name, &errors));
+        }
+        obj.allocate(self, Some(&old))?;
+        if T::has_generation() && obj.spec_differs(&old) {
+            obj.meta_mut().generation = old.meta().generation + 1;
+        }
+        let rv = self.next_rv();
+        obj.meta_mut().resource_version = rv.to_string();
+        obj.set_type_meta();
+        let arc = Arc::new(obj);
+        T::store_mut(self).put(arc.clone());
+        self.emit(WatchEventType::Modified, key, Some(old), Some(arc.clone()));
+        Ok(arc)
+    }
+
+    /// Reads, changes and writes back an object (a JSON-patch-free `patch`): the closure sees
+    /// the current object, so the write can never conflict.
+    pub fn modify<T: Stored + admission::Admit>(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        f: impl FnOnce(&mut T),
+    ) -> Result<Arc<T>, ApiError> {
+        let current = self.get_or_not_found::<T>(namespace, name)?;
+        let mut next = (*current).clone();
+        f(&mut next);
+        if next == *current {
+            return Ok(current);
+        }
+        next.meta_mut().resource_version.clear();
+        self.update(next)
+    }
+
+    /// Applies an RFC 7386 JSON merge patch (`kubectl patch --type=merge`).
+    pub fn merge_patch<T: Stored + admission::Admit>(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        patch: &serde_json::Value,
+    ) -> Result<Arc<T>, ApiError> {
+        let current = self.get_or_not_found::<T>(namespace, name)?;
+        let mut doc = serde_json::to_value(&*current).map_err(|e| bad_request(e.to_string()))?;
+        merge_patch_value(&mut doc, patch);
+        let mut next: T = serde_json::from_value(doc).map_err(|e| bad_request(e.to_string()))?;
+        next.meta_mut().resource_version.clear();
+        self.update(next)
+    }
+
+    /// Deletes an object. Pods are deleted gracefully (§3 of the spec): the grace period is the
+    /// request's, else the pod's terminationGracePeriodSeconds; it is 0 for an unscheduled or
+    /// terminal pod. A pod with a grace period gets `deletionTimestamp = now + grace` and stays
+    /// until its kubelet finishes; everything else is removed at once and its dependents are
+    /// left to the garbage collector.
+    pub fn delete<T: Stored + admission::Admit>(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        opts: DeleteOptions,
+    ) -> Result<Deleted, ApiError> {
+        let ns = if T::KIND.namespaced() { namespace } else { "" };
+        let current = self.get_or_not_found::<T>(ns, name)?;
+        if let Some(grace) = current.grace_period(opts) {
+            let grace = if grace < 0 { 1 } else { grace };
+            if grace > 0 {
+                let deadline = to_time(self.now + grace as u64 * 1000);
+                let m = current.meta();
+                let shorter = m.deletion_timestamp.is_none_or(|d| deadline < d);
+                if shorter {
+                    let mut next = (*current).clone();
+                    next.meta_mut().deletion_timestamp = Some(deadline);
+                    next.meta_mut().deletion_grace_period_seconds = Some(grace);
+                    let rv = self.next_rv();
+                    next.meta_mut().resource_version = rv.to_string();
+                    let arc = Arc::new(next);
+                    T::store_mut(self).put(arc.clone());
+                    self.emit(
+                        WatchEventType::Modified,
+                        ObjectKey::new(ns, name),
+                        Some(current),
+                        Some(arc),
+                    );
+                }
+                return Ok(Deleted::Terminating);
+            }
+        }
+        self.remove::<T>(ns, name);
+        Ok(Deleted::Removed)
+    }
+
+    /// Removes an object from the store at once (the last step of every deletion).
+    pub fn remove<T: Stored + admission::Admit>(
+        &mut self,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Arc<T>> {
+        let key = ObjectKey::new(namespace, name);
+        let old = T::store_mut(self).remove(&key)?;
+        old.release(self);
+        self.next_rv();
+        self.emit(
+            WatchEventType::Deleted,
+            key,
+            Some(old.clone()),
+            None::<Arc<T>>,
+        );
+        Some(old)
+    }
+
+    /// Records an Event like the controllers' event recorders do: repeated events about the same
+    /// object with the same reason and message are aggregated (count, lastTimestamp).
+    pub fn record_event(
+        &mut self,
+        involved: ObjectReference,
+        type_: &str,
+        reason: &str,
+        message: String,
+        component: &str,
+        host: Option<&str>,
+    ) {
+        let now = to_time(self.now);
+        let agg_key = (
+            involved.uid.clone(),
+            involved.name.clone(),
+            reason.to_string(),
+            message.clone(),
+        );
+        if let Some(key) = self.event_index.get(&agg_key).cloned() {
+            if let Some(old) = self.events.get(&key).cloned() {
+                let mut ev = (*old).clone();
+                ev.count += 1;
+                ev.last_timestamp = Some(now);
+                let rv = self.next_rv();
+                ev.metadata.resource_version = rv.to_string();
+                let arc = Arc::new(ev);
+                self.events.put(arc.clone());
+                self.emit(WatchEventType::Modified, key, Some(old), Some(arc));
+                return;
+            }
+        }
+        self.event_seq += 1;
+        let ns = if involved.namespace.is_empty() {
+            "default".to_string()
+        } else {
+            involved.namespace.clone()
+        };
+        let name = format!(
+            "{}.{:016x}",
+            involved.name,
+            (self.now << 20) + self.event_seq
+        );
+        let rv = self.next_rv();
+        let mut ev = Event {
+            involved_object: involved,
+            reason: reason.to_string(),
+            message,
+            source: EventSource {
+                component: Some(component.to_string()),
+                host: host.map(str::to_string),
+            },
+            first_timestamp: Some(now),
+            last_timestamp: Some(now),
+            count: 1,
+            type_: type_.to_string(),
+            ..Default::default()
+        };
+        ev.metadata.name = name.clone();
+        ev.metadata.namespace = ns.clone();
+        ev.metadata.creation_timestamp = Some(now);
+        ev.metadata.resource_version = rv.to_string();
+        ev.set_type_meta();
+        let key = ObjectKey::new(ns, name);
+        let arc = Arc::new(ev);
+        self.events.put(arc.clone());
+        self.emit(WatchEventType::Added, key.clone(), None, Some(arc));
+        self.event_index.insert(agg_key, key.clone());
+        self.event_order.push_back(key);
+        while self.event_order.len() > self.config.max_events {
+            if let Some(oldest) = self.event_order.pop_front() {
+                if let Some(old) = self.events.remove(&oldest) {
+                    self.event_index.remove(&(
+                        old.involved_object.uid.clone(),
+                        old.involved_object.name.clone(),
+                        old.reason.clone(),
+                        old.message.clone(),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// An object reference for events and endpoint targets.
+pub fn object_ref<T: Resource>(obj: &T) -> ObjectReference {
+    let m = obj.meta();
+    ObjectReference {
+        kind: T::KIND.name().to_string(),
+        namespace: m.namespace.clone(),
+        name: m.name.clone(),
+        uid: m.uid.clone(),
+        api_version: T::KIND.api_version().to_string(),
+        resource_version: m.resource_version.clone(),
+        field_path: String::new(),
+    }
+}
+
+fn bad_request(message: String) -> ApiError {
+    ApiError {
+        reason: StatusReason::BadRequest,
+        message,
+    }
+}
+
+/// RFC 7386: objects merge recursively, `null` deletes, anything else replaces.
+pub fn merge_patch_value(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch_value(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str, labels: &[(&str, &str)]) -> Pod {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.labels = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        p
+    }
+
+    #[test]
+    fn create_defaults_namespace_and_stamps_identity() {
+        let mut api = ApiServer::new(1);
+        let p = api.create(pod("a", &[])).unwrap();
+        assert_eq!(p.metadata.namespace, "default");
+        assert!(!p.metadata.uid.is_empty());
+        assert_eq!(
+            p.metadata.creation_timestamp.unwrap().to_string(),
+            "2026-01-01T00:00:00Z"
+        );
+        assert_eq!(p.api_version, "v1");
+        assert_eq!(p.kind, "Pod");
+        let err = api.create(pod("a", &[])).unwrap_err();
+        assert_eq!(
+            err.kubectl_message(),
+            "Error from server (AlreadyExists): pods \"a\" already exists"
+        );
+    }
+
+    #[test]
+    fn unknown_namespace_is_not_found() {
+        let mut api = ApiServer::new(1);
+        let mut p = pod("a", &[]);
+        p.metadata.namespace = "nope".into();
+        assert_eq!(
+            api.create(p).unwrap_err().kubectl_message(),
+            "Error from server (NotFound): namespaces \"nope\" not found"
+        );
+    }
+
+    #[test]
+    fn stale_resource_version_conflicts() {
+        let mut api = ApiServer::new(1);
+        let p = api.create(pod("a", &[])).unwrap();
+        let mut first = (*p).clone();
+        first.metadata.labels.insert("x".into(), "1".into());
+        api.update(first).unwrap();
+        let mut stale = (*p).clone();
+        stale.metadata.labels.insert("x".into(), "2".into());
+        assert_eq!(
+            api.update(stale).unwrap_err().reason,
+            StatusReason::Conflict
+        );
+    }
+
+    #[test]
+    fn label_index_follows_updates() {
+        let mut api = ApiServer::new(1);
+        api.create(pod("a", &[("app", "web")])).unwrap();
+        api.create(pod("b", &[("app", "web"), ("tier", "fe")]))
+            .unwrap();
+        api.create(pod("c", &[("app", "db")])).unwrap();
+        let sel = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let names = |api: &ApiServer, s| {
+            api.pods
+                .matching_labels("default", &s)
+                .iter()
+                .map(|p| p.metadata.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&api, sel(&[("app", "web")])), ["a", "b"]);
+        api.modify::<Pod>("default", "a", |p| {
+            p.metadata.labels.insert("app".into(), "db".into());
+        })
+        .unwrap();
+        assert_eq!(names(&api, sel(&[("app", "web")])), ["b"]);
+        assert_eq!(names(&api, sel(&[("app", "db")])), ["a", "c"]);
+    }
+
+    #[test]
+    fn scheduled_pods_terminate_gracefully_unscheduled_ones_go_at_once() {
+        let mut api = ApiServer::new(1);
+        let mut p = pod("a", &[]);
+        p.spec.node_name = "node-1".into();
+        api.create(p).unwrap();
+        api.create(pod("b", &[])).unwrap();
+        api.now = 5_000;
+        assert_eq!(
+            api.delete::<Pod>("default", "a", DeleteOptions::default()),
+            Ok(Deleted::Terminating)
+        );
+        let a = api.get::<Pod>("default", "a").unwrap();
+        assert_eq!(a.metadata.deletion_grace_period_seconds, Some(30));
+        assert_eq!(a.metadata.deletion_timestamp.unwrap().virtual_ms(), 35_000);
+        assert_eq!(
+            api.delete::<Pod>("default", "b", DeleteOptions::default()),
+            Ok(Deleted::Removed)
+        );
+        assert!(api.get::<Pod>("default", "b").is_none());
+    }
+
+    #[test]
+    fn nodeport_range_and_collisions_use_the_allocator_messages() {
+        let mut api = ApiServer::new(1);
+        let svc = |name: &str, node_port: i32| {
+            let mut s = Service::default();
+            s.metadata.name = name.into();
+            s.spec.type_ = Some("NodePort".into());
+            s.spec.ports = vec![crate::api::core::ServicePort {
+                port: 80,
+                node_port: Some(node_port),
+                ..Default::default()
+            }];
+            s
+        };
+        assert_eq!(
+            api.create(svc("a", 80)).unwrap_err().kubectl_message(),
+            "The Service \"a\" is invalid: spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767"
+        );
+        api.create(svc("b", 30080)).unwrap();
+        assert_eq!(
+            api.create(svc("c", 30080)).unwrap_err().kubectl_message(),
+            "The Service \"c\" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"
+        );
+        api.delete::<Service>("default", "b", DeleteOptions::default())
+            .unwrap();
+        api.create(svc("c", 30080)).unwrap();
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc7386() {
+        let mut doc = serde_json::json!({"a": {"b": 1, "c": 2}, "d": [1]});
+        merge_patch_value(
+            &mut doc,
+            &serde_json::json!({"a": {"b": null, "e": 3}, "d": [2]}),
+        );
+        assert_eq!(doc, serde_json::json!({"a": {"c": 2, "e": 3}, "d": [2]}));
+    }
+}

@@ -1,0 +1,328 @@
+//! The object store behind the API server: one ordered map per kind with the indexes that keep
+//! every controller's lookups independent of cluster size (by namespace via key order, by label,
+//! by owner UID, by node), and the resourceVersion counter.
+
+use crate::api::{Object, Resource};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+/// `namespace/name` of an object (`namespace` is empty for cluster-scoped kinds).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ObjectKey {
+    /// Namespace ("" for Nodes and Namespaces).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+impl ObjectKey {
+    /// A namespaced key.
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        ObjectKey {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+    /// A cluster-scoped key.
+    pub fn cluster(name: impl Into<String>) -> Self {
+        ObjectKey {
+            namespace: String::new(),
+            name: name.into(),
+        }
+    }
+    /// The key of an object.
+    pub fn of<T: Resource>(obj: &T) -> Self {
+        ObjectKey::new(obj.meta().namespace.clone(), obj.meta().name.clone())
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            f.write_str(&self.name)
+        } else {
+            write!(f, "{}/{}", self.namespace, self.name)
+        }
+    }
+}
+
+/// What happened to an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WatchEventType {
+    /// Created.
+    Added,
+    /// Updated (including a graceful deletion starting).
+    Modified,
+    /// Removed from the store.
+    Deleted,
+}
+
+impl WatchEventType {
+    /// `ADDED`, `MODIFIED`, `DELETED` as the watch API spells them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatchEventType::Added => "ADDED",
+            WatchEventType::Modified => "MODIFIED",
+            WatchEventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One watch event, carrying the object before and after the change so that a consumer can
+/// react to what changed (e.g. a pod's labels leaving a Service's selector).
+#[derive(Clone, Debug)]
+pub struct WatchEvent {
+    /// The resourceVersion the change produced.
+    pub resource_version: u64,
+    /// What happened.
+    pub type_: WatchEventType,
+    /// The object's key.
+    pub key: ObjectKey,
+    /// The object before the change (None for Added).
+    pub old: Option<Object>,
+    /// The object after the change (None for Deleted).
+    pub new: Option<Object>,
+}
+
+impl WatchEvent {
+    /// The kind of the object.
+    pub fn kind(&self) -> crate::api::Kind {
+        self.new
+            .as_ref()
+            .or(self.old.as_ref())
+            .map(|o| o.kind())
+            .unwrap_or(crate::api::Kind::Event)
+    }
+    /// The newest state of the object (the old one for Deleted).
+    pub fn object(&self) -> Option<&Object> {
+        self.new.as_ref().or(self.old.as_ref())
+    }
+}
+
+type LabelIndexKey = (String, String, String);
+
+/// The objects of one kind.
+#[derive(Clone, Debug)]
+pub struct Store<T: Resource> {
+    items: BTreeMap<ObjectKey, Arc<T>>,
+    by_uid: HashMap<String, ObjectKey>,
+    by_label: HashMap<LabelIndexKey, BTreeSet<String>>,
+    by_owner: HashMap<String, BTreeSet<ObjectKey>>,
+    by_node: HashMap<String, BTreeSet<ObjectKey>>,
+    node_of: fn(&T) -> Option<&str>,
+}
+
+fn no_node<T>(_: &T) -> Option<&str> {
+    None
+}
+
+impl<T: Resource> Default for Store<T> {
+    fn default() -> Self {
+        Store::new(no_node::<T>)
+    }
+}
+
+impl<T: Resource> Store<T> {
+    /// An empty store; `node_of` names the node an object is bound to (pods), for the node index.
+    pub fn new(node_of: fn(&T) -> Option<&str>) -> Self {
+        Store {
+            items: BTreeMap::new(),
+            by_uid: HashMap::new(),
+            by_label: HashMap::new(),
+            by_owner: HashMap::new(),
+            by_node: HashMap::new(),
+            node_of,
+        }
+    }
+
+    /// Number of objects.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The object at `key`.
+    pub fn get(&self, key: &ObjectKey) -> Option<&Arc<T>> {
+        self.items.get(key)
+    }
+
+    /// The object named `name` in `namespace`.
+    pub fn get_by_name(&self, namespace: &str, name: &str) -> Option<&Arc<T>> {
+        // Avoids allocating a key for the common lookup.
+        self.items
+            .range(ObjectKey::new(namespace, name)..)
+            .next()
+            .filter(|(k, _)| k.namespace == namespace && k.name == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The object with this UID.
+    pub fn get_by_uid(&self, uid: &str) -> Option<&Arc<T>> {
+        self.by_uid.get(uid).and_then(|k| self.items.get(k))
+    }
+
+    /// All objects, ordered by namespace then name.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<T>> + '_ {
+        self.items.values()
+    }
+
+    /// The objects of one namespace, ordered by name.
+    pub fn in_namespace<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Arc<T>> + 'a {
+        self.items
+            .range(ObjectKey::new(namespace, "")..)
+            .take_while(move |(k, _)| k.namespace == namespace)
+            .map(|(_, v)| v)
+    }
+
+    /// Names of the objects in `namespace` carrying label `key=value`.
+    pub fn names_with_label(
+        &self,
+        namespace: &str,
+        key: &str,
+        value: &str,
+    ) -> Option<&BTreeSet<String>> {
+        self.by_label
+            .get(&(namespace.to_string(), key.to_string(), value.to_string()))
+    }
+
+    /// Objects in `namespace` whose labels contain every pair of `selector` (a Service-style
+    /// equality selector), found through the label index. An empty selector matches all.
+    pub fn matching_labels(
+        &self,
+        namespace: &str,
+        selector: &BTreeMap<String, String>,
+    ) -> Vec<Arc<T>> {
+        if selector.is_empty() {
+            return self.in_namespace(namespace).cloned().collect();
+        }
+        let mut smallest: Option<&BTreeSet<String>> = None;
+        for (k, v) in selector {
+            match self.names_with_label(namespace, k, v) {
+                None => return Vec::new(),
+                Some(set) => {
+                    if smallest.is_none_or(|s| set.len() < s.len()) {
+                        smallest = Some(set);
+                    }
+                }
+            }
+        }
+        smallest
+            .into_iter()
+            .flatten()
+            .filter_map(|name| self.get_by_name(namespace, name))
+            .filter(|o| {
+                selector
+                    .iter()
+                    .all(|(k, v)| o.meta().labels.get(k) == Some(v))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Objects whose ownerReferences name `owner_uid`.
+    pub fn owned_by(&self, owner_uid: &str) -> Vec<Arc<T>> {
+        self.by_owner
+            .get(owner_uid)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.items.get(k))
+            .cloned()
+            .collect()
+    }
+
+    /// Objects bound to `node`.
+    pub fn on_node(&self, node: &str) -> Vec<Arc<T>> {
+        self.by_node
+            .get(node)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.items.get(k))
+            .cloned()
+            .collect()
+    }
+
+    /// Number of objects bound to `node`.
+    pub fn count_on_node(&self, node: &str) -> usize {
+        self.by_node.get(node).map_or(0, |s| s.len())
+    }
+
+    /// Inserts or replaces an object, keeping the indexes right; returns the previous one.
+    pub(crate) fn put(&mut self, obj: Arc<T>) -> Option<Arc<T>> {
+        let key = ObjectKey::of(&*obj);
+        let old = self.items.insert(key.clone(), obj.clone());
+        if let Some(o) = &old {
+            self.unindex(&key, o);
+        }
+        self.index(&key, &obj);
+        old
+    }
+
+    /// Removes an object; returns it.
+    pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Arc<T>> {
+        let old = self.items.remove(key)?;
+        self.unindex(key, &old);
+        Some(old)
+    }
+
+    fn index(&mut self, key: &ObjectKey, obj: &T) {
+        let m = obj.meta();
+        if !m.uid.is_empty() {
+            self.by_uid.insert(m.uid.clone(), key.clone());
+        }
+        for (k, v) in &m.labels {
+            self.by_label
+                .entry((key.namespace.clone(), k.clone(), v.clone()))
+                .or_default()
+                .insert(key.name.clone());
+        }
+        for o in &m.owner_references {
+            self.by_owner
+                .entry(o.uid.clone())
+                .or_default()
+                .insert(key.clone());
+        }
+        if let Some(node) = (self.node_of)(obj).filter(|n| !n.is_empty()) {
+            self.by_node
+                .entry(node.to_string())
+                .or_default()
+                .insert(key.clone());
+        }
+    }
+
+    fn unindex(&mut self, key: &ObjectKey, obj: &T) {
+        let m = obj.meta();
+        if self.by_uid.get(&m.uid) == Some(key) {
+            self.by_uid.remove(&m.uid);
+        }
+        for (k, v) in &m.labels {
+            let ik = (key.namespace.clone(), k.clone(), v.clone());
+            if let Some(set) = self.by_label.get_mut(&ik) {
+                set.remove(&key.name);
+                if set.is_empty() {
+                    self.by_label.remove(&ik);
+                }
+            }
+        }
+        for o in &m.owner_references {
+            if let Some(set) = self.by_owner.get_mut(&o.uid) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.by_owner.remove(&o.uid);
+                }
+            }
+        }
+        if let Some(node) = (self.node_of)(obj) {
+            if let Some(set) = self.by_node.get_mut(node) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.by_node.remove(node);
+                }
+            }
+        }
+    }
+}
