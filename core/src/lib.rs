@@ -6,5 +6,6 @@
 
 pub mod api;
 pub mod apiserver;
+pub mod labels;
 pub mod rng;
 pub mod time;

@@ -8,6 +8,7 @@
 pub mod admission;
 pub mod allocators;
 pub mod store;
+pub mod validation;
 
 pub use store::{ObjectKey, Store, WatchEvent, WatchEventType};
 

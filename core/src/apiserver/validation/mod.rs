@@ -1,0 +1,5 @@
+//! API object validation as the API server runs it (`pkg/apis/*/validation`), producing
+//! [`field::ErrorList`]s that render exactly like the real API server's messages (spec §7).
+
+pub mod field;
+pub mod names;
