@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::api::meta::{LabelSelector, LabelSelectorRequirement};
 use crate::apiserver::validation::field::{self, BadValue, ErrorList, Path};
 use crate::apiserver::validation::names::{
     is_qualified_name, is_valid_label_value, validate_label_name, validate_labels,
@@ -417,32 +416,6 @@ impl fmt::Display for Selector {
         }
         Ok(())
     }
-}
-
-/// `metav1.LabelSelector` with Kubernetes JSON field names.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LabelSelector {
-    /// Each entry is an `=` requirement.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub match_labels: BTreeMap<String, String>,
-    /// Set-based requirements.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub match_expressions: Vec<LabelSelectorRequirement>,
-}
-
-/// `metav1.LabelSelectorRequirement`. The operator is kept as text so that an unknown one can
-/// be reported by validation rather than rejected while decoding.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LabelSelectorRequirement {
-    /// The label key.
-    pub key: String,
-    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
-    pub operator: String,
-    /// Values for `In`/`NotIn` (at least one); none for `Exists`/`DoesNotExist`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
 }
 
 /// `metav1validation.ValidateLabelSelector`: `matchLabels` validated like labels, then each
