@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod apiserver;
+pub mod controllers;
 pub mod labels;
 pub mod rng;
 pub mod time;

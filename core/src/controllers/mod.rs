@@ -1,0 +1,4 @@
+//! The controllers, one module per Kubernetes controller (`pkg/controller/...`).
+
+pub mod controller_utils;
+pub mod deployment;
