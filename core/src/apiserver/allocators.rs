@@ -148,9 +148,8 @@ mod tests {
         let mut seen = BTreeSet::new();
         for _ in 0..500 {
             let ip = u32::from(a.next_cluster_ip(&mut rng).unwrap());
-            assert!(
-                ip >= SERVICE_CIDR_BASE + 256 && ip < SERVICE_CIDR_BASE + SERVICE_CIDR_SIZE - 1
-            );
+            let dynamic = SERVICE_CIDR_BASE + 256..SERVICE_CIDR_BASE + SERVICE_CIDR_SIZE - 1;
+            assert!(dynamic.contains(&ip));
             assert!(seen.insert(ip));
         }
     }
