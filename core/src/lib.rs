@@ -7,6 +7,10 @@
 pub mod api;
 pub mod apiserver;
 pub mod controllers;
+pub mod infra;
 pub mod labels;
 pub mod rng;
+pub mod sim;
 pub mod time;
+
+pub use sim::{Sim, SimConfig, Timings};

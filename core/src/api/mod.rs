@@ -2,6 +2,7 @@
 //! names them the way kubectl and the API server do.
 
 pub mod apps;
+pub mod coordination;
 pub mod core;
 pub mod discovery;
 pub mod intstr;
@@ -9,6 +10,7 @@ pub mod meta;
 
 pub use self::apps::{Deployment, ReplicaSet};
 pub use self::core::{Endpoints, Event, Namespace, Node, Pod, ReplicationController, Service};
+pub use self::coordination::Lease;
 pub use self::discovery::EndpointSlice;
 pub use self::intstr::IntOrString;
 pub use self::meta::{LabelSelector, ObjectMeta, OwnerReference};
@@ -40,11 +42,13 @@ pub enum Kind {
     EndpointSlice,
     /// `v1/Event`.
     Event,
+    /// `coordination.k8s.io/v1/Lease`.
+    Lease,
 }
 
 impl Kind {
     /// All kinds, in a fixed order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -55,6 +59,7 @@ impl Kind {
         Kind::Endpoints,
         Kind::EndpointSlice,
         Kind::Event,
+        Kind::Lease,
     ];
 
     /// The `kind` field value.
@@ -70,6 +75,7 @@ impl Kind {
             Kind::Endpoints => "Endpoints",
             Kind::EndpointSlice => "EndpointSlice",
             Kind::Event => "Event",
+            Kind::Lease => "Lease",
         }
     }
 
@@ -78,6 +84,7 @@ impl Kind {
         match self {
             Kind::ReplicaSet | Kind::Deployment => "apps/v1",
             Kind::EndpointSlice => "discovery.k8s.io/v1",
+            Kind::Lease => "coordination.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -87,6 +94,7 @@ impl Kind {
         match self {
             Kind::ReplicaSet | Kind::Deployment => "apps",
             Kind::EndpointSlice => "discovery.k8s.io",
+            Kind::Lease => "coordination.k8s.io",
             _ => "",
         }
     }
@@ -104,6 +112,7 @@ impl Kind {
             Kind::Endpoints => "endpoints",
             Kind::EndpointSlice => "endpointslices",
             Kind::Event => "events",
+            Kind::Lease => "leases",
         }
     }
 
@@ -147,6 +156,7 @@ impl Kind {
             "ep" | "endpoints" => Kind::Endpoints,
             "endpointslice" | "endpointslices" => Kind::EndpointSlice,
             "ev" | "event" | "events" => Kind::Event,
+            "lease" | "leases" => Kind::Lease,
             _ => return None,
         };
         match group {
@@ -240,6 +250,7 @@ resources!(
     Endpoints,
     EndpointSlice,
     Event,
+    Lease,
 );
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ impl Admit for Node {}
 impl Admit for Endpoints {}
 impl Admit for EndpointSlice {}
 impl Admit for Event {}
+impl Admit for Lease {}
 
 impl Admit for Pod {
     fn grace_period(&self, opts: DeleteOptions) -> Option<i64> {

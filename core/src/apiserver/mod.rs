@@ -171,6 +171,7 @@ stored!(
     Endpoints => endpoints,
     EndpointSlice => endpoint_slices,
     Event => events,
+    Lease => leases,
 );
 
 fn pod_node(p: &Pod) -> Option<&str> {
@@ -200,6 +201,8 @@ pub struct ApiServer {
     pub endpoint_slices: Store<EndpointSlice>,
     /// Events (a bounded log).
     pub events: Store<Event>,
+    /// Leases (node heartbeats).
+    pub leases: Store<Lease>,
     /// IP and port allocators.
     pub allocators: Allocators,
     /// The current virtual time (set by the `Sim` as it advances).
@@ -231,6 +234,7 @@ impl ApiServer {
             endpoints: Store::default(),
             endpoint_slices: Store::default(),
             events: Store::default(),
+            leases: Store::default(),
             allocators: Allocators::default(),
             now: 0,
             rng: SimRng::new(seed),

@@ -1,0 +1,702 @@
+//! The kubelets, one per node (their state is kept per node; each acts only for its own node
+//! and only while its machine is up). A kubelet renews its node Lease, reports its node Ready,
+//! and runs the pods bound to it: sandbox and IP from the node's podCIDR (host-local IPAM, next
+//! free address), image pull, container create and start, readiness probes, crash loops with
+//! back-off, and graceful termination (preStop, SIGTERM, SIGKILL at the end of the grace period)
+//! after which it deletes the pod object.
+//!
+//! Images are simulated. Their behaviour comes from the image reference, so lessons can ask
+//! for misbehaving containers: see [`ImageBehavior::of`].
+
+use super::{Controller, Ctx, Queue};
+use crate::api::core::*;
+use crate::api::*;
+use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
+use crate::infra::{Infra, Sandbox};
+use crate::sim::Timings;
+use crate::time::{to_time, Millis};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// How a simulated image behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageBehavior {
+    /// The pull fails (`ErrImagePull`, then `ImagePullBackOff`).
+    pub pull_fails: bool,
+    /// The container exits this long after starting (CrashLoopBackOff).
+    pub crashes_after_ms: Option<Millis>,
+    /// The app never passes its readiness probe.
+    pub never_ready: bool,
+    /// Time from start until the app accepts connections (and passes probes).
+    pub warmup_ms: Millis,
+    /// Time the app takes to exit after SIGTERM (`None`: ignores SIGTERM, killed at grace end).
+    pub sigterm_exit_ms: Option<Millis>,
+}
+
+impl ImageBehavior {
+    /// The behaviour of `image`. Tags select misbehaviour, so any repository works:
+    /// `:crash` (exits after 2 s: CrashLoopBackOff), `:unready` (never passes readiness),
+    /// `:slow` (10 s warm-up), `:missing` (pull fails), `:stubborn` (ignores SIGTERM);
+    /// `busybox` without a tag-specific behaviour ignores SIGTERM like a shell running `sleep`.
+    /// Everything else starts in `app_warmup_ms` and exits promptly on SIGTERM.
+    pub fn of(image: &str, t: &Timings) -> Self {
+        let (repo, tag) = split_image(image);
+        let mut b = ImageBehavior {
+            pull_fails: false,
+            crashes_after_ms: None,
+            never_ready: false,
+            warmup_ms: t.app_warmup_ms,
+            sigterm_exit_ms: Some(t.sigterm_exit_ms),
+        };
+        let base = repo.rsplit('/').next().unwrap_or(repo);
+        if base == "busybox" {
+            b.sigterm_exit_ms = None;
+        }
+        match tag {
+            "crash" => b.crashes_after_ms = Some(2_000),
+            "unready" => b.never_ready = true,
+            "slow" => b.warmup_ms = 10_000,
+            "missing" => b.pull_fails = true,
+            "stubborn" => b.sigterm_exit_ms = None,
+            _ => {}
+        }
+        b
+    }
+}
+
+fn split_image(image: &str) -> (&str, &str) {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rfind(':') {
+        Some(i) if !image[i..].contains('/') => (&image[..i], &image[i + 1..]),
+        _ => (image, "latest"),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Stage {
+    /// Pulling the image until the given time.
+    Pulling(Millis),
+    /// Waiting after a failed pull until the given time.
+    PullBackOff(Millis),
+    /// Creating/starting the container until the given time.
+    Starting(Millis),
+    /// Running since the given time.
+    Running(Millis),
+    /// Waiting in CrashLoopBackOff until the given time.
+    CrashBackOff(Millis),
+    /// Containers have exited; the pod object is being deleted.
+    Done,
+}
+
+#[derive(Clone, Debug)]
+struct Termination {
+    sigterm_at: Millis,
+    exit_at: Millis,
+}
+
+#[derive(Clone, Debug)]
+struct PodRuntime {
+    uid: String,
+    ip: String,
+    stage: Stage,
+    behavior: ImageBehavior,
+    ready: bool,
+    probe_successes: i32,
+    probe_failures: i32,
+    next_probe_at: Option<Millis>,
+    restarts: i32,
+    pull_failures: u32,
+    termination: Option<Termination>,
+}
+
+#[derive(Default, Clone, Debug)]
+struct NodeRuntime {
+    images: BTreeSet<String>,
+    used_ips: BTreeSet<u32>,
+    last_ip: u32,
+    registered: bool,
+}
+
+/// The kubelets of all nodes.
+pub struct Kubelets {
+    timings: Timings,
+    nodes: BTreeMap<String, NodeRuntime>,
+    pods: HashMap<ObjectKey, PodRuntime>,
+}
+
+impl Kubelets {
+    /// Kubelets with the given timings.
+    pub fn new(timings: Timings) -> Self {
+        Kubelets { timings, nodes: BTreeMap::new(), pods: HashMap::new() }
+    }
+}
+
+fn cond(type_: &str, ok: bool, now: Time) -> PodCondition {
+    PodCondition {
+        type_: type_.into(),
+        status: if ok { "True" } else { "False" }.into(),
+        last_transition_time: Some(now),
+        ..Default::default()
+    }
+}
+
+/// Sets a pod condition, keeping lastTransitionTime when the status does not change.
+fn set_condition(p: &mut Pod, c: PodCondition) {
+    match p.status.conditions.iter_mut().find(|x| x.type_ == c.type_) {
+        Some(existing) => {
+            if existing.status != c.status {
+                *existing = c;
+            } else {
+                existing.reason = c.reason;
+                existing.message = c.message;
+            }
+        }
+        None => p.status.conditions.push(c),
+    }
+}
+
+/// Seconds of a container's preStop hook: `sleep: {seconds}` or an exec of `sleep N`.
+pub fn pre_stop_seconds(c: &Container) -> Option<f64> {
+    let h = c.lifecycle.as_ref()?.pre_stop.as_ref()?;
+    if let Some(s) = &h.sleep {
+        return Some(s.seconds as f64);
+    }
+    let cmd = &h.exec.as_ref()?.command;
+    let text = cmd.join(" ");
+    let idx = text.find("sleep ")?;
+    text[idx + 6..].split_whitespace().next()?.trim_end_matches(';').parse().ok()
+}
+
+fn ipv4(s: &str) -> Option<u32> {
+    s.parse::<std::net::Ipv4Addr>().ok().map(u32::from)
+}
+
+impl Kubelets {
+    fn allocate_ip(&mut self, node: &Node) -> Option<String> {
+        let cidr = node.spec.pod_cidr.as_deref()?;
+        let base = ipv4(cidr.split('/').next()?)?;
+        let rt = self.nodes.entry(node.metadata.name.clone()).or_default();
+        // host-local IPAM: the next free address after the last one handed out, .2 … .254.
+        for i in 0..253u32 {
+            let host = (rt.last_ip.saturating_sub(1) + 1 + i) % 253 + 2;
+            if !rt.used_ips.contains(&host) {
+                rt.used_ips.insert(host);
+                rt.last_ip = host;
+                return Some(std::net::Ipv4Addr::from(base + host).to_string());
+            }
+        }
+        None
+    }
+
+    fn release_ip(&mut self, node: &str, ip: &str) {
+        if let (Some(rt), Some(v)) = (self.nodes.get_mut(node), ipv4(ip)) {
+            rt.used_ips.remove(&(v & 0xff));
+        }
+    }
+
+    fn node_key_reconcile(&mut self, name: &str, ctx: &mut Ctx<'_>) {
+        let Some(node) = ctx.api.get::<Node>("", name) else {
+            self.nodes.remove(name);
+            return;
+        };
+        if !ctx.infra.node_up(name) {
+            return; // a powered-off machine does nothing, not even heartbeat
+        }
+        let now = ctx.api.now;
+        let rt = self.nodes.entry(name.to_string()).or_default();
+        let first = !rt.registered;
+        rt.registered = true;
+        // Renew the node lease (the heartbeat).
+        let renew = Some(to_time(now));
+        if ctx.api.get::<Lease>("kube-node-lease", name).is_some() {
+            let _ = ctx.api.modify::<Lease>("kube-node-lease", name, |l| l.spec.renew_time = renew);
+        } else {
+            let mut l = Lease::default();
+            l.metadata.name = name.to_string();
+            l.metadata.namespace = "kube-node-lease".into();
+            l.metadata.owner_references = vec![OwnerReference {
+                api_version: "v1".into(),
+                kind: "Node".into(),
+                name: name.to_string(),
+                uid: node.metadata.uid.clone(),
+                ..Default::default()
+            }];
+            l.spec = crate::api::coordination::LeaseSpec {
+                holder_identity: Some(name.to_string()),
+                lease_duration_seconds: Some(40),
+                renew_time: renew,
+            };
+            let _ = ctx.api.create(l);
+        }
+        // Report Ready when the node is not already reporting it (first start, or back from a failure).
+        if !crate::controllers::scheduler::node_ready(&node) {
+            let t = to_time(now);
+            let _ = ctx.api.modify::<Node>("", name, |n| {
+                n.status.conditions.retain(|c| c.type_ != "Ready");
+                n.status.conditions.push(NodeCondition {
+                    type_: "Ready".into(),
+                    status: "True".into(),
+                    last_heartbeat_time: Some(t),
+                    last_transition_time: Some(t),
+                    reason: Some("KubeletReady".into()),
+                    message: Some("kubelet is posting ready status".into()),
+                });
+            });
+            let reason = if first { "Starting" } else { "NodeReady" };
+            let message = if first {
+                "Starting kubelet.".to_string()
+            } else {
+                format!("Node {name} status is now: NodeReady")
+            };
+            ctx.api.record_event(object_ref(&*node), "Normal", reason, message, "kubelet", Some(name));
+            // Back from a failure: restart the containers of this node's pods.
+            for p in ctx.api.pods.on_node(name) {
+                ctx.queue.add(ObjectKey::of(&*p));
+            }
+        }
+        ctx.queue.add_after(ObjectKey::cluster(name), self.timings.lease_renew_ms);
+    }
+
+    fn update_status(ctx: &mut Ctx<'_>, key: &ObjectKey, f: impl FnOnce(&mut Pod)) {
+        let _ = ctx.api.modify::<Pod>(&key.namespace, &key.name, f);
+    }
+
+    fn event(ctx: &mut Ctx<'_>, pod: &Pod, type_: &str, reason: &str, msg: String) {
+        let mut r = object_ref(pod);
+        if let Some(c) = pod.spec.containers.first() {
+            r.field_path = format!("spec.containers{{{}}}", c.name);
+        }
+        let host = pod.spec.node_name.clone();
+        ctx.api.record_event(r, type_, reason, msg, "kubelet", Some(&host));
+    }
+
+    fn pod_reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
+        let now = ctx.api.now;
+        let pod = ctx.api.get::<Pod>(&key.namespace, &key.name);
+        // Drop runtime state of pods that are gone or were replaced by a namesake.
+        let stale = match (&pod, self.pods.get(key)) {
+            (None, Some(_)) => true,
+            (Some(p), Some(rt)) => rt.uid != p.metadata.uid,
+            _ => false,
+        };
+        if stale {
+            if let Some(rt) = self.pods.remove(key) {
+                let node = ctx.infra.sandbox(&rt.ip).map(|s| s.node.clone());
+                ctx.infra.remove_sandbox(&rt.ip);
+                if let Some(node) = node {
+                    self.release_ip(&node, &rt.ip);
+                }
+            }
+        }
+        let Some(pod) = pod else { return };
+        let node_name = pod.spec.node_name.clone();
+        if node_name.is_empty() || !ctx.infra.node_up(&node_name) {
+            return;
+        }
+        let Some(node) = ctx.api.get::<Node>("", &node_name) else { return };
+        if matches!(pod.status.phase.as_deref(), Some("Succeeded") | Some("Failed")) && !self.pods.contains_key(key) {
+            return;
+        }
+        if !self.pods.contains_key(key) {
+            if pod.metadata.deletion_timestamp.is_some() {
+                // Never started here (or state lost): nothing to stop.
+                let _ = ctx.api.remove::<Pod>(&key.namespace, &key.name);
+                return;
+            }
+            self.admit(&pod, &node, key, ctx);
+        }
+        self.advance_pod(&pod, key, ctx, now);
+    }
+
+    fn admit(&mut self, pod: &Arc<Pod>, node: &Node, key: &ObjectKey, ctx: &mut Ctx<'_>) {
+        let now = ctx.api.now;
+        let image = pod.spec.containers.first().map(|c| c.image.clone()).unwrap_or_default();
+        let behavior = ImageBehavior::of(&image, &self.timings);
+        let Some(ip) = self.allocate_ip(node) else {
+            Self::event(ctx, pod, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: no IP addresses available in range set".into());
+            return;
+        };
+        let ports: BTreeSet<i32> =
+            pod.spec.containers.iter().flat_map(|c| c.ports.iter().map(|p| p.container_port)).collect();
+        ctx.infra.put_sandbox(
+            ip.clone(),
+            Sandbox { pod: key.clone(), uid: pod.metadata.uid.clone(), node: node.metadata.name.clone(), listening: false, ports },
+        );
+        let rt_node = self.nodes.entry(node.metadata.name.clone()).or_default();
+        let present = rt_node.images.contains(&image);
+        let stage = if present {
+            Stage::Starting(now + self.timings.container_start_ms)
+        } else {
+            Stage::Pulling(now + self.timings.image_pull_ms)
+        };
+        self.pods.insert(
+            key.clone(),
+            PodRuntime {
+                uid: pod.metadata.uid.clone(),
+                ip: ip.clone(),
+                stage,
+                behavior,
+                ready: false,
+                probe_successes: 0,
+                probe_failures: 0,
+                next_probe_at: None,
+                restarts: 0,
+                pull_failures: 0,
+                termination: None,
+            },
+        );
+        let t = to_time(now);
+        let host_ip = node.status.addresses.iter().find(|a| a.type_ == "InternalIP").map(|a| a.address.clone());
+        Self::update_status(ctx, key, |p| {
+            p.status.phase = Some("Pending".into());
+            p.status.host_ip = host_ip.clone();
+            p.status.pod_ip = Some(ip.clone());
+            p.status.pod_ips = vec![PodIp { ip: ip.clone() }];
+            p.status.start_time = Some(t);
+            set_condition(p, cond("PodReadyToStartContainers", true, t));
+            set_condition(p, cond("Initialized", true, t));
+            let mut r = cond("Ready", false, t);
+            r.reason = Some("ContainersNotReady".into());
+            r.message = Some(format!("containers with unready status: [{}]", container_names(p)));
+            set_condition(p, r.clone());
+            let mut cr = cond("ContainersReady", false, t);
+            cr.reason = r.reason.clone();
+            cr.message = r.message.clone();
+            set_condition(p, cr);
+            p.status.container_statuses = p
+                .spec
+                .containers
+                .iter()
+                .map(|c| ContainerStatus {
+                    name: c.name.clone(),
+                    image: c.image.clone(),
+                    started: Some(false),
+                    state: waiting("ContainerCreating"),
+                    ..Default::default()
+                })
+                .collect();
+        });
+        if present {
+            Self::event(ctx, pod, "Normal", "Pulled", format!("Container image \"{image}\" already present on machine"));
+        } else {
+            Self::event(ctx, pod, "Normal", "Pulling", format!("Pulling image \"{image}\""));
+        }
+    }
+
+    fn advance_pod(&mut self, pod: &Arc<Pod>, key: &ObjectKey, ctx: &mut Ctx<'_>, now: Millis) {
+        let timings = self.timings.clone();
+        let node_name = pod.spec.node_name.clone();
+        let image = pod.spec.containers.first().map(|c| c.image.clone()).unwrap_or_default();
+        let Some(mut rt) = self.pods.remove(key) else { return };
+        let t = to_time(now);
+        let mut next_wake: Option<Millis> = None;
+        let mut wake = |at: Millis| next_wake = Some(next_wake.map_or(at, |w: Millis| w.min(at)));
+
+        // Graceful termination takes precedence over everything else.
+        if let Some(deadline) = pod.metadata.deletion_timestamp {
+            let deadline_ms = deadline.virtual_ms();
+            if rt.termination.is_none() {
+                let pre_stop = pod.spec.containers.iter().filter_map(pre_stop_seconds).fold(0.0, f64::max);
+                let running = matches!(rt.stage, Stage::Running(_));
+                let pre_stop_ms = if running { (pre_stop * 1000.0) as Millis } else { 0 };
+                let sigterm_at = (now + pre_stop_ms).min(deadline_ms);
+                let exit_at = if running {
+                    match rt.behavior.sigterm_exit_ms {
+                        Some(d) => (sigterm_at + d).min(deadline_ms),
+                        None => deadline_ms,
+                    }
+                } else {
+                    now
+                };
+                rt.termination = Some(Termination { sigterm_at, exit_at: exit_at.max(now) });
+                for c in &pod.spec.containers {
+                    Self::event(ctx, pod, "Normal", "Killing", format!("Stopping container {}", c.name));
+                }
+            }
+            let term = rt.termination.clone().unwrap_or(Termination { sigterm_at: now, exit_at: now });
+            // The deadline may have been shortened by a second delete.
+            let exit_at = term.exit_at.min(deadline_ms.max(now));
+            if now >= term.sigterm_at {
+                // The app closes its listeners on SIGTERM.
+                ctx.infra.set_listening(&rt.ip, false);
+            } else {
+                wake(term.sigterm_at);
+            }
+            if now >= exit_at {
+                ctx.infra.remove_sandbox(&rt.ip);
+                self.release_ip(&node_name, &rt.ip);
+                let _ = ctx.api.remove::<Pod>(&key.namespace, &key.name);
+                return;
+            }
+            wake(exit_at);
+            // Readiness keeps being probed while terminating, so `serving` stays meaningful.
+        }
+
+        loop {
+            match rt.stage.clone() {
+                Stage::Pulling(until) => {
+                    if now < until {
+                        wake(until);
+                        break;
+                    }
+                    if rt.behavior.pull_fails {
+                        rt.pull_failures += 1;
+                        let backoff = (timings.crash_backoff_ms << rt.pull_failures.min(5).saturating_sub(1)).min(300_000);
+                        rt.stage = Stage::PullBackOff(now + backoff);
+                        Self::event(ctx, pod, "Warning", "Failed", format!("Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"));
+                        Self::event(ctx, pod, "Warning", "Failed", "Error: ErrImagePull".into());
+                        Self::update_status(ctx, key, |p| set_waiting(p, "ErrImagePull", None));
+                        continue;
+                    }
+                    self.nodes.entry(node_name.clone()).or_default().images.insert(image.clone());
+                    Self::event(ctx, pod, "Normal", "Pulled", format!("Successfully pulled image \"{image}\" in {:.3}s", timings.image_pull_ms as f64 / 1000.0).replace(".000s", "s"));
+                    rt.stage = Stage::Starting(now + timings.container_start_ms);
+                }
+                Stage::PullBackOff(until) => {
+                    if now < until {
+                        Self::update_status(ctx, key, |p| set_waiting(p, "ImagePullBackOff", Some(format!("Back-off pulling image \"{image}\""))));
+                        wake(until);
+                        break;
+                    }
+                    Self::event(ctx, pod, "Normal", "Pulling", format!("Pulling image \"{image}\""));
+                    rt.stage = Stage::Pulling(now + timings.image_pull_ms);
+                }
+                Stage::Starting(until) => {
+                    if now < until {
+                        wake(until);
+                        break;
+                    }
+                    for c in &pod.spec.containers {
+                        Self::event(ctx, pod, "Normal", "Created", format!("Created container: {}", c.name));
+                        Self::event(ctx, pod, "Normal", "Started", format!("Started container {}", c.name));
+                    }
+                    rt.stage = Stage::Running(now);
+                    rt.probe_successes = 0;
+                    rt.probe_failures = 0;
+                    let probe = readiness_probe(pod);
+                    rt.next_probe_at = probe.map(|p| now + p.initial_delay_seconds.unwrap_or(0).max(0) as Millis * 1000);
+                    // Without a readiness probe the container is ready as soon as it runs.
+                    rt.ready = probe.is_none();
+                    let restarts = rt.restarts;
+                    let ready = rt.ready;
+                    Self::update_status(ctx, key, |p| {
+                        p.status.phase = Some("Running".into());
+                        for cs in p.status.container_statuses.iter_mut() {
+                            cs.state = ContainerState {
+                                running: Some(ContainerStateRunning { started_at: Some(t) }),
+                                ..Default::default()
+                            };
+                            cs.started = Some(true);
+                            cs.ready = ready;
+                            cs.restart_count = restarts;
+                            cs.image_id = format!("docker.io/library/{}@sha256:{}", cs.image, "0".repeat(8));
+                            cs.container_id = Some(format!("containerd://{}", &p.metadata.uid.replace('-', "")));
+                        }
+                        set_ready(p, ready, t);
+                    });
+                    if rt.behavior.warmup_ms == 0 {
+                        ctx.infra.set_listening(&rt.ip, true);
+                    } else {
+                        wake(now + rt.behavior.warmup_ms);
+                    }
+                    if let Some(crash) = rt.behavior.crashes_after_ms {
+                        wake(now + crash);
+                    }
+                }
+                Stage::Running(started) => {
+                    let warm = started + rt.behavior.warmup_ms;
+                    let terminating_after_sigterm = rt
+                        .termination
+                        .as_ref()
+                        .is_some_and(|t| now >= t.sigterm_at);
+                    if now >= warm && !terminating_after_sigterm {
+                        ctx.infra.set_listening(&rt.ip, true);
+                    } else if now < warm {
+                        wake(warm);
+                    }
+                    if let Some(crash) = rt.behavior.crashes_after_ms {
+                        if now >= started + crash {
+                            rt.restarts += 1;
+                            let backoff = (timings.crash_backoff_ms << (rt.restarts.min(6) as u32).saturating_sub(1)).min(300_000);
+                            rt.stage = Stage::CrashBackOff(now + backoff);
+                            rt.ready = false;
+                            ctx.infra.set_listening(&rt.ip, false);
+                            let restarts = rt.restarts;
+                            Self::event(ctx, pod, "Warning", "BackOff", format!("Back-off restarting failed container {} in pod {}_{}({})", pod.spec.containers.first().map(|c| c.name.as_str()).unwrap_or(""), key.name, key.namespace, pod.metadata.uid));
+                            Self::update_status(ctx, key, |p| {
+                                for cs in p.status.container_statuses.iter_mut() {
+                                    cs.last_state = ContainerState {
+                                        terminated: Some(ContainerStateTerminated {
+                                            exit_code: 1,
+                                            reason: Some("Error".into()),
+                                            started_at: Some(to_time(started)),
+                                            finished_at: Some(t),
+                                        }),
+                                        ..Default::default()
+                                    };
+                                    cs.restart_count = restarts;
+                                    cs.ready = false;
+                                    cs.started = Some(false);
+                                }
+                                set_waiting(p, "CrashLoopBackOff", Some(format!("back-off {}s restarting failed container={} pod={}_{}({})", backoff / 1000, p.spec.containers.first().map(|c| c.name.as_str()).unwrap_or(""), p.metadata.name, p.metadata.namespace, p.metadata.uid)));
+                                set_ready(p, false, t);
+                            });
+                            continue;
+                        }
+                        wake(started + crash);
+                    }
+                    // Readiness probing.
+                    if let (Some(probe), Some(at)) = (readiness_probe(pod), rt.next_probe_at) {
+                        if now >= at {
+                            let ok = now >= warm && !rt.behavior.never_ready && !terminating_after_sigterm;
+                            let success_threshold = probe.success_threshold.unwrap_or(1).max(1);
+                            let failure_threshold = probe.failure_threshold.unwrap_or(3).max(1);
+                            if ok {
+                                rt.probe_successes += 1;
+                                rt.probe_failures = 0;
+                                if !rt.ready && rt.probe_successes >= success_threshold {
+                                    rt.ready = true;
+                                }
+                            } else {
+                                rt.probe_failures += 1;
+                                rt.probe_successes = 0;
+                                if rt.probe_failures >= failure_threshold {
+                                    rt.ready = false;
+                                }
+                                if !terminating_after_sigterm {
+                                    Self::event(ctx, pod, "Warning", "Unhealthy", format!("Readiness probe failed: {}", probe_failure_text(probe, &rt.ip)));
+                                }
+                            }
+                            let ready = rt.ready;
+                            let currently = pod.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True");
+                            if ready != currently {
+                                Self::update_status(ctx, key, |p| {
+                                    for cs in p.status.container_statuses.iter_mut() {
+                                        cs.ready = ready;
+                                    }
+                                    set_ready(p, ready, t);
+                                });
+                            }
+                            let period = probe.period_seconds.unwrap_or(10).max(1) as Millis * 1000;
+                            rt.next_probe_at = Some(at + period * ((now - at) / period + 1));
+                        }
+                        if let Some(n) = rt.next_probe_at {
+                            wake(n);
+                        }
+                    } else {
+                        // No probe: readiness follows the container (ready while it runs).
+                        let currently = pod.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True");
+                        if rt.ready && !currently && pod.metadata.deletion_timestamp.is_none() {
+                            Self::update_status(ctx, key, |p| {
+                                for cs in p.status.container_statuses.iter_mut() {
+                                    cs.ready = true;
+                                }
+                                set_ready(p, true, t);
+                            });
+                        }
+                    }
+                    break;
+                }
+                Stage::CrashBackOff(until) => {
+                    if now < until {
+                        wake(until);
+                        break;
+                    }
+                    Self::event(ctx, pod, "Normal", "Pulled", format!("Container image \"{image}\" already present on machine"));
+                    rt.stage = Stage::Starting(now + timings.container_start_ms);
+                }
+                Stage::Done => break,
+            }
+        }
+        if let Some(at) = next_wake {
+            ctx.queue.add_after(key.clone(), at.saturating_sub(now));
+        }
+        self.pods.insert(key.clone(), rt);
+    }
+}
+
+fn readiness_probe(p: &Pod) -> Option<&Probe> {
+    p.spec.containers.iter().find_map(|c| c.readiness_probe.as_ref())
+}
+
+fn probe_failure_text(probe: &Probe, ip: &str) -> String {
+    if let Some(http) = probe.extra.get("httpGet") {
+        let port = http.get("port").map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+        let path = http.get("path").and_then(|v| v.as_str()).unwrap_or("/");
+        return format!("Get \"http://{ip}:{port}{path}\": dial tcp {ip}:{port}: connect: connection refused");
+    }
+    if let Some(tcp) = probe.extra.get("tcpSocket") {
+        let port = tcp.get("port").map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+        return format!("dial tcp {ip}:{port}: connect: connection refused");
+    }
+    "command failed".to_string()
+}
+
+fn container_names(p: &Pod) -> String {
+    p.spec.containers.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+fn waiting(reason: &str) -> ContainerState {
+    ContainerState {
+        waiting: Some(ContainerStateWaiting { reason: Some(reason.into()), message: None }),
+        ..Default::default()
+    }
+}
+
+fn set_waiting(p: &mut Pod, reason: &str, message: Option<String>) {
+    for cs in p.status.container_statuses.iter_mut() {
+        cs.state = ContainerState {
+            waiting: Some(ContainerStateWaiting { reason: Some(reason.into()), message: message.clone() }),
+            ..Default::default()
+        };
+    }
+}
+
+fn set_ready(p: &mut Pod, ready: bool, t: Time) {
+    let names = container_names(p);
+    for type_ in ["ContainersReady", "Ready"] {
+        let mut c = cond(type_, ready, t);
+        if !ready {
+            c.reason = Some("ContainersNotReady".into());
+            c.message = Some(format!("containers with unready status: [{names}]"));
+        }
+        set_condition(p, c);
+    }
+}
+
+impl Controller for Kubelets {
+    fn name(&self) -> &'static str {
+        "kubelet"
+    }
+
+    fn on_event(&mut self, ev: &WatchEvent, _api: &ApiServer, _infra: &Infra, queue: &mut Queue) {
+        match ev.object() {
+            Some(Object::Pod(p)) => {
+                let bound_now = match (&ev.old, &ev.new) {
+                    (Some(Object::Pod(o)), Some(Object::Pod(n))) => {
+                        o.spec.node_name != n.spec.node_name
+                            || o.metadata.deletion_timestamp != n.metadata.deletion_timestamp
+                    }
+                    (None, Some(_)) => !p.spec.node_name.is_empty(),
+                    (_, None) => true,
+                    _ => false,
+                };
+                if bound_now {
+                    queue.add(ev.key.clone());
+                }
+            }
+            Some(Object::Node(_)) if ev.type_ == crate::apiserver::WatchEventType::Added => {
+                queue.add(ev.key.clone());
+            }
+            _ => {}
+        }
+    }
+
+    fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
+        if key.namespace.is_empty() {
+            self.node_key_reconcile(&key.name, ctx);
+        } else {
+            self.pod_reconcile(key, ctx);
+        }
+    }
+}

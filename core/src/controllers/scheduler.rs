@@ -1,0 +1,248 @@
+//! kube-scheduler: binds each unscheduled pod to a node.
+//!
+//! Filters as the default plugins do for what the simulator models (node Ready, cordon,
+//! untolerated NoSchedule/NoExecute taints, nodeSelector, the 110-pod capacity), examines the
+//! adaptive share of nodes upstream examines (`percentageOfNodesToScore`), scores by spreading
+//! (fewest pods of the same owner, then fewest pods) and breaks ties at random, as `selectHost`
+//! does. Pods that fit nowhere stay Pending with a `FailedScheduling` event and are retried when
+//! a node changes.
+
+use super::{Controller, Ctx, Queue};
+use crate::api::core::{PodCondition, Taint, Toleration};
+use crate::api::*;
+use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent, WatchEventType};
+use crate::infra::Infra;
+use crate::time::to_time;
+use std::collections::{BTreeSet, HashMap};
+
+/// The scheduler's private state: pods waiting for a node and per-owner spreading counts.
+#[derive(Default)]
+pub struct Scheduler {
+    unschedulable: BTreeSet<ObjectKey>,
+    owner_on_node: HashMap<(String, String), u32>,
+    placed: HashMap<ObjectKey, (String, String)>,
+    next_start_node: usize,
+}
+
+fn wants_scheduling(p: &Pod) -> bool {
+    p.spec.node_name.is_empty()
+        && p.metadata.deletion_timestamp.is_none()
+        && p.spec.scheduler_name.as_deref().is_none_or(|s| s == "default-scheduler")
+        && !matches!(p.status.phase.as_deref(), Some("Succeeded") | Some("Failed"))
+}
+
+/// Whether a node's Ready condition is True.
+pub fn node_ready(n: &Node) -> bool {
+    n.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+fn tolerates(tols: &[Toleration], taint: &Taint) -> bool {
+    tols.iter().any(|t| {
+        let effect_ok = t.effect.as_deref().is_none_or(|e| e.is_empty() || e == taint.effect);
+        let key_ok = match t.key.as_deref() {
+            None | Some("") => t.operator.as_deref() == Some("Exists"),
+            Some(k) => k == taint.key,
+        };
+        let value_ok = t.operator.as_deref() == Some("Exists")
+            || t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("");
+        effect_ok && key_ok && value_ok
+    })
+}
+
+enum Misfit {
+    NotReady,
+    Unschedulable,
+    Taint(String),
+    Selector,
+    TooManyPods,
+}
+
+impl Scheduler {
+    fn owner_of(p: &Pod) -> Option<String> {
+        p.metadata.controller_ref().map(|o| o.uid.clone())
+    }
+
+    fn track(&mut self, ev: &WatchEvent) {
+        let key = ev.key.clone();
+        if let Some(old) = self.placed.remove(&key) {
+            if let Some(c) = self.owner_on_node.get_mut(&old) {
+                *c = c.saturating_sub(1);
+            }
+        }
+        if let Some(Object::Pod(p)) = &ev.new {
+            if !p.spec.node_name.is_empty() {
+                if let Some(owner) = Self::owner_of(p) {
+                    let id = (owner, p.spec.node_name.clone());
+                    *self.owner_on_node.entry(id.clone()).or_default() += 1;
+                    self.placed.insert(key, id);
+                }
+            }
+        }
+    }
+
+    fn fit(api: &ApiServer, pod: &Pod, node: &Node) -> Result<(), Misfit> {
+        if !node_ready(node) {
+            return Err(Misfit::NotReady);
+        }
+        if node.spec.unschedulable {
+            return Err(Misfit::Unschedulable);
+        }
+        for t in &node.spec.taints {
+            if (t.effect == "NoSchedule" || t.effect == "NoExecute") && !tolerates(&pod.spec.tolerations, t) {
+                return Err(Misfit::Taint(format!("{{{}: {}}}", t.key, t.value.as_deref().unwrap_or(""))));
+            }
+        }
+        if pod.spec.node_selector.iter().any(|(k, v)| node.metadata.labels.get(k) != Some(v)) {
+            return Err(Misfit::Selector);
+        }
+        let cap: usize = node.status.allocatable.get("pods").and_then(|v| v.parse().ok()).unwrap_or(110);
+        if api.pods.count_on_node(&node.metadata.name) >= cap {
+            return Err(Misfit::TooManyPods);
+        }
+        Ok(())
+    }
+
+    /// The FailedScheduling message, in the scheduler's wording.
+    fn failure_message(total: usize, reasons: &[Misfit]) -> String {
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for r in reasons {
+            let text = match r {
+                Misfit::NotReady => "node(s) had untolerated taint {node.kubernetes.io/not-ready: }".to_string(),
+                Misfit::Unschedulable => "node(s) were unschedulable".to_string(),
+                Misfit::Taint(t) => format!("node(s) had untolerated taint {t}"),
+                Misfit::Selector => "node(s) didn't match Pod's node affinity/selector".to_string(),
+                Misfit::TooManyPods => "Too many pods".to_string(),
+            };
+            *counts.entry(text).or_default() += 1;
+        }
+        let parts: Vec<String> = counts.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        format!(
+            "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling.",
+            parts.join(", ")
+        )
+    }
+}
+
+impl Controller for Scheduler {
+    fn name(&self) -> &'static str {
+        "default-scheduler"
+    }
+
+    fn on_event(&mut self, ev: &WatchEvent, _api: &ApiServer, _infra: &Infra, queue: &mut Queue) {
+        match ev.object() {
+            Some(Object::Pod(_)) => {
+                self.track(ev);
+                match &ev.new {
+                    Some(Object::Pod(p)) if wants_scheduling(p) => queue.add(ev.key.clone()),
+                    _ => {
+                        self.unschedulable.remove(&ev.key);
+                    }
+                }
+                // A pod leaving a node frees capacity.
+                if ev.type_ == WatchEventType::Deleted && !self.unschedulable.is_empty() {
+                    for k in &self.unschedulable {
+                        queue.add(k.clone());
+                    }
+                }
+            }
+            Some(Object::Node(_)) => {
+                for k in &self.unschedulable {
+                    queue.add(k.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
+        let Some(pod) = ctx.api.get::<Pod>(&key.namespace, &key.name) else {
+            self.unschedulable.remove(key);
+            return;
+        };
+        if !wants_scheduling(&pod) {
+            self.unschedulable.remove(key);
+            return;
+        }
+        let nodes: Vec<_> = ctx.api.nodes.iter().cloned().collect();
+        let total = nodes.len();
+        // percentageOfNodesToScore: adaptive, at least 100 nodes (or all of them).
+        let pct = (50 - total as i64 / 125).max(5) as usize;
+        let to_find = if total <= 100 { total } else { (total * pct / 100).max(100) };
+        let mut feasible = Vec::new();
+        let mut misfits = Vec::new();
+        for i in 0..total {
+            let node = &nodes[(self.next_start_node + i) % total.max(1)];
+            match Self::fit(ctx.api, &pod, node) {
+                Ok(()) => {
+                    feasible.push(node.clone());
+                    if feasible.len() >= to_find {
+                        break;
+                    }
+                }
+                Err(m) => misfits.push(m),
+            }
+        }
+        if total > 0 {
+            self.next_start_node = (self.next_start_node + feasible.len() + misfits.len()) % total;
+        }
+        if feasible.is_empty() {
+            self.unschedulable.insert(key.clone());
+            let message = Self::failure_message(total, &misfits);
+            let already = pod.status.conditions.iter().any(|c| c.type_ == "PodScheduled" && c.message.as_deref() == Some(&message));
+            if !already {
+                let now = to_time(ctx.api.now);
+                let _ = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
+                    p.status.phase = Some("Pending".into());
+                    p.status.conditions.retain(|c| c.type_ != "PodScheduled");
+                    p.status.conditions.push(PodCondition {
+                        type_: "PodScheduled".into(),
+                        status: "False".into(),
+                        last_transition_time: Some(now),
+                        reason: Some("Unschedulable".into()),
+                        message: Some(message.clone()),
+                        ..Default::default()
+                    });
+                });
+                ctx.api.record_event(object_ref(&*pod), "Warning", "FailedScheduling", message, "default-scheduler", None);
+            }
+            return;
+        }
+        self.unschedulable.remove(key);
+        let owner = Self::owner_of(&pod);
+        let score = |n: &Node| {
+            let same_owner = owner
+                .as_ref()
+                .and_then(|o| self.owner_on_node.get(&(o.clone(), n.metadata.name.clone())))
+                .copied()
+                .unwrap_or(0);
+            (same_owner, ctx.api.pods.count_on_node(&n.metadata.name))
+        };
+        let best = feasible.iter().map(&score).min().unwrap_or((0, 0));
+        let top: Vec<&Arc<Node>> = feasible.iter().filter(|n| score(n) == best).collect();
+        let chosen = top[ctx.api.rng.below(top.len() as u64) as usize].metadata.name.clone();
+        let now = to_time(ctx.api.now);
+        let bound = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
+            p.spec.node_name = chosen.clone();
+            p.status.phase = Some("Pending".into());
+            p.status.conditions.retain(|c| c.type_ != "PodScheduled");
+            p.status.conditions.push(PodCondition {
+                type_: "PodScheduled".into(),
+                status: "True".into(),
+                last_transition_time: Some(now),
+                ..Default::default()
+            });
+        });
+        if bound.is_ok() {
+            ctx.api.record_event(
+                object_ref(&*pod),
+                "Normal",
+                "Scheduled",
+                format!("Successfully assigned {}/{} to {}", key.namespace, key.name, chosen),
+                "default-scheduler",
+                None,
+            );
+        }
+    }
+}
+
+use std::sync::Arc;

@@ -1,0 +1,350 @@
+//! `Sim`: the whole simulated cluster behind one handle — the API server (with the clock and the
+//! RNG), the simulated machines, the controllers and the event queue that drives them in
+//! virtual time. The CLI, lessons and the web UI all go through it.
+
+use crate::api::core::{NodeAddress, NodeSpec, NodeStatus};
+use crate::api::*;
+use crate::apiserver::{ApiServer, ObjectKey};
+use crate::controllers::{self, Controller, Ctx, Queue};
+use crate::infra::Infra;
+use crate::time::Millis;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+/// Every timing constant of the simulation, with realistic defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timings {
+    /// Pulling an image a node does not have yet.
+    pub image_pull_ms: Millis,
+    /// Creating and starting a container once the image is present.
+    pub container_start_ms: Millis,
+    /// Time an app needs after start before it accepts connections (default images).
+    pub app_warmup_ms: Millis,
+    /// Time a default app needs to exit after SIGTERM.
+    pub sigterm_exit_ms: Millis,
+    /// Kubelet node-lease renewal period (`nodeLeaseDurationSeconds` / 4).
+    pub lease_renew_ms: Millis,
+    /// `--node-monitor-grace-period`: a node whose lease is older turns NotReady (Unknown).
+    pub node_monitor_grace_ms: Millis,
+    /// Default `tolerationSeconds` for the not-ready / unreachable NoExecute taints.
+    pub pod_eviction_toleration_ms: Millis,
+    /// First CrashLoopBackOff delay (doubles up to 5 minutes).
+    pub crash_backoff_ms: Millis,
+    /// Time the simulated cloud takes to provision a load balancer.
+    pub lb_provision_ms: Millis,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            image_pull_ms: 2_000,
+            container_start_ms: 500,
+            app_warmup_ms: 1_000,
+            sigterm_exit_ms: 300,
+            lease_renew_ms: 10_000,
+            node_monitor_grace_ms: 40_000,
+            pod_eviction_toleration_ms: 300_000,
+            crash_backoff_ms: 10_000,
+            lb_provision_ms: 3_000,
+        }
+    }
+}
+
+/// How a simulation starts.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Number of worker nodes (`node-1` … `node-N`).
+    pub nodes: usize,
+    /// Seed of the one RNG.
+    pub seed: u64,
+    /// Timing constants.
+    pub timings: Timings,
+    /// Run CoreDNS pods in kube-system behind `kube-dns` (as kubeadm and kind clusters do).
+    pub coredns: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig { nodes: 3, seed: 1, timings: Timings::default(), coredns: false }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Task {
+    at: Millis,
+    seq: u64,
+    controller: usize,
+    key: ObjectKey,
+}
+
+/// Safety valve against a controller that keeps requeueing itself at the same instant.
+const MAX_TASKS_PER_INSTANT: u64 = 50_000_000;
+
+/// The simulated cluster.
+pub struct Sim {
+    /// The API server: all cluster state.
+    pub api: ApiServer,
+    /// The simulated machines.
+    pub infra: Infra,
+    /// Configuration.
+    pub config: SimConfig,
+    controllers: Vec<Box<dyn Controller>>,
+    heap: BinaryHeap<Reverse<Task>>,
+    scheduled: HashMap<(usize, ObjectKey), Millis>,
+    seq: u64,
+    node_count: usize,
+}
+
+impl Sim {
+    /// A cluster with `config.nodes` Ready nodes and the built-in Services.
+    pub fn new(config: SimConfig) -> Self {
+        let controllers = controllers::all(&config.timings);
+        let mut sim = Sim {
+            api: ApiServer::new(config.seed),
+            infra: Infra::default(),
+            config,
+            controllers,
+            heap: BinaryHeap::new(),
+            scheduled: HashMap::new(),
+            seq: 0,
+            node_count: 0,
+        };
+        for _ in 0..sim.config.nodes {
+            sim.add_node();
+        }
+        sim.create_builtin_services();
+        sim.settle();
+        sim
+    }
+
+    /// Current virtual time.
+    pub fn now(&self) -> Millis {
+        self.api.now
+    }
+
+    /// Adds a worker node `node-N` with podCIDR `10.244.N.0/24` and InternalIP `172.18.0.(N+1)`
+    /// (the addressing of a kind cluster); returns its name.
+    pub fn add_node(&mut self) -> String {
+        self.node_count += 1;
+        let n = self.node_count;
+        let name = format!("node-{n}");
+        let mut node = Node {
+            spec: NodeSpec {
+                pod_cidr: Some(format!("10.244.{n}.0/24")),
+                pod_cidrs: vec![format!("10.244.{n}.0/24")],
+                ..Default::default()
+            },
+            status: NodeStatus {
+                addresses: vec![
+                    NodeAddress { type_: "InternalIP".into(), address: node_ip(n) },
+                    NodeAddress { type_: "Hostname".into(), address: name.clone() },
+                ],
+                capacity: [("cpu", "4"), ("memory", "16Gi"), ("pods", "110")]
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        node.status.allocatable = node.status.capacity.clone();
+        node.metadata.name = name.clone();
+        node.metadata.labels = [
+            ("kubernetes.io/arch", "amd64".to_string()),
+            ("kubernetes.io/hostname", name.clone()),
+            ("kubernetes.io/os", "linux".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        // Node registration: the kubelet creates its Node object; if the name is taken (a
+        // node was added by hand), the next number is used.
+        match self.api.create(node) {
+            Ok(_) => {}
+            Err(_) => return self.add_node(),
+        }
+        self.settle();
+        name
+    }
+
+    fn create_builtin_services(&mut self) {
+        use crate::api::core::ServicePort;
+        let mut k = Service::default();
+        k.metadata.name = "kubernetes".into();
+        k.metadata.namespace = "default".into();
+        k.metadata.labels = [("component", "apiserver"), ("provider", "kubernetes")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        k.spec.cluster_ip = Some("10.96.0.1".into());
+        k.spec.ports = vec![ServicePort {
+            name: Some("https".into()),
+            protocol: Some("TCP".into()),
+            port: 443,
+            target_port: Some(IntOrString::Int(6443)),
+            ..Default::default()
+        }];
+        let _ = self.api.create(k);
+        let mut dns = Service::default();
+        dns.metadata.name = "kube-dns".into();
+        dns.metadata.namespace = "kube-system".into();
+        dns.metadata.labels = [("k8s-app", "kube-dns"), ("kubernetes.io/name", "CoreDNS")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        dns.spec.selector = Some([("k8s-app".to_string(), "kube-dns".to_string())].into());
+        dns.spec.cluster_ip = Some("10.96.0.10".into());
+        dns.spec.ports = [("dns", "UDP", 53), ("dns-tcp", "TCP", 53), ("metrics", "TCP", 9153)]
+            .iter()
+            .map(|(n, p, port)| ServicePort {
+                name: Some(n.to_string()),
+                protocol: Some(p.to_string()),
+                port: *port,
+                target_port: Some(IntOrString::Int(*port)),
+                ..Default::default()
+            })
+            .collect();
+        let _ = self.api.create(dns);
+    }
+
+    /// Runs everything due at the current instant (after a command changed state).
+    pub fn settle(&mut self) {
+        let now = self.api.now;
+        self.run_until(now);
+    }
+
+    /// Advances virtual time by `ms`, running every reconcile and timer due on the way.
+    pub fn advance(&mut self, ms: Millis) {
+        let end = self.api.now.saturating_add(ms);
+        self.run_until(end);
+    }
+
+    /// Runs the next due task (or dispatches pending watch events); returns false when idle.
+    /// Time jumps to the task's instant: a single step of the simulation.
+    pub fn step(&mut self) -> bool {
+        if self.api.has_watch_events() {
+            self.dispatch();
+            return true;
+        }
+        match self.heap.peek() {
+            Some(Reverse(t)) => {
+                let at = t.at;
+                self.run_one(at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Virtual time of the next scheduled task, if any.
+    pub fn next_task_at(&self) -> Option<Millis> {
+        self.heap.peek().map(|Reverse(t)| t.at)
+    }
+
+    fn run_until(&mut self, end: Millis) {
+        let mut count_at_instant = 0u64;
+        let mut instant = self.api.now;
+        loop {
+            self.dispatch();
+            let due = matches!(self.heap.peek(), Some(Reverse(t)) if t.at <= end);
+            if !due {
+                break;
+            }
+            let at = self.heap.peek().map(|Reverse(t)| t.at).unwrap_or(end);
+            if at == instant {
+                count_at_instant += 1;
+                if count_at_instant > MAX_TASKS_PER_INSTANT {
+                    break;
+                }
+            } else {
+                instant = at;
+                count_at_instant = 0;
+            }
+            self.run_one(at);
+        }
+        self.api.now = self.api.now.max(end);
+    }
+
+    fn run_one(&mut self, at: Millis) {
+        let Some(Reverse(task)) = self.heap.pop() else { return };
+        let id = (task.controller, task.key);
+        if self.scheduled.get(&id) != Some(&task.at) {
+            return; // superseded by an earlier schedule of the same key
+        }
+        self.scheduled.remove(&id);
+        self.api.now = self.api.now.max(at);
+        let mut queue = Queue::default();
+        {
+            let mut ctx = Ctx { api: &mut self.api, infra: &mut self.infra, queue: &mut queue };
+            self.controllers[id.0].reconcile(&id.1, &mut ctx);
+        }
+        self.enqueue(id.0, queue);
+    }
+
+    fn dispatch(&mut self) {
+        while self.api.has_watch_events() {
+            let events = self.api.take_watch_events();
+            for ev in &events {
+                for i in 0..self.controllers.len() {
+                    let mut queue = Queue::default();
+                    self.controllers[i].on_event(ev, &self.api, &self.infra, &mut queue);
+                    self.enqueue(i, queue);
+                }
+            }
+        }
+    }
+
+    fn enqueue(&mut self, controller: usize, queue: Queue) {
+        for (delay, key) in queue.items {
+            let at = self.api.now + delay;
+            let id = (controller, key);
+            if let Some(&existing) = self.scheduled.get(&id) {
+                if existing <= at {
+                    continue;
+                }
+            }
+            self.seq += 1;
+            self.heap.push(Reverse(Task { at, seq: self.seq, controller, key: id.1.clone() }));
+            self.scheduled.insert(id, at);
+        }
+    }
+
+    /// Asks the controller named `name` to reconcile `key` now (used by playground verbs that
+    /// change the machines rather than the API, e.g. `node fail`).
+    pub fn kick(&mut self, name: &str, key: ObjectKey) {
+        if let Some(i) = self.controllers.iter().position(|c| c.name() == name) {
+            let mut q = Queue::default();
+            q.add(key);
+            self.enqueue(i, q);
+        }
+    }
+
+    /// Powers a node off: its kubelet and kube-proxy stop, its pods stop answering. The node
+    /// lifecycle controller notices when the node's lease expires.
+    pub fn fail_node(&mut self, name: &str) -> Result<(), String> {
+        self.api.get::<Node>("", name).ok_or_else(|| format!("Error from server (NotFound): nodes \"{name}\" not found"))?;
+        self.infra.set_node_up(name, false);
+        self.kick("kubelet", ObjectKey::cluster(name));
+        self.settle();
+        Ok(())
+    }
+
+    /// Powers a node back on: its kubelet renews its lease and reconciles its pods.
+    pub fn recover_node(&mut self, name: &str) -> Result<(), String> {
+        self.api.get::<Node>("", name).ok_or_else(|| format!("Error from server (NotFound): nodes \"{name}\" not found"))?;
+        self.infra.set_node_up(name, true);
+        self.kick("kubelet", ObjectKey::cluster(name));
+        self.settle();
+        Ok(())
+    }
+
+    /// SHA-256 of every change so far: equal for equal seeds and inputs, natively and on wasm.
+    pub fn trace_hash(&self) -> String {
+        self.api.trace_hash()
+    }
+}
+
+/// InternalIP of the n-th node.
+pub fn node_ip(n: usize) -> String {
+    format!("172.18.{}.{}", (n + 1) / 256, (n + 1) % 256)
+}
