@@ -65,7 +65,12 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { nodes: 3, seed: 1, timings: Timings::default(), coredns: false }
+        SimConfig {
+            nodes: 3,
+            seed: 1,
+            timings: Timings::default(),
+            coredns: false,
+        }
     }
 }
 
@@ -136,8 +141,14 @@ impl Sim {
             },
             status: NodeStatus {
                 addresses: vec![
-                    NodeAddress { type_: "InternalIP".into(), address: node_ip(n) },
-                    NodeAddress { type_: "Hostname".into(), address: name.clone() },
+                    NodeAddress {
+                        type_: "InternalIP".into(),
+                        address: node_ip(n),
+                    },
+                    NodeAddress {
+                        type_: "Hostname".into(),
+                        address: name.clone(),
+                    },
                 ],
                 capacity: [("cpu", "4"), ("memory", "16Gi"), ("pods", "110")]
                     .iter()
@@ -194,16 +205,20 @@ impl Sim {
             .collect();
         dns.spec.selector = Some([("k8s-app".to_string(), "kube-dns".to_string())].into());
         dns.spec.cluster_ip = Some("10.96.0.10".into());
-        dns.spec.ports = [("dns", "UDP", 53), ("dns-tcp", "TCP", 53), ("metrics", "TCP", 9153)]
-            .iter()
-            .map(|(n, p, port)| ServicePort {
-                name: Some(n.to_string()),
-                protocol: Some(p.to_string()),
-                port: *port,
-                target_port: Some(IntOrString::Int(*port)),
-                ..Default::default()
-            })
-            .collect();
+        dns.spec.ports = [
+            ("dns", "UDP", 53),
+            ("dns-tcp", "TCP", 53),
+            ("metrics", "TCP", 9153),
+        ]
+        .iter()
+        .map(|(n, p, port)| ServicePort {
+            name: Some(n.to_string()),
+            protocol: Some(p.to_string()),
+            port: *port,
+            target_port: Some(IntOrString::Int(*port)),
+            ..Default::default()
+        })
+        .collect();
         let _ = self.api.create(dns);
     }
 
@@ -266,7 +281,9 @@ impl Sim {
     }
 
     fn run_one(&mut self, at: Millis) {
-        let Some(Reverse(task)) = self.heap.pop() else { return };
+        let Some(Reverse(task)) = self.heap.pop() else {
+            return;
+        };
         let id = (task.controller, task.key);
         if self.scheduled.get(&id) != Some(&task.at) {
             return; // superseded by an earlier schedule of the same key
@@ -275,7 +292,11 @@ impl Sim {
         self.api.now = self.api.now.max(at);
         let mut queue = Queue::default();
         {
-            let mut ctx = Ctx { api: &mut self.api, infra: &mut self.infra, queue: &mut queue };
+            let mut ctx = Ctx {
+                api: &mut self.api,
+                infra: &mut self.infra,
+                queue: &mut queue,
+            };
             self.controllers[id.0].reconcile(&id.1, &mut ctx);
         }
         self.enqueue(id.0, queue);
@@ -304,7 +325,12 @@ impl Sim {
                 }
             }
             self.seq += 1;
-            self.heap.push(Reverse(Task { at, seq: self.seq, controller, key: id.1.clone() }));
+            self.heap.push(Reverse(Task {
+                at,
+                seq: self.seq,
+                controller,
+                key: id.1.clone(),
+            }));
             self.scheduled.insert(id, at);
         }
     }
@@ -322,7 +348,9 @@ impl Sim {
     /// Powers a node off: its kubelet and kube-proxy stop, its pods stop answering. The node
     /// lifecycle controller notices when the node's lease expires.
     pub fn fail_node(&mut self, name: &str) -> Result<(), String> {
-        self.api.get::<Node>("", name).ok_or_else(|| format!("Error from server (NotFound): nodes \"{name}\" not found"))?;
+        self.api
+            .get::<Node>("", name)
+            .ok_or_else(|| format!("Error from server (NotFound): nodes \"{name}\" not found"))?;
         self.infra.set_node_up(name, false);
         self.kick("kubelet", ObjectKey::cluster(name));
         self.settle();
@@ -331,7 +359,9 @@ impl Sim {
 
     /// Powers a node back on: its kubelet renews its lease and reconciles its pods.
     pub fn recover_node(&mut self, name: &str) -> Result<(), String> {
-        self.api.get::<Node>("", name).ok_or_else(|| format!("Error from server (NotFound): nodes \"{name}\" not found"))?;
+        self.api
+            .get::<Node>("", name)
+            .ok_or_else(|| format!("Error from server (NotFound): nodes \"{name}\" not found"))?;
         self.infra.set_node_up(name, true);
         self.kick("kubelet", ObjectKey::cluster(name));
         self.settle();

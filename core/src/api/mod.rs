@@ -9,8 +9,8 @@ pub mod intstr;
 pub mod meta;
 
 pub use self::apps::{Deployment, ReplicaSet};
-pub use self::core::{Endpoints, Event, Namespace, Node, Pod, ReplicationController, Service};
 pub use self::coordination::Lease;
+pub use self::core::{Endpoints, Event, Namespace, Node, Pod, ReplicationController, Service};
 pub use self::discovery::EndpointSlice;
 pub use self::intstr::IntOrString;
 pub use self::meta::{LabelSelector, ObjectMeta, OwnerReference};

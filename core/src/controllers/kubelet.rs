@@ -14,7 +14,7 @@ use crate::api::*;
 use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
 use crate::infra::{Infra, Sandbox};
 use crate::sim::Timings;
-use crate::time::{to_time, Millis};
+use crate::time::{to_time, Millis, Time};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -84,8 +84,6 @@ enum Stage {
     Running(Millis),
     /// Waiting in CrashLoopBackOff until the given time.
     CrashBackOff(Millis),
-    /// Containers have exited; the pod object is being deleted.
-    Done,
 }
 
 #[derive(Clone, Debug)]
@@ -127,7 +125,11 @@ pub struct Kubelets {
 impl Kubelets {
     /// Kubelets with the given timings.
     pub fn new(timings: Timings) -> Self {
-        Kubelets { timings, nodes: BTreeMap::new(), pods: HashMap::new() }
+        Kubelets {
+            timings,
+            nodes: BTreeMap::new(),
+            pods: HashMap::new(),
+        }
     }
 }
 
@@ -164,7 +166,12 @@ pub fn pre_stop_seconds(c: &Container) -> Option<f64> {
     let cmd = &h.exec.as_ref()?.command;
     let text = cmd.join(" ");
     let idx = text.find("sleep ")?;
-    text[idx + 6..].split_whitespace().next()?.trim_end_matches(';').parse().ok()
+    text[idx + 6..]
+        .split_whitespace()
+        .next()?
+        .trim_end_matches(';')
+        .parse()
+        .ok()
 }
 
 fn ipv4(s: &str) -> Option<u32> {
@@ -209,7 +216,9 @@ impl Kubelets {
         // Renew the node lease (the heartbeat).
         let renew = Some(to_time(now));
         if ctx.api.get::<Lease>("kube-node-lease", name).is_some() {
-            let _ = ctx.api.modify::<Lease>("kube-node-lease", name, |l| l.spec.renew_time = renew);
+            let _ = ctx
+                .api
+                .modify::<Lease>("kube-node-lease", name, |l| l.spec.renew_time = renew);
         } else {
             let mut l = Lease::default();
             l.metadata.name = name.to_string();
@@ -248,13 +257,21 @@ impl Kubelets {
             } else {
                 format!("Node {name} status is now: NodeReady")
             };
-            ctx.api.record_event(object_ref(&*node), "Normal", reason, message, "kubelet", Some(name));
+            ctx.api.record_event(
+                object_ref(&*node),
+                "Normal",
+                reason,
+                message,
+                "kubelet",
+                Some(name),
+            );
             // Back from a failure: restart the containers of this node's pods.
             for p in ctx.api.pods.on_node(name) {
                 ctx.queue.add(ObjectKey::of(&*p));
             }
         }
-        ctx.queue.add_after(ObjectKey::cluster(name), self.timings.lease_renew_ms);
+        ctx.queue
+            .add_after(ObjectKey::cluster(name), self.timings.lease_renew_ms);
     }
 
     fn update_status(ctx: &mut Ctx<'_>, key: &ObjectKey, f: impl FnOnce(&mut Pod)) {
@@ -267,7 +284,8 @@ impl Kubelets {
             r.field_path = format!("spec.containers{{{}}}", c.name);
         }
         let host = pod.spec.node_name.clone();
-        ctx.api.record_event(r, type_, reason, msg, "kubelet", Some(&host));
+        ctx.api
+            .record_event(r, type_, reason, msg, "kubelet", Some(&host));
     }
 
     fn pod_reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
@@ -293,8 +311,14 @@ impl Kubelets {
         if node_name.is_empty() || !ctx.infra.node_up(&node_name) {
             return;
         }
-        let Some(node) = ctx.api.get::<Node>("", &node_name) else { return };
-        if matches!(pod.status.phase.as_deref(), Some("Succeeded") | Some("Failed")) && !self.pods.contains_key(key) {
+        let Some(node) = ctx.api.get::<Node>("", &node_name) else {
+            return;
+        };
+        if matches!(
+            pod.status.phase.as_deref(),
+            Some("Succeeded") | Some("Failed")
+        ) && !self.pods.contains_key(key)
+        {
             return;
         }
         if !self.pods.contains_key(key) {
@@ -310,17 +334,38 @@ impl Kubelets {
 
     fn admit(&mut self, pod: &Arc<Pod>, node: &Node, key: &ObjectKey, ctx: &mut Ctx<'_>) {
         let now = ctx.api.now;
-        let image = pod.spec.containers.first().map(|c| c.image.clone()).unwrap_or_default();
+        let image = pod
+            .spec
+            .containers
+            .first()
+            .map(|c| c.image.clone())
+            .unwrap_or_default();
         let behavior = ImageBehavior::of(&image, &self.timings);
         let Some(ip) = self.allocate_ip(node) else {
-            Self::event(ctx, pod, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: no IP addresses available in range set".into());
+            Self::event(
+                ctx,
+                pod,
+                "Warning",
+                "FailedCreatePodSandBox",
+                "Failed to create pod sandbox: no IP addresses available in range set".into(),
+            );
             return;
         };
-        let ports: BTreeSet<i32> =
-            pod.spec.containers.iter().flat_map(|c| c.ports.iter().map(|p| p.container_port)).collect();
+        let ports: BTreeSet<i32> = pod
+            .spec
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.iter().map(|p| p.container_port))
+            .collect();
         ctx.infra.put_sandbox(
             ip.clone(),
-            Sandbox { pod: key.clone(), uid: pod.metadata.uid.clone(), node: node.metadata.name.clone(), listening: false, ports },
+            Sandbox {
+                pod: key.clone(),
+                uid: pod.metadata.uid.clone(),
+                node: node.metadata.name.clone(),
+                listening: false,
+                ports,
+            },
         );
         let rt_node = self.nodes.entry(node.metadata.name.clone()).or_default();
         let present = rt_node.images.contains(&image);
@@ -346,7 +391,12 @@ impl Kubelets {
             },
         );
         let t = to_time(now);
-        let host_ip = node.status.addresses.iter().find(|a| a.type_ == "InternalIP").map(|a| a.address.clone());
+        let host_ip = node
+            .status
+            .addresses
+            .iter()
+            .find(|a| a.type_ == "InternalIP")
+            .map(|a| a.address.clone());
         Self::update_status(ctx, key, |p| {
             p.status.phase = Some("Pending".into());
             p.status.host_ip = host_ip.clone();
@@ -357,7 +407,10 @@ impl Kubelets {
             set_condition(p, cond("Initialized", true, t));
             let mut r = cond("Ready", false, t);
             r.reason = Some("ContainersNotReady".into());
-            r.message = Some(format!("containers with unready status: [{}]", container_names(p)));
+            r.message = Some(format!(
+                "containers with unready status: [{}]",
+                container_names(p)
+            ));
             set_condition(p, r.clone());
             let mut cr = cond("ContainersReady", false, t);
             cr.reason = r.reason.clone();
@@ -377,17 +430,36 @@ impl Kubelets {
                 .collect();
         });
         if present {
-            Self::event(ctx, pod, "Normal", "Pulled", format!("Container image \"{image}\" already present on machine"));
+            Self::event(
+                ctx,
+                pod,
+                "Normal",
+                "Pulled",
+                format!("Container image \"{image}\" already present on machine"),
+            );
         } else {
-            Self::event(ctx, pod, "Normal", "Pulling", format!("Pulling image \"{image}\""));
+            Self::event(
+                ctx,
+                pod,
+                "Normal",
+                "Pulling",
+                format!("Pulling image \"{image}\""),
+            );
         }
     }
 
     fn advance_pod(&mut self, pod: &Arc<Pod>, key: &ObjectKey, ctx: &mut Ctx<'_>, now: Millis) {
         let timings = self.timings.clone();
         let node_name = pod.spec.node_name.clone();
-        let image = pod.spec.containers.first().map(|c| c.image.clone()).unwrap_or_default();
-        let Some(mut rt) = self.pods.remove(key) else { return };
+        let image = pod
+            .spec
+            .containers
+            .first()
+            .map(|c| c.image.clone())
+            .unwrap_or_default();
+        let Some(mut rt) = self.pods.remove(key) else {
+            return;
+        };
         let t = to_time(now);
         let mut next_wake: Option<Millis> = None;
         let mut wake = |at: Millis| next_wake = Some(next_wake.map_or(at, |w: Millis| w.min(at)));
@@ -396,9 +468,18 @@ impl Kubelets {
         if let Some(deadline) = pod.metadata.deletion_timestamp {
             let deadline_ms = deadline.virtual_ms();
             if rt.termination.is_none() {
-                let pre_stop = pod.spec.containers.iter().filter_map(pre_stop_seconds).fold(0.0, f64::max);
+                let pre_stop = pod
+                    .spec
+                    .containers
+                    .iter()
+                    .filter_map(pre_stop_seconds)
+                    .fold(0.0, f64::max);
                 let running = matches!(rt.stage, Stage::Running(_));
-                let pre_stop_ms = if running { (pre_stop * 1000.0) as Millis } else { 0 };
+                let pre_stop_ms = if running {
+                    (pre_stop * 1000.0) as Millis
+                } else {
+                    0
+                };
                 let sigterm_at = (now + pre_stop_ms).min(deadline_ms);
                 let exit_at = if running {
                     match rt.behavior.sigterm_exit_ms {
@@ -408,12 +489,24 @@ impl Kubelets {
                 } else {
                     now
                 };
-                rt.termination = Some(Termination { sigterm_at, exit_at: exit_at.max(now) });
+                rt.termination = Some(Termination {
+                    sigterm_at,
+                    exit_at: exit_at.max(now),
+                });
                 for c in &pod.spec.containers {
-                    Self::event(ctx, pod, "Normal", "Killing", format!("Stopping container {}", c.name));
+                    Self::event(
+                        ctx,
+                        pod,
+                        "Normal",
+                        "Killing",
+                        format!("Stopping container {}", c.name),
+                    );
                 }
             }
-            let term = rt.termination.clone().unwrap_or(Termination { sigterm_at: now, exit_at: now });
+            let term = rt.termination.clone().unwrap_or(Termination {
+                sigterm_at: now,
+                exit_at: now,
+            });
             // The deadline may have been shortened by a second delete.
             let exit_at = term.exit_at.min(deadline_ms.max(now));
             if now >= term.sigterm_at {
@@ -441,24 +534,52 @@ impl Kubelets {
                     }
                     if rt.behavior.pull_fails {
                         rt.pull_failures += 1;
-                        let backoff = (timings.crash_backoff_ms << rt.pull_failures.min(5).saturating_sub(1)).min(300_000);
+                        let backoff = (timings.crash_backoff_ms
+                            << rt.pull_failures.min(5).saturating_sub(1))
+                        .min(300_000);
                         rt.stage = Stage::PullBackOff(now + backoff);
                         Self::event(ctx, pod, "Warning", "Failed", format!("Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"));
                         Self::event(ctx, pod, "Warning", "Failed", "Error: ErrImagePull".into());
                         Self::update_status(ctx, key, |p| set_waiting(p, "ErrImagePull", None));
                         continue;
                     }
-                    self.nodes.entry(node_name.clone()).or_default().images.insert(image.clone());
-                    Self::event(ctx, pod, "Normal", "Pulled", format!("Successfully pulled image \"{image}\" in {:.3}s", timings.image_pull_ms as f64 / 1000.0).replace(".000s", "s"));
+                    self.nodes
+                        .entry(node_name.clone())
+                        .or_default()
+                        .images
+                        .insert(image.clone());
+                    Self::event(
+                        ctx,
+                        pod,
+                        "Normal",
+                        "Pulled",
+                        format!(
+                            "Successfully pulled image \"{image}\" in {:.3}s",
+                            timings.image_pull_ms as f64 / 1000.0
+                        )
+                        .replace(".000s", "s"),
+                    );
                     rt.stage = Stage::Starting(now + timings.container_start_ms);
                 }
                 Stage::PullBackOff(until) => {
                     if now < until {
-                        Self::update_status(ctx, key, |p| set_waiting(p, "ImagePullBackOff", Some(format!("Back-off pulling image \"{image}\""))));
+                        Self::update_status(ctx, key, |p| {
+                            set_waiting(
+                                p,
+                                "ImagePullBackOff",
+                                Some(format!("Back-off pulling image \"{image}\"")),
+                            )
+                        });
                         wake(until);
                         break;
                     }
-                    Self::event(ctx, pod, "Normal", "Pulling", format!("Pulling image \"{image}\""));
+                    Self::event(
+                        ctx,
+                        pod,
+                        "Normal",
+                        "Pulling",
+                        format!("Pulling image \"{image}\""),
+                    );
                     rt.stage = Stage::Pulling(now + timings.image_pull_ms);
                 }
                 Stage::Starting(until) => {
@@ -467,14 +588,28 @@ impl Kubelets {
                         break;
                     }
                     for c in &pod.spec.containers {
-                        Self::event(ctx, pod, "Normal", "Created", format!("Created container: {}", c.name));
-                        Self::event(ctx, pod, "Normal", "Started", format!("Started container {}", c.name));
+                        Self::event(
+                            ctx,
+                            pod,
+                            "Normal",
+                            "Created",
+                            format!("Created container: {}", c.name),
+                        );
+                        Self::event(
+                            ctx,
+                            pod,
+                            "Normal",
+                            "Started",
+                            format!("Started container {}", c.name),
+                        );
                     }
                     rt.stage = Stage::Running(now);
                     rt.probe_successes = 0;
                     rt.probe_failures = 0;
                     let probe = readiness_probe(pod);
-                    rt.next_probe_at = probe.map(|p| now + p.initial_delay_seconds.unwrap_or(0).max(0) as Millis * 1000);
+                    rt.next_probe_at = probe.map(|p| {
+                        now + p.initial_delay_seconds.unwrap_or(0).max(0) as Millis * 1000
+                    });
                     // Without a readiness probe the container is ready as soon as it runs.
                     rt.ready = probe.is_none();
                     let restarts = rt.restarts;
@@ -483,14 +618,18 @@ impl Kubelets {
                         p.status.phase = Some("Running".into());
                         for cs in p.status.container_statuses.iter_mut() {
                             cs.state = ContainerState {
-                                running: Some(ContainerStateRunning { started_at: Some(t) }),
+                                running: Some(ContainerStateRunning {
+                                    started_at: Some(t),
+                                }),
                                 ..Default::default()
                             };
                             cs.started = Some(true);
                             cs.ready = ready;
                             cs.restart_count = restarts;
-                            cs.image_id = format!("docker.io/library/{}@sha256:{}", cs.image, "0".repeat(8));
-                            cs.container_id = Some(format!("containerd://{}", &p.metadata.uid.replace('-', "")));
+                            cs.image_id =
+                                format!("docker.io/library/{}@sha256:{}", cs.image, "0".repeat(8));
+                            cs.container_id =
+                                Some(format!("containerd://{}", &p.metadata.uid.replace('-', "")));
                         }
                         set_ready(p, ready, t);
                     });
@@ -505,10 +644,8 @@ impl Kubelets {
                 }
                 Stage::Running(started) => {
                     let warm = started + rt.behavior.warmup_ms;
-                    let terminating_after_sigterm = rt
-                        .termination
-                        .as_ref()
-                        .is_some_and(|t| now >= t.sigterm_at);
+                    let terminating_after_sigterm =
+                        rt.termination.as_ref().is_some_and(|t| now >= t.sigterm_at);
                     if now >= warm && !terminating_after_sigterm {
                         ctx.infra.set_listening(&rt.ip, true);
                     } else if now < warm {
@@ -517,12 +654,30 @@ impl Kubelets {
                     if let Some(crash) = rt.behavior.crashes_after_ms {
                         if now >= started + crash {
                             rt.restarts += 1;
-                            let backoff = (timings.crash_backoff_ms << (rt.restarts.min(6) as u32).saturating_sub(1)).min(300_000);
+                            let backoff = (timings.crash_backoff_ms
+                                << (rt.restarts.min(6) as u32).saturating_sub(1))
+                            .min(300_000);
                             rt.stage = Stage::CrashBackOff(now + backoff);
                             rt.ready = false;
                             ctx.infra.set_listening(&rt.ip, false);
                             let restarts = rt.restarts;
-                            Self::event(ctx, pod, "Warning", "BackOff", format!("Back-off restarting failed container {} in pod {}_{}({})", pod.spec.containers.first().map(|c| c.name.as_str()).unwrap_or(""), key.name, key.namespace, pod.metadata.uid));
+                            Self::event(
+                                ctx,
+                                pod,
+                                "Warning",
+                                "BackOff",
+                                format!(
+                                    "Back-off restarting failed container {} in pod {}_{}({})",
+                                    pod.spec
+                                        .containers
+                                        .first()
+                                        .map(|c| c.name.as_str())
+                                        .unwrap_or(""),
+                                    key.name,
+                                    key.namespace,
+                                    pod.metadata.uid
+                                ),
+                            );
                             Self::update_status(ctx, key, |p| {
                                 for cs in p.status.container_statuses.iter_mut() {
                                     cs.last_state = ContainerState {
@@ -538,7 +693,22 @@ impl Kubelets {
                                     cs.ready = false;
                                     cs.started = Some(false);
                                 }
-                                set_waiting(p, "CrashLoopBackOff", Some(format!("back-off {}s restarting failed container={} pod={}_{}({})", backoff / 1000, p.spec.containers.first().map(|c| c.name.as_str()).unwrap_or(""), p.metadata.name, p.metadata.namespace, p.metadata.uid)));
+                                set_waiting(
+                                    p,
+                                    "CrashLoopBackOff",
+                                    Some(format!(
+                                        "back-off {}s restarting failed container={} pod={}_{}({})",
+                                        backoff / 1000,
+                                        p.spec
+                                            .containers
+                                            .first()
+                                            .map(|c| c.name.as_str())
+                                            .unwrap_or(""),
+                                        p.metadata.name,
+                                        p.metadata.namespace,
+                                        p.metadata.uid
+                                    )),
+                                );
                                 set_ready(p, false, t);
                             });
                             continue;
@@ -548,7 +718,9 @@ impl Kubelets {
                     // Readiness probing.
                     if let (Some(probe), Some(at)) = (readiness_probe(pod), rt.next_probe_at) {
                         if now >= at {
-                            let ok = now >= warm && !rt.behavior.never_ready && !terminating_after_sigterm;
+                            let ok = now >= warm
+                                && !rt.behavior.never_ready
+                                && !terminating_after_sigterm;
                             let success_threshold = probe.success_threshold.unwrap_or(1).max(1);
                             let failure_threshold = probe.failure_threshold.unwrap_or(3).max(1);
                             if ok {
@@ -564,11 +736,24 @@ impl Kubelets {
                                     rt.ready = false;
                                 }
                                 if !terminating_after_sigterm {
-                                    Self::event(ctx, pod, "Warning", "Unhealthy", format!("Readiness probe failed: {}", probe_failure_text(probe, &rt.ip)));
+                                    Self::event(
+                                        ctx,
+                                        pod,
+                                        "Warning",
+                                        "Unhealthy",
+                                        format!(
+                                            "Readiness probe failed: {}",
+                                            probe_failure_text(probe, &rt.ip)
+                                        ),
+                                    );
                                 }
                             }
                             let ready = rt.ready;
-                            let currently = pod.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True");
+                            let currently = pod
+                                .status
+                                .conditions
+                                .iter()
+                                .any(|c| c.type_ == "Ready" && c.status == "True");
                             if ready != currently {
                                 Self::update_status(ctx, key, |p| {
                                     for cs in p.status.container_statuses.iter_mut() {
@@ -585,7 +770,11 @@ impl Kubelets {
                         }
                     } else {
                         // No probe: readiness follows the container (ready while it runs).
-                        let currently = pod.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True");
+                        let currently = pod
+                            .status
+                            .conditions
+                            .iter()
+                            .any(|c| c.type_ == "Ready" && c.status == "True");
                         if rt.ready && !currently && pod.metadata.deletion_timestamp.is_none() {
                             Self::update_status(ctx, key, |p| {
                                 for cs in p.status.container_statuses.iter_mut() {
@@ -602,10 +791,15 @@ impl Kubelets {
                         wake(until);
                         break;
                     }
-                    Self::event(ctx, pod, "Normal", "Pulled", format!("Container image \"{image}\" already present on machine"));
+                    Self::event(
+                        ctx,
+                        pod,
+                        "Normal",
+                        "Pulled",
+                        format!("Container image \"{image}\" already present on machine"),
+                    );
                     rt.stage = Stage::Starting(now + timings.container_start_ms);
                 }
-                Stage::Done => break,
             }
         }
         if let Some(at) = next_wake {
@@ -616,29 +810,48 @@ impl Kubelets {
 }
 
 fn readiness_probe(p: &Pod) -> Option<&Probe> {
-    p.spec.containers.iter().find_map(|c| c.readiness_probe.as_ref())
+    p.spec
+        .containers
+        .iter()
+        .find_map(|c| c.readiness_probe.as_ref())
 }
 
 fn probe_failure_text(probe: &Probe, ip: &str) -> String {
     if let Some(http) = probe.extra.get("httpGet") {
-        let port = http.get("port").map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+        let port = http
+            .get("port")
+            .map(|v| v.to_string().trim_matches('"').to_string())
+            .unwrap_or_default();
         let path = http.get("path").and_then(|v| v.as_str()).unwrap_or("/");
-        return format!("Get \"http://{ip}:{port}{path}\": dial tcp {ip}:{port}: connect: connection refused");
+        return format!(
+            "Get \"http://{ip}:{port}{path}\": dial tcp {ip}:{port}: connect: connection refused"
+        );
     }
     if let Some(tcp) = probe.extra.get("tcpSocket") {
-        let port = tcp.get("port").map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+        let port = tcp
+            .get("port")
+            .map(|v| v.to_string().trim_matches('"').to_string())
+            .unwrap_or_default();
         return format!("dial tcp {ip}:{port}: connect: connection refused");
     }
     "command failed".to_string()
 }
 
 fn container_names(p: &Pod) -> String {
-    p.spec.containers.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" ")
+    p.spec
+        .containers
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn waiting(reason: &str) -> ContainerState {
     ContainerState {
-        waiting: Some(ContainerStateWaiting { reason: Some(reason.into()), message: None }),
+        waiting: Some(ContainerStateWaiting {
+            reason: Some(reason.into()),
+            message: None,
+        }),
         ..Default::default()
     }
 }
@@ -646,7 +859,10 @@ fn waiting(reason: &str) -> ContainerState {
 fn set_waiting(p: &mut Pod, reason: &str, message: Option<String>) {
     for cs in p.status.container_statuses.iter_mut() {
         cs.state = ContainerState {
-            waiting: Some(ContainerStateWaiting { reason: Some(reason.into()), message: message.clone() }),
+            waiting: Some(ContainerStateWaiting {
+                reason: Some(reason.into()),
+                message: message.clone(),
+            }),
             ..Default::default()
         };
     }

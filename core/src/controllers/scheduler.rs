@@ -27,18 +27,30 @@ pub struct Scheduler {
 fn wants_scheduling(p: &Pod) -> bool {
     p.spec.node_name.is_empty()
         && p.metadata.deletion_timestamp.is_none()
-        && p.spec.scheduler_name.as_deref().is_none_or(|s| s == "default-scheduler")
-        && !matches!(p.status.phase.as_deref(), Some("Succeeded") | Some("Failed"))
+        && p.spec
+            .scheduler_name
+            .as_deref()
+            .is_none_or(|s| s == "default-scheduler")
+        && !matches!(
+            p.status.phase.as_deref(),
+            Some("Succeeded") | Some("Failed")
+        )
 }
 
 /// Whether a node's Ready condition is True.
 pub fn node_ready(n: &Node) -> bool {
-    n.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+    n.status
+        .conditions
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.status == "True")
 }
 
 fn tolerates(tols: &[Toleration], taint: &Taint) -> bool {
     tols.iter().any(|t| {
-        let effect_ok = t.effect.as_deref().is_none_or(|e| e.is_empty() || e == taint.effect);
+        let effect_ok = t
+            .effect
+            .as_deref()
+            .is_none_or(|e| e.is_empty() || e == taint.effect);
         let key_ok = match t.key.as_deref() {
             None | Some("") => t.operator.as_deref() == Some("Exists"),
             Some(k) => k == taint.key,
@@ -88,14 +100,30 @@ impl Scheduler {
             return Err(Misfit::Unschedulable);
         }
         for t in &node.spec.taints {
-            if (t.effect == "NoSchedule" || t.effect == "NoExecute") && !tolerates(&pod.spec.tolerations, t) {
-                return Err(Misfit::Taint(format!("{{{}: {}}}", t.key, t.value.as_deref().unwrap_or(""))));
+            if (t.effect == "NoSchedule" || t.effect == "NoExecute")
+                && !tolerates(&pod.spec.tolerations, t)
+            {
+                return Err(Misfit::Taint(format!(
+                    "{{{}: {}}}",
+                    t.key,
+                    t.value.as_deref().unwrap_or("")
+                )));
             }
         }
-        if pod.spec.node_selector.iter().any(|(k, v)| node.metadata.labels.get(k) != Some(v)) {
+        if pod
+            .spec
+            .node_selector
+            .iter()
+            .any(|(k, v)| node.metadata.labels.get(k) != Some(v))
+        {
             return Err(Misfit::Selector);
         }
-        let cap: usize = node.status.allocatable.get("pods").and_then(|v| v.parse().ok()).unwrap_or(110);
+        let cap: usize = node
+            .status
+            .allocatable
+            .get("pods")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(110);
         if api.pods.count_on_node(&node.metadata.name) >= cap {
             return Err(Misfit::TooManyPods);
         }
@@ -107,7 +135,9 @@ impl Scheduler {
         let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
         for r in reasons {
             let text = match r {
-                Misfit::NotReady => "node(s) had untolerated taint {node.kubernetes.io/not-ready: }".to_string(),
+                Misfit::NotReady => {
+                    "node(s) had untolerated taint {node.kubernetes.io/not-ready: }".to_string()
+                }
                 Misfit::Unschedulable => "node(s) were unschedulable".to_string(),
                 Misfit::Taint(t) => format!("node(s) had untolerated taint {t}"),
                 Misfit::Selector => "node(s) didn't match Pod's node affinity/selector".to_string(),
@@ -167,7 +197,11 @@ impl Controller for Scheduler {
         let total = nodes.len();
         // percentageOfNodesToScore: adaptive, at least 100 nodes (or all of them).
         let pct = (50 - total as i64 / 125).max(5) as usize;
-        let to_find = if total <= 100 { total } else { (total * pct / 100).max(100) };
+        let to_find = if total <= 100 {
+            total
+        } else {
+            (total * pct / 100).max(100)
+        };
         let mut feasible = Vec::new();
         let mut misfits = Vec::new();
         for i in 0..total {
@@ -188,7 +222,11 @@ impl Controller for Scheduler {
         if feasible.is_empty() {
             self.unschedulable.insert(key.clone());
             let message = Self::failure_message(total, &misfits);
-            let already = pod.status.conditions.iter().any(|c| c.type_ == "PodScheduled" && c.message.as_deref() == Some(&message));
+            let already = pod
+                .status
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "PodScheduled" && c.message.as_deref() == Some(&message));
             if !already {
                 let now = to_time(ctx.api.now);
                 let _ = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
@@ -203,7 +241,14 @@ impl Controller for Scheduler {
                         ..Default::default()
                     });
                 });
-                ctx.api.record_event(object_ref(&*pod), "Warning", "FailedScheduling", message, "default-scheduler", None);
+                ctx.api.record_event(
+                    object_ref(&*pod),
+                    "Warning",
+                    "FailedScheduling",
+                    message,
+                    "default-scheduler",
+                    None,
+                );
             }
             return;
         }
@@ -212,14 +257,20 @@ impl Controller for Scheduler {
         let score = |n: &Node| {
             let same_owner = owner
                 .as_ref()
-                .and_then(|o| self.owner_on_node.get(&(o.clone(), n.metadata.name.clone())))
+                .and_then(|o| {
+                    self.owner_on_node
+                        .get(&(o.clone(), n.metadata.name.clone()))
+                })
                 .copied()
                 .unwrap_or(0);
             (same_owner, ctx.api.pods.count_on_node(&n.metadata.name))
         };
-        let best = feasible.iter().map(&score).min().unwrap_or((0, 0));
+        let best = feasible.iter().map(|n| score(n)).min().unwrap_or((0, 0));
         let top: Vec<&Arc<Node>> = feasible.iter().filter(|n| score(n) == best).collect();
-        let chosen = top[ctx.api.rng.below(top.len() as u64) as usize].metadata.name.clone();
+        let chosen = top[ctx.api.rng.below(top.len() as u64) as usize]
+            .metadata
+            .name
+            .clone();
         let now = to_time(ctx.api.now);
         let bound = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
             p.spec.node_name = chosen.clone();
@@ -237,7 +288,10 @@ impl Controller for Scheduler {
                 object_ref(&*pod),
                 "Normal",
                 "Scheduled",
-                format!("Successfully assigned {}/{} to {}", key.namespace, key.name, chosen),
+                format!(
+                    "Successfully assigned {}/{} to {}",
+                    key.namespace, key.name, chosen
+                ),
                 "default-scheduler",
                 None,
             );
