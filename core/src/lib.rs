@@ -9,6 +9,7 @@ pub mod apiserver;
 pub mod controllers;
 pub mod infra;
 pub mod labels;
+pub mod proxy;
 pub mod rng;
 pub mod sim;
 pub mod time;

@@ -1,0 +1,425 @@
+//! kube-proxy: from kube-proxy's view of Services and endpoints ([`model`]) to the rules
+//! it programs on one node ([`iptables`], [`ipvs`], [`nftables`]), and the data plane's
+//! decision for one new connection computed by walking those programmed rules
+//! ([`NodeProxy::route`]).
+//!
+//! [`NodeProxy`] is one node's programmed state: rebuilt from a model snapshot at each
+//! sync, while kernel-side dynamic state (`recent` lists, IPVS connection counters and
+//! persistence templates, nftables affinity sets) survives syncs as it does on a real node.
+
+pub mod hash;
+pub mod iptables;
+pub mod ipvs;
+pub mod model;
+pub mod nftables;
+pub mod topology;
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use rand_core::RngCore;
+
+pub use model::{
+    EndpointInfo, Ipv4Cidr, IpvsScheduler, Protocol, ProxyConfig, ProxyMode, ServiceEndpoints,
+    ServicePortInfo, SessionAffinity, TrafficPolicy,
+};
+pub use topology::{categorize_endpoints, CategorizedEndpoints};
+
+/// Where a new connection comes from, as seen by the node routing it; decides the
+/// netfilter hook (locally generated packets take `OUTPUT`, others `PREROUTING`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SourceKind {
+    /// A pod (source in the pod CIDR), on this node or arriving from another node.
+    Pod,
+    /// A process in this node's host network namespace.
+    NodeLocal,
+    /// Anything else arriving over the network (a client outside the cluster, another
+    /// node's host network, a load balancer that preserves the client address).
+    External,
+}
+
+/// The 5-tuple-ish key of a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlowKey {
+    /// Source address.
+    pub src_ip: Ipv4Addr,
+    /// Source kind.
+    pub source: SourceKind,
+    /// Destination address.
+    pub dst_ip: Ipv4Addr,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Protocol.
+    pub protocol: Protocol,
+}
+
+/// One step of a route trace: a rule (or map element, or IPVS decision) that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceStep {
+    /// Table or subsystem (`nat`, `filter`, `ipvs`, `ip kube-proxy`).
+    pub table: String,
+    /// Chain (or virtual service) the step happened in.
+    pub chain: String,
+    /// The rule text as it would be listed.
+    pub rule: String,
+}
+
+/// How a connection was handled, step by step.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Trace {
+    /// Every matched rule in order.
+    pub steps: Vec<TraceStep>,
+    /// The chains taken, e.g. `["KUBE-SERVICES", "KUBE-SVC-…", "KUBE-SEP-…"]`.
+    pub path: Vec<String>,
+    /// The final action, e.g. `DNAT 10.244.1.5:8080`.
+    pub verdict: String,
+}
+
+impl fmt::Display for Trace {
+    /// `KUBE-SERVICES → KUBE-SVC-… → KUBE-SEP-… DNAT 10.244.1.5:8080`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.join(" → ");
+        match (path.is_empty(), self.verdict.is_empty()) {
+            (true, _) => f.write_str(&self.verdict),
+            (false, true) => f.write_str(&path),
+            (false, false) => write!(f, "{path} {}", self.verdict),
+        }
+    }
+}
+
+/// Identifies an IPVS connection so the data plane can report it closing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IpvsConnRef {
+    /// Virtual service address.
+    pub vip: Ipv4Addr,
+    /// Virtual service port.
+    pub port: u16,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Real server chosen.
+    pub dest: SocketAddrV4,
+}
+
+/// The data plane's decision for one new connection on one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteDecision {
+    /// Destination rewritten to a service endpoint.
+    Dnat {
+        /// The endpoint.
+        endpoint: SocketAddrV4,
+        /// Source NAT applied on the way out (the endpoint sees the node's address).
+        masquerade: bool,
+        /// `ns/name[:port]` of the service.
+        service: String,
+        /// How it got there.
+        trace: Trace,
+        /// IPVS connection, for the close/expire callbacks.
+        ipvs: Option<IpvsConnRef>,
+    },
+    /// Refused with ICMP port unreachable (service has no endpoints).
+    Reject {
+        /// The rule comment, e.g. `ns6/svc6:p80 has no endpoints`.
+        comment: String,
+        /// How it got there.
+        trace: Trace,
+    },
+    /// Silently dropped (e.g. Local policy without local endpoints).
+    Drop {
+        /// The rule comment, e.g. `ns1/svc1 has no local endpoints`.
+        comment: String,
+        /// How it got there.
+        trace: Trace,
+    },
+    /// Not a service address on this node: routed normally.
+    NoMatch {
+        /// Rules that matched without deciding.
+        trace: Trace,
+    },
+}
+
+impl RouteDecision {
+    /// The trace of any decision.
+    pub fn trace(&self) -> &Trace {
+        match self {
+            RouteDecision::Dnat { trace, .. }
+            | RouteDecision::Reject { trace, .. }
+            | RouteDecision::Drop { trace, .. }
+            | RouteDecision::NoMatch { trace } => trace,
+        }
+    }
+
+    /// The endpoint, for DNAT decisions.
+    pub fn endpoint(&self) -> Option<SocketAddrV4> {
+        match self {
+            RouteDecision::Dnat { endpoint, .. } => Some(*endpoint),
+            _ => None,
+        }
+    }
+}
+
+/// The rules one proxy mode programs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Programmed {
+    /// iptables nat + filter.
+    Iptables(iptables::RuleSet),
+    /// IPVS virtual servers (+ the iptables helpers, applied semantically).
+    Ipvs(ipvs::IpvsTable),
+    /// The `ip kube-proxy` nftables table.
+    Nftables(nftables::NftTable),
+}
+
+/// One node's kube-proxy state as programmed in its kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeProxy {
+    config: ProxyConfig,
+    programmed: Programmed,
+    recent: iptables::RecentTables,
+    ipvs_runtime: ipvs::IpvsRuntime,
+    nft_runtime: nftables::NftRuntime,
+}
+
+impl NodeProxy {
+    /// Programs a node from a snapshot of kube-proxy's caches.
+    pub fn new(config: ProxyConfig, services: &[ServiceEndpoints]) -> Self {
+        let programmed = Self::program(&config, services);
+        NodeProxy {
+            config,
+            programmed,
+            recent: iptables::RecentTables::default(),
+            ipvs_runtime: ipvs::IpvsRuntime::default(),
+            nft_runtime: nftables::NftRuntime::default(),
+        }
+    }
+
+    fn program(config: &ProxyConfig, services: &[ServiceEndpoints]) -> Programmed {
+        match config.mode {
+            ProxyMode::Iptables => {
+                Programmed::Iptables(iptables::sync_proxy_rules(config, services))
+            }
+            ProxyMode::Ipvs => Programmed::Ipvs(ipvs::sync_ipvs(config, services)),
+            ProxyMode::Nftables => Programmed::Nftables(nftables::sync_nftables(config, services)),
+        }
+    }
+
+    /// Re-syncs the rules from a new snapshot; kernel dynamic state is kept.
+    pub fn sync(&mut self, services: &[ServiceEndpoints]) {
+        self.programmed = Self::program(&self.config, services);
+        if let Programmed::Ipvs(t) = &self.programmed {
+            self.ipvs_runtime.retain_for(t);
+        }
+    }
+
+    /// The node's kube-proxy configuration.
+    pub fn config(&self) -> &ProxyConfig {
+        &self.config
+    }
+
+    /// The programmed rules.
+    pub fn programmed(&self) -> &Programmed {
+        &self.programmed
+    }
+
+    /// The `recent` lists (iptables ClientIP affinity).
+    pub fn recent(&self) -> &iptables::RecentTables {
+        &self.recent
+    }
+
+    /// The IPVS runtime counters (active/inactive connections per real server).
+    pub fn ipvs_runtime(&self) -> &ipvs::IpvsRuntime {
+        &self.ipvs_runtime
+    }
+
+    /// Whether `ip` is a local address of this node (`addrtype LOCAL`): node IPs,
+    /// loopback, and in IPVS mode every address bound to `kube-ipvs0`.
+    pub fn is_local_addr(&self, ip: Ipv4Addr) -> bool {
+        ip.is_loopback()
+            || self.config.node_ips.contains(&ip)
+            || matches!(&self.programmed, Programmed::Ipvs(t) if t.is_bound(ip))
+    }
+
+    /// Routes the first packet of a new connection through this node's programmed rules.
+    pub fn route<R: RngCore>(&mut self, flow: &FlowKey, now_ms: u64, rng: &mut R) -> RouteDecision {
+        let src_local = self.is_local_addr(flow.src_ip);
+        let dst_local = self.is_local_addr(flow.dst_ip);
+        match &self.programmed {
+            Programmed::Iptables(rules) => route_iptables(
+                rules,
+                &mut self.recent,
+                flow,
+                src_local,
+                |ip| ip.is_loopback() || self.config.node_ips.contains(&ip),
+                now_ms,
+                rng,
+            ),
+            Programmed::Ipvs(t) => t.route(
+                &self.config,
+                &mut self.ipvs_runtime,
+                flow,
+                src_local,
+                now_ms,
+            ),
+            Programmed::Nftables(t) => t.route(
+                &self.config,
+                &mut self.nft_runtime,
+                flow,
+                src_local,
+                dst_local,
+                now_ms,
+                rng,
+            ),
+        }
+    }
+
+    /// IPVS: a connection reported by [`RouteDecision::Dnat::ipvs`] closed (TCP leaves
+    /// `ActiveConn` for `InActConn`).
+    pub fn ipvs_conn_closed(&mut self, conn: &IpvsConnRef) {
+        self.ipvs_runtime.closed(conn);
+    }
+
+    /// IPVS: a closed (or UDP) connection's entry expired (leaves `InActConn`).
+    pub fn ipvs_conn_expired(&mut self, conn: &IpvsConnRef) {
+        self.ipvs_runtime.expired(conn);
+    }
+
+    /// `ipvsadm -Ln` (empty table in other modes).
+    pub fn ipvsadm_ln(&self) -> String {
+        match &self.programmed {
+            Programmed::Ipvs(t) => t.ipvsadm_ln(&self.ipvs_runtime),
+            _ => ipvs::IpvsTable::default().ipvsadm_ln(&self.ipvs_runtime),
+        }
+    }
+
+    /// `ip addr` on the node: `lo`, `eth0` with the node IPs, and in IPVS mode the
+    /// `kube-ipvs0` dummy interface holding every service VIP. In iptables and nftables
+    /// modes no VIP sits on any interface.
+    pub fn ip_addr(&self) -> String {
+        let bound = match &self.programmed {
+            Programmed::Ipvs(t) => Some(t.bound_addrs()),
+            _ => None,
+        };
+        ipvs::render_ip_addr(&self.config, bound.as_deref())
+    }
+}
+
+fn route_iptables<R: RngCore>(
+    rules: &iptables::RuleSet,
+    recent: &mut iptables::RecentTables,
+    flow: &FlowKey,
+    src_local: bool,
+    is_local: impl Fn(Ipv4Addr) -> bool,
+    now_ms: u64,
+    rng: &mut R,
+) -> RouteDecision {
+    use iptables::{EvalState, HookVerdict, Packet, TableName};
+    let mut pkt = Packet {
+        src: flow.src_ip,
+        dst: flow.dst_ip,
+        proto: flow.protocol,
+        dport: flow.dst_port,
+        src_local,
+        dst_local: is_local(flow.dst_ip),
+        dnatted: false,
+    };
+    let mut hits = Vec::new();
+    let local_out = flow.source == SourceKind::NodeLocal;
+    let mut st = EvalState {
+        mark: 0,
+        recent,
+        rng,
+        now_ms,
+        trace: &mut hits,
+    };
+    let nat_hook = if local_out { "OUTPUT" } else { "PREROUTING" };
+    let dnat = match rules.run(TableName::Nat, nat_hook, &pkt, &mut st) {
+        HookVerdict::Dnat(a) => Some(a),
+        _ => None,
+    };
+    if let Some(a) = dnat {
+        pkt.dst = *a.ip();
+        pkt.dport = a.port();
+        pkt.dst_local = is_local(pkt.dst);
+        pkt.dnatted = true;
+    }
+    let filter_hook = if local_out {
+        "OUTPUT"
+    } else if pkt.dst_local {
+        "INPUT"
+    } else {
+        "FORWARD"
+    };
+    let filter_verdict = rules.run(TableName::Filter, filter_hook, &pkt, &mut st);
+    // Locally delivered packets never reach POSTROUTING.
+    let masquerade = filter_hook != "INPUT"
+        && matches!(
+            rules.run(TableName::Nat, "POSTROUTING", &pkt, &mut st),
+            HookVerdict::Masquerade
+        );
+
+    let builtins = [
+        "PREROUTING",
+        "INPUT",
+        "FORWARD",
+        "OUTPUT",
+        "POSTROUTING",
+        "KUBE-MARK-MASQ",
+        "KUBE-POSTROUTING",
+    ];
+    let mut path: Vec<String> = Vec::new();
+    let mut service = None;
+    for h in &hits {
+        let decisive_filter = h.table == TableName::Filter && !builtins.contains(&h.chain.as_str());
+        let nat_chain = h.table == TableName::Nat && !builtins.contains(&h.chain.as_str());
+        if (nat_chain || decisive_filter) && path.last() != Some(&h.chain) {
+            path.push(h.chain.clone());
+        }
+        if let Some(o) = rules.owners.get(&h.chain) {
+            service = Some(o.service.clone());
+        }
+    }
+    let steps = hits
+        .into_iter()
+        .map(|h| TraceStep {
+            table: h.table.as_str().to_string(),
+            chain: h.chain,
+            rule: h.rule,
+        })
+        .collect();
+    let mut trace = Trace {
+        steps,
+        path,
+        verdict: String::new(),
+    };
+    match filter_verdict {
+        HookVerdict::Reject(comment) => {
+            trace.verdict = format!("REJECT ({comment})");
+            return RouteDecision::Reject { comment, trace };
+        }
+        HookVerdict::Drop(comment) => {
+            trace.verdict = format!("DROP ({comment})");
+            return RouteDecision::Drop { comment, trace };
+        }
+        _ => {}
+    }
+    match dnat {
+        Some(endpoint) => {
+            trace.verdict = format!(
+                "DNAT {endpoint}{}",
+                if masquerade { " MASQUERADE" } else { "" }
+            );
+            RouteDecision::Dnat {
+                endpoint,
+                masquerade,
+                service: service.unwrap_or_default(),
+                trace,
+                ipvs: None,
+            }
+        }
+        None => {
+            trace.verdict = "no service rule matched".to_string();
+            RouteDecision::NoMatch { trace }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
