@@ -196,6 +196,7 @@ impl Sim {
             ..Default::default()
         }];
         let _ = self.api.create(k);
+        self.publish_apiserver_endpoints();
         let mut dns = Service::default();
         dns.metadata.name = "kube-dns".into();
         dns.metadata.namespace = "kube-system".into();
@@ -220,6 +221,56 @@ impl Sim {
         })
         .collect();
         let _ = self.api.create(dns);
+    }
+
+    /// The `kubernetes` Service has no selector: the API server's endpoint reconciler publishes
+    /// its own address (the managed control plane at 172.18.0.1:6443).
+    fn publish_apiserver_endpoints(&mut self) {
+        use crate::api::core::{EndpointAddress, EndpointPort, EndpointSubset};
+        use crate::api::discovery::{Endpoint, EndpointConditions};
+        let port = EndpointPort {
+            name: Some("https".into()),
+            port: Some(6443),
+            protocol: Some("TCP".into()),
+            app_protocol: None,
+        };
+        let mut ep = Endpoints::default();
+        ep.metadata.name = "kubernetes".into();
+        ep.metadata.namespace = "default".into();
+        ep.metadata.labels.insert(
+            "endpointslice.kubernetes.io/skip-mirror".into(),
+            "true".into(),
+        );
+        ep.subsets = vec![EndpointSubset {
+            addresses: vec![EndpointAddress {
+                ip: APISERVER_IP.into(),
+                ..Default::default()
+            }],
+            ports: vec![port.clone()],
+            ..Default::default()
+        }];
+        let _ = self.api.create(ep);
+        let mut slice = EndpointSlice {
+            address_type: "IPv4".into(),
+            endpoints: Some(vec![Endpoint {
+                addresses: vec![APISERVER_IP.into()],
+                conditions: EndpointConditions {
+                    ready: Some(true),
+                    serving: Some(true),
+                    terminating: Some(false),
+                },
+                ..Default::default()
+            }]),
+            ports: Some(vec![port]),
+            ..Default::default()
+        };
+        slice.metadata.name = "kubernetes".into();
+        slice.metadata.namespace = "default".into();
+        slice
+            .metadata
+            .labels
+            .insert("kubernetes.io/service-name".into(), "kubernetes".into());
+        let _ = self.api.create(slice);
     }
 
     /// Runs everything due at the current instant (after a command changed state).
@@ -373,6 +424,9 @@ impl Sim {
         self.api.trace_hash()
     }
 }
+
+/// Address of the (managed, off-diagram) control plane's API server.
+pub const APISERVER_IP: &str = "172.18.0.1";
 
 /// InternalIP of the n-th node.
 pub fn node_ip(n: usize) -> String {

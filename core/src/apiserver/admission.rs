@@ -49,7 +49,36 @@ impl Admit for EndpointSlice {}
 impl Admit for Event {}
 impl Admit for Lease {}
 
+/// The `DefaultTolerationSeconds` admission plugin: every pod tolerates the not-ready and
+/// unreachable NoExecute taints for 300 s unless it says otherwise.
+fn default_toleration_seconds(pod: &mut Pod) {
+    use crate::api::core::Toleration;
+    for key in [
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+    ] {
+        let has = pod.spec.tolerations.iter().any(|t| {
+            t.key.as_deref() == Some(key)
+                && t.effect
+                    .as_deref()
+                    .is_none_or(|e| e.is_empty() || e == "NoExecute")
+        });
+        if !has {
+            pod.spec.tolerations.push(Toleration {
+                key: Some(key.into()),
+                operator: Some("Exists".into()),
+                value: None,
+                effect: Some("NoExecute".into()),
+                toleration_seconds: Some(300),
+            });
+        }
+    }
+}
+
 impl Admit for Pod {
+    fn apply_defaults(&mut self) {
+        default_toleration_seconds(self);
+    }
     fn grace_period(&self, opts: DeleteOptions) -> Option<i64> {
         let terminal = matches!(
             self.status.phase.as_deref(),

@@ -7,8 +7,12 @@
 
 pub mod controller_utils;
 pub mod deployment;
+pub mod endpoints;
+pub mod endpointslice;
 pub mod kubelet;
+pub mod node_lifecycle;
 pub mod scheduler;
+pub mod service_lb;
 
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
@@ -56,5 +60,13 @@ pub fn all(timings: &crate::sim::Timings) -> Vec<Box<dyn Controller>> {
     vec![
         Box::new(scheduler::Scheduler::default()),
         Box::new(kubelet::Kubelets::new(timings.clone())),
+        Box::new(node_lifecycle::NodeLifecycleController::new(
+            timings.clone(),
+        )),
+        Box::new(endpointslice::EndpointSliceController::default()),
+        Box::new(endpoints::EndpointsController::default()),
+        Box::new(service_lb::ServiceLbController::new(
+            timings.lb_provision_ms,
+        )),
     ]
 }

@@ -1,0 +1,211 @@
+//! The legacy Endpoints controller (`pkg/controller/endpoint`): one `v1/Endpoints` object per
+//! Service with a selector, ready addresses in `addresses`, the rest in `notReadyAddresses`;
+//! terminating pods are left out unless the Service publishes not-ready addresses; at most 1000
+//! addresses, beyond which the object is truncated and annotated.
+
+use super::endpointslice::{
+    endpoint_ports, pod_ready, should_pod_be_in_endpoints, ServiceSelectorIndex,
+};
+use super::{Controller, Ctx, Queue};
+use crate::api::core::{EndpointAddress, EndpointPort, EndpointSubset};
+use crate::api::*;
+use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
+use crate::infra::Infra;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+/// Maximum addresses in one Endpoints object.
+pub const MAX_CAPACITY: usize = 1000;
+/// Annotation set when addresses were truncated.
+pub const OVER_CAPACITY_ANNOTATION: &str = "endpoints.kubernetes.io/over-capacity";
+
+/// The controller.
+#[derive(Default)]
+pub struct EndpointsController {
+    index: ServiceSelectorIndex,
+}
+
+fn ip_order(a: &EndpointAddress) -> (u32, String) {
+    (
+        a.ip.parse::<Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX),
+        a.ip.clone(),
+    )
+}
+
+/// Groups addresses by identical port sets and sorts them (`RepackSubsets`).
+fn repack(entries: Vec<(Vec<EndpointPort>, EndpointAddress, bool)>) -> Vec<EndpointSubset> {
+    let mut by_ports: BTreeMap<Vec<EndpointPort>, (Vec<EndpointAddress>, Vec<EndpointAddress>)> =
+        BTreeMap::new();
+    for (mut ports, addr, ready) in entries {
+        ports.sort();
+        let e = by_ports.entry(ports).or_default();
+        if ready {
+            e.0.push(addr)
+        } else {
+            e.1.push(addr)
+        }
+    }
+    by_ports
+        .into_iter()
+        .map(|(ports, (mut ready, mut not_ready))| {
+            ready.sort_by_key(ip_order);
+            not_ready.sort_by_key(ip_order);
+            EndpointSubset {
+                addresses: ready,
+                not_ready_addresses: not_ready,
+                ports,
+            }
+        })
+        .collect()
+}
+
+impl EndpointsController {
+    fn reconcile_service(&self, svc: &Service, ctx: &mut Ctx<'_>) {
+        let Some(selector) = svc.spec.selector.as_ref() else {
+            return;
+        };
+        if svc.spec.type_.as_deref() == Some("ExternalName") {
+            return;
+        }
+        let ns = &svc.metadata.namespace;
+        let publish = svc.spec.publish_not_ready_addresses == Some(true);
+        let mut entries = Vec::new();
+        for pod in ctx.api.pods.matching_labels(ns, selector) {
+            if !should_pod_be_in_endpoints(&pod, publish) {
+                continue;
+            }
+            let node = ctx.api.get::<Node>("", &pod.spec.node_name);
+            if node.is_none() && !publish {
+                continue;
+            }
+            let Some(ip) = pod.status.pod_ip.clone() else {
+                continue;
+            };
+            let mut target = object_ref(&*pod);
+            target.api_version.clear();
+            target.resource_version.clear();
+            let addr = EndpointAddress {
+                ip,
+                hostname: match (&pod.spec.hostname, &pod.spec.subdomain) {
+                    (Some(h), Some(s)) if *s == svc.metadata.name => Some(h.clone()),
+                    _ => None,
+                },
+                node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.clone()),
+                target_ref: Some(target),
+            };
+            let ready = publish || pod_ready(&pod);
+            if svc.spec.ports.is_empty() {
+                entries.push((Vec::new(), addr, ready)); // headless without ports
+            } else {
+                let ports = endpoint_ports(svc, &pod);
+                if ports.is_empty() {
+                    continue;
+                }
+                entries.push((ports, addr, ready));
+            }
+        }
+        let mut subsets = repack(entries);
+        let total: usize = subsets
+            .iter()
+            .map(|s| s.addresses.len() + s.not_ready_addresses.len())
+            .sum();
+        let truncated = total > MAX_CAPACITY;
+        if truncated {
+            let mut budget = MAX_CAPACITY;
+            for s in subsets.iter_mut() {
+                s.addresses.truncate(budget);
+                budget -= s.addresses.len();
+                s.not_ready_addresses.truncate(budget);
+                budget -= s.not_ready_addresses.len();
+            }
+            subsets.retain(|s| !s.addresses.is_empty() || !s.not_ready_addresses.is_empty());
+        }
+        let mut ep = match ctx.api.get::<Endpoints>(ns, &svc.metadata.name) {
+            Some(e) => (*e).clone(),
+            None => {
+                let mut e = Endpoints::default();
+                e.metadata.name = svc.metadata.name.clone();
+                e.metadata.namespace = ns.clone();
+                e
+            }
+        };
+        let before = ep.clone();
+        ep.subsets = subsets;
+        ep.metadata.labels = svc.metadata.labels.clone();
+        if truncated {
+            ep.metadata
+                .annotations
+                .insert(OVER_CAPACITY_ANNOTATION.into(), "truncated".into());
+        } else {
+            ep.metadata.annotations.remove(OVER_CAPACITY_ANNOTATION);
+        }
+        if before.metadata.uid.is_empty() {
+            let _ = ctx.api.create(ep);
+        } else if before != ep {
+            ep.metadata.resource_version.clear();
+            let _ = ctx.api.update(ep);
+        }
+    }
+}
+
+impl Controller for EndpointsController {
+    fn name(&self) -> &'static str {
+        "endpoint-controller"
+    }
+
+    fn on_event(&mut self, ev: &WatchEvent, _api: &ApiServer, _infra: &Infra, queue: &mut Queue) {
+        match ev.object() {
+            Some(Object::Service(_)) => {
+                let sel = match &ev.new {
+                    Some(Object::Service(s)) => s.spec.selector.as_ref(),
+                    _ => None,
+                };
+                self.index.set(&ev.key, sel);
+                queue.add(ev.key.clone());
+            }
+            Some(Object::Pod(_)) => {
+                if let (Some(Object::Pod(o)), Some(Object::Pod(n))) = (&ev.old, &ev.new) {
+                    let relevant = o.metadata.labels != n.metadata.labels
+                        || o.status.pod_ip != n.status.pod_ip
+                        || o.metadata.deletion_timestamp != n.metadata.deletion_timestamp
+                        || pod_ready(o) != pod_ready(n)
+                        || o.status.phase != n.status.phase;
+                    if !relevant {
+                        return;
+                    }
+                }
+                let mut services = BTreeSet::new();
+                for o in [&ev.old, &ev.new].into_iter().flatten() {
+                    if let Object::Pod(p) = o {
+                        self.index.services_for(
+                            &ev.key.namespace,
+                            &p.metadata.labels,
+                            &mut services,
+                        );
+                    }
+                }
+                for s in services {
+                    queue.add(s);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
+        match ctx.api.get::<Service>(&key.namespace, &key.name) {
+            Some(svc) => self.reconcile_service(&svc, ctx),
+            None => {
+                // The Endpoints object shares the Service's name and has no owner reference.
+                if ctx
+                    .api
+                    .get::<Endpoints>(&key.namespace, &key.name)
+                    .is_some()
+                    && key.name != "kubernetes"
+                {
+                    let _ = ctx.api.remove::<Endpoints>(&key.namespace, &key.name);
+                }
+            }
+        }
+    }
+}

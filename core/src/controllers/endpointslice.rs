@@ -1,0 +1,566 @@
+//! The EndpointSlice controller (`staging/src/k8s.io/endpointslice`): for every Service with a
+//! selector, publishes the matching pods as endpoints with their ready / serving / terminating
+//! conditions, grouped into slices by resolved port set and packed as upstream packs them
+//! (at most `max_endpoints_per_slice`, default 100; a placeholder slice when there is nothing).
+//!
+//! Work per change is proportional to the pods of the affected Service only: pods are found
+//! through the store's label index, and Services through this controller's own index from
+//! selector pairs to Services.
+
+use super::{Controller, Ctx, Queue};
+use crate::api::core::EndpointPort;
+use crate::api::discovery::{Endpoint, EndpointConditions};
+use crate::api::*;
+use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
+use crate::infra::Infra;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// `endpointslice.kubernetes.io/managed-by` value of this controller.
+pub const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
+/// Label naming a slice's Service.
+pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+/// Label naming a slice's manager.
+pub const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
+/// Label marking the slices of a headless Service.
+pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
+
+/// Index from `(namespace, key, value)` selector pairs to the Services selecting on them.
+#[derive(Default, Clone, Debug)]
+pub struct ServiceSelectorIndex {
+    selectors: HashMap<ObjectKey, BTreeMap<String, String>>,
+    by_pair: HashMap<(String, String, String), BTreeSet<String>>,
+}
+
+impl ServiceSelectorIndex {
+    /// Records (or forgets, with `None`) the selector of a Service.
+    pub fn set(&mut self, key: &ObjectKey, selector: Option<&BTreeMap<String, String>>) {
+        if let Some(old) = self.selectors.remove(key) {
+            for (k, v) in old {
+                let pk = (key.namespace.clone(), k, v);
+                if let Some(s) = self.by_pair.get_mut(&pk) {
+                    s.remove(&key.name);
+                    if s.is_empty() {
+                        self.by_pair.remove(&pk);
+                    }
+                }
+            }
+        }
+        if let Some(sel) = selector {
+            for (k, v) in sel {
+                self.by_pair
+                    .entry((key.namespace.clone(), k.clone(), v.clone()))
+                    .or_default()
+                    .insert(key.name.clone());
+            }
+            self.selectors.insert(key.clone(), sel.clone());
+        }
+    }
+
+    /// Services in `namespace` whose selector matches `labels`.
+    pub fn services_for(
+        &self,
+        namespace: &str,
+        labels: &BTreeMap<String, String>,
+        out: &mut BTreeSet<ObjectKey>,
+    ) {
+        // Services with an empty selector (`selector: {}`) select every pod.
+        for (k, sel) in &self.selectors {
+            if sel.is_empty() && k.namespace == namespace {
+                out.insert(k.clone());
+            }
+        }
+        for (k, v) in labels {
+            if let Some(names) = self
+                .by_pair
+                .get(&(namespace.to_string(), k.clone(), v.clone()))
+            {
+                for name in names {
+                    let key = ObjectKey::new(namespace, name.clone());
+                    if let Some(sel) = self.selectors.get(&key) {
+                        if sel.iter().all(|(sk, sv)| labels.get(sk) == Some(sv)) {
+                            out.insert(key);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The controller.
+pub struct EndpointSliceController {
+    max_endpoints_per_slice: usize,
+    index: ServiceSelectorIndex,
+}
+
+impl Default for EndpointSliceController {
+    fn default() -> Self {
+        EndpointSliceController::new(100)
+    }
+}
+
+/// Whether a pod is published (`ShouldPodBeInEndpoints`).
+pub fn should_pod_be_in_endpoints(pod: &Pod, include_terminating: bool) -> bool {
+    if matches!(
+        pod.status.phase.as_deref(),
+        Some("Succeeded") | Some("Failed")
+    ) {
+        return false;
+    }
+    if pod.status.pod_ip.as_deref().is_none_or(str::is_empty) && pod.status.pod_ips.is_empty() {
+        return false;
+    }
+    include_terminating || pod.metadata.deletion_timestamp.is_none()
+}
+
+/// Whether a pod's Ready condition is True.
+pub fn pod_ready(pod: &Pod) -> bool {
+    pod.status
+        .conditions
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.status == "True")
+}
+
+/// Resolves a Service port's targetPort for one pod (`findPort`): integers as is, names by
+/// container port name and protocol; `None` when the pod has no such named port.
+pub fn find_port(pod: &Pod, sp: &crate::api::core::ServicePort) -> Option<i32> {
+    let proto = sp.protocol.as_deref().unwrap_or("TCP");
+    match &sp.target_port {
+        None => Some(sp.port),
+        Some(IntOrString::Int(0)) => Some(sp.port),
+        Some(IntOrString::Int(p)) => Some(*p),
+        Some(IntOrString::String(name)) if name.is_empty() => Some(sp.port),
+        Some(IntOrString::String(name)) => pod
+            .spec
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.iter())
+            .find(|cp| {
+                cp.name.as_deref() == Some(name) && cp.protocol.as_deref().unwrap_or("TCP") == proto
+            })
+            .map(|cp| cp.container_port),
+    }
+}
+
+/// The endpoint ports of a pod for a Service (`getEndpointPorts`).
+pub fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
+    svc.spec
+        .ports
+        .iter()
+        .filter_map(|sp| {
+            find_port(pod, sp).map(|port| EndpointPort {
+                name: Some(sp.name.clone().unwrap_or_default()),
+                port: Some(port),
+                protocol: Some(sp.protocol.clone().unwrap_or_else(|| "TCP".into())),
+                app_protocol: sp.app_protocol.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The endpoint of a pod (`podToEndpoint`, §4.2).
+pub fn pod_to_endpoint(svc: &Service, pod: &Pod, node: Option<&Node>) -> Endpoint {
+    let serving = pod_ready(pod);
+    let terminating = pod.metadata.deletion_timestamp.is_some();
+    let publish = svc.spec.publish_not_ready_addresses == Some(true);
+    let ready = publish || (serving && !terminating);
+    let ip = pod
+        .status
+        .pod_ip
+        .clone()
+        .or_else(|| pod.status.pod_ips.first().map(|p| p.ip.clone()));
+    let hostname = match (&pod.spec.hostname, &pod.spec.subdomain) {
+        (Some(h), Some(s)) if *s == svc.metadata.name && !h.is_empty() => Some(h.clone()),
+        _ => None,
+    };
+    let mut target = object_ref(pod);
+    target.api_version.clear();
+    target.resource_version.clear();
+    Endpoint {
+        addresses: ip.into_iter().collect(),
+        conditions: EndpointConditions {
+            ready: Some(ready),
+            serving: Some(serving),
+            terminating: Some(terminating),
+        },
+        hostname,
+        target_ref: Some(target),
+        node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.clone()),
+        zone: node.and_then(|n| {
+            n.metadata
+                .labels
+                .get("topology.kubernetes.io/zone")
+                .cloned()
+        }),
+    }
+}
+
+fn endpoint_key(e: &Endpoint) -> String {
+    e.target_ref
+        .as_ref()
+        .map(|t| t.uid.clone())
+        .unwrap_or_else(|| e.addresses.join(","))
+}
+
+#[derive(Clone, Debug)]
+struct SliceState {
+    name: Option<String>,
+    endpoints: Vec<Endpoint>,
+    touched: bool,
+    original: Option<Arc<EndpointSlice>>,
+}
+
+impl EndpointSliceController {
+    /// A controller with `--max-endpoints-per-slice` = `max`.
+    pub fn new(max: usize) -> Self {
+        EndpointSliceController {
+            max_endpoints_per_slice: max.clamp(1, 1000),
+            index: ServiceSelectorIndex::default(),
+        }
+    }
+
+    fn labels_for(svc: &Service) -> BTreeMap<String, String> {
+        let mut l: BTreeMap<String, String> = svc
+            .metadata
+            .labels
+            .iter()
+            .filter(|(k, _)| {
+                ![SERVICE_NAME_LABEL, MANAGED_BY_LABEL, HEADLESS_LABEL].contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        l.insert(SERVICE_NAME_LABEL.into(), svc.metadata.name.clone());
+        l.insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
+        if svc
+            .spec
+            .cluster_ip
+            .as_deref()
+            .is_none_or(|ip| ip.is_empty() || ip == "None")
+        {
+            l.insert(HEADLESS_LABEL.into(), String::new());
+        }
+        l
+    }
+
+    fn new_slice(
+        svc: &Service,
+        ports: Option<Vec<EndpointPort>>,
+        endpoints: Vec<Endpoint>,
+    ) -> EndpointSlice {
+        let mut s = EndpointSlice {
+            address_type: "IPv4".into(),
+            endpoints: if endpoints.is_empty() {
+                None
+            } else {
+                Some(endpoints)
+            },
+            ports,
+            ..Default::default()
+        };
+        s.metadata.namespace = svc.metadata.namespace.clone();
+        s.metadata.generate_name = format!("{}-", svc.metadata.name);
+        s.metadata.labels = Self::labels_for(svc);
+        s.metadata.owner_references = vec![OwnerReference {
+            api_version: "v1".into(),
+            kind: "Service".into(),
+            name: svc.metadata.name.clone(),
+            uid: svc.metadata.uid.clone(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        }];
+        s
+    }
+
+    fn reconcile_service(&self, svc: &Service, ctx: &mut Ctx<'_>) {
+        let ns = svc.metadata.namespace.clone();
+        let existing: Vec<Arc<EndpointSlice>> = ctx
+            .api
+            .endpoint_slices
+            .owned_by(&svc.metadata.uid)
+            .into_iter()
+            .filter(|s| {
+                s.metadata.labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
+            })
+            .collect();
+        let Some(selector) = svc.spec.selector.as_ref() else {
+            return;
+        };
+        if svc.spec.type_.as_deref() == Some("ExternalName") {
+            return;
+        }
+        // Desired endpoints, grouped by resolved port set.
+        let mut desired: BTreeMap<Vec<EndpointPort>, Vec<Endpoint>> = BTreeMap::new();
+        let publish = svc.spec.publish_not_ready_addresses == Some(true);
+        for pod in ctx.api.pods.matching_labels(&ns, selector) {
+            if !should_pod_be_in_endpoints(&pod, true) {
+                continue;
+            }
+            let node = ctx.api.get::<Node>("", &pod.spec.node_name);
+            if node.is_none() && !publish {
+                continue;
+            }
+            let mut ports = endpoint_ports(svc, &pod);
+            ports.sort();
+            desired
+                .entry(ports)
+                .or_default()
+                .push(pod_to_endpoint(svc, &pod, node.as_deref()));
+        }
+        let max = self.max_endpoints_per_slice;
+        let mut creates: Vec<EndpointSlice> = Vec::new();
+        let mut updates: Vec<EndpointSlice> = Vec::new();
+        let mut deletes: Vec<Arc<EndpointSlice>> = Vec::new();
+        let mut existing_by_ports: BTreeMap<Vec<EndpointPort>, Vec<Arc<EndpointSlice>>> =
+            BTreeMap::new();
+        for s in &existing {
+            let mut ports = s.ports.clone().unwrap_or_default();
+            ports.sort();
+            existing_by_ports.entry(ports).or_default().push(s.clone());
+        }
+        let groups: BTreeSet<Vec<EndpointPort>> = desired
+            .keys()
+            .cloned()
+            .chain(existing_by_ports.keys().cloned())
+            .collect();
+        for ports in groups {
+            let want = desired.remove(&ports).unwrap_or_default();
+            let have = existing_by_ports.remove(&ports).unwrap_or_default();
+            self.pack(
+                svc,
+                &ports,
+                want,
+                have,
+                &mut creates,
+                &mut updates,
+                &mut deletes,
+                max,
+            );
+        }
+        // A Service with a selector always has at least one slice: a placeholder when empty.
+        let total_after = existing.len() + creates.len() - deletes.len();
+        if total_after == 0 {
+            if let Some(d) = deletes.pop() {
+                let mut s = (*d).clone();
+                s.endpoints = None;
+                s.ports = None;
+                s.metadata.labels = Self::labels_for(svc);
+                updates.push(s);
+            } else {
+                creates.push(Self::new_slice(svc, None, Vec::new()));
+            }
+        }
+        // Creates that coincide with deletes become updates of the slices being deleted.
+        while !creates.is_empty() && !deletes.is_empty() {
+            let (c, d) = (creates.remove(0), deletes.remove(0));
+            let mut s = (*d).clone();
+            s.endpoints = c.endpoints;
+            s.ports = c.ports;
+            s.metadata.labels = Self::labels_for(svc);
+            updates.push(s);
+        }
+        for d in deletes {
+            let _ = ctx.api.remove::<EndpointSlice>(&ns, &d.metadata.name);
+        }
+        for u in updates {
+            if ctx
+                .api
+                .get::<EndpointSlice>(&ns, &u.metadata.name)
+                .is_some_and(|cur| *cur == u)
+            {
+                continue;
+            }
+            let mut u = u;
+            u.metadata.resource_version.clear();
+            let _ = ctx.api.update(u);
+        }
+        for c in creates {
+            let _ = ctx.api.create(c);
+        }
+    }
+
+    /// Packs one port group (`reconcileByPortMapping`).
+    #[allow(clippy::too_many_arguments)]
+    fn pack(
+        &self,
+        svc: &Service,
+        ports: &[EndpointPort],
+        want: Vec<Endpoint>,
+        have: Vec<Arc<EndpointSlice>>,
+        creates: &mut Vec<EndpointSlice>,
+        updates: &mut Vec<EndpointSlice>,
+        deletes: &mut Vec<Arc<EndpointSlice>>,
+        max: usize,
+    ) {
+        let mut remaining: BTreeMap<String, Endpoint> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for e in want {
+            let k = endpoint_key(&e);
+            order.push(k.clone());
+            remaining.insert(k, e);
+        }
+        let labels = Self::labels_for(svc);
+        // 1. Existing slices keep the endpoints still desired (updated in place).
+        let mut states: Vec<SliceState> = Vec::new();
+        for s in have {
+            let mut kept = Vec::new();
+            let mut changed = s.metadata.labels != labels;
+            for e in s.endpoints.iter().flatten() {
+                match remaining.remove(&endpoint_key(e)) {
+                    Some(new) => {
+                        if new != *e {
+                            changed = true;
+                        }
+                        kept.push(new);
+                    }
+                    None => changed = true,
+                }
+            }
+            if kept.is_empty() {
+                deletes.push(s);
+                continue;
+            }
+            states.push(SliceState {
+                name: Some(s.metadata.name.clone()),
+                endpoints: kept,
+                touched: changed,
+                original: Some(s),
+            });
+        }
+        let mut left: Vec<Endpoint> = order.iter().filter_map(|k| remaining.remove(k)).collect();
+        // 2. New endpoints first fill the slices already being updated, fullest first.
+        let mut touched: Vec<usize> = (0..states.len()).filter(|&i| states[i].touched).collect();
+        touched.sort_by_key(|&i| std::cmp::Reverse(states[i].endpoints.len()));
+        for i in touched {
+            while states[i].endpoints.len() < max && !left.is_empty() {
+                states[i].endpoints.push(left.remove(0));
+            }
+        }
+        // 3. Whole new slices; a last partial batch goes to the untouched slice that ends closest
+        //    to full without exceeding max, else into a new slice.
+        while left.len() >= max {
+            let batch: Vec<Endpoint> = left.drain(..max).collect();
+            states.push(SliceState {
+                name: None,
+                endpoints: batch,
+                touched: true,
+                original: None,
+            });
+        }
+        if !left.is_empty() {
+            let best = (0..states.len())
+                .filter(|&i| !states[i].touched && states[i].endpoints.len() + left.len() <= max)
+                .max_by_key(|&i| states[i].endpoints.len());
+            match best {
+                Some(i) => {
+                    states[i].endpoints.append(&mut left);
+                    states[i].touched = true;
+                }
+                None => states.push(SliceState {
+                    name: None,
+                    endpoints: std::mem::take(&mut left),
+                    touched: true,
+                    original: None,
+                }),
+            }
+        }
+        let port_list = if svc.spec.ports.is_empty() && ports.is_empty() {
+            None
+        } else {
+            Some(ports.to_vec())
+        };
+        for s in states {
+            if !s.touched {
+                continue;
+            }
+            match (s.name, s.original) {
+                (Some(_), Some(orig)) => {
+                    let mut u = (*orig).clone();
+                    u.endpoints = Some(s.endpoints);
+                    u.metadata.labels = labels.clone();
+                    updates.push(u);
+                }
+                _ => creates.push(Self::new_slice(svc, port_list.clone(), s.endpoints)),
+            }
+        }
+    }
+}
+
+impl Controller for EndpointSliceController {
+    fn name(&self) -> &'static str {
+        "endpointslice-controller"
+    }
+
+    fn on_event(&mut self, ev: &WatchEvent, api: &ApiServer, _infra: &Infra, queue: &mut Queue) {
+        match ev.object() {
+            Some(Object::Service(_)) => {
+                let sel = match &ev.new {
+                    Some(Object::Service(s)) => s.spec.selector.as_ref(),
+                    _ => None,
+                };
+                self.index.set(&ev.key, sel);
+                queue.add(ev.key.clone());
+            }
+            Some(Object::Pod(_)) => {
+                let mut services = BTreeSet::new();
+                for o in [&ev.old, &ev.new].into_iter().flatten() {
+                    if let Object::Pod(p) = o {
+                        self.index.services_for(
+                            &ev.key.namespace,
+                            &p.metadata.labels,
+                            &mut services,
+                        );
+                    }
+                }
+                // Only changes that alter a pod's endpoint matter.
+                if let (Some(Object::Pod(o)), Some(Object::Pod(n))) = (&ev.old, &ev.new) {
+                    let relevant = o.metadata.labels != n.metadata.labels
+                        || o.status.pod_ip != n.status.pod_ip
+                        || o.metadata.deletion_timestamp != n.metadata.deletion_timestamp
+                        || pod_ready(o) != pod_ready(n)
+                        || o.status.phase != n.status.phase
+                        || o.spec.node_name != n.spec.node_name;
+                    if !relevant {
+                        return;
+                    }
+                }
+                for s in services {
+                    queue.add(s);
+                }
+            }
+            Some(Object::EndpointSlice(s))
+                if s.metadata.labels.get(MANAGED_BY_LABEL).map(String::as_str)
+                    == Some(MANAGED_BY) =>
+            {
+                if let Some(name) = s.metadata.labels.get(SERVICE_NAME_LABEL) {
+                    // Repair slices changed or deleted by someone else.
+                    if ev.type_ == crate::apiserver::WatchEventType::Deleted
+                        || api.get::<Service>(&ev.key.namespace, name).is_some()
+                    {
+                        queue.add(ObjectKey::new(ev.key.namespace.clone(), name.clone()));
+                    }
+                }
+            }
+            Some(Object::Node(_)) if ev.type_ != crate::apiserver::WatchEventType::Modified => {
+                let mut services = BTreeSet::new();
+                for p in api.pods.on_node(&ev.key.name) {
+                    self.index.services_for(
+                        &p.metadata.namespace,
+                        &p.metadata.labels,
+                        &mut services,
+                    );
+                }
+                for s in services {
+                    queue.add(s);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
+        if let Some(svc) = ctx.api.get::<Service>(&key.namespace, &key.name) {
+            self.reconcile_service(&svc, ctx);
+        }
+    }
+}
