@@ -13,5 +13,6 @@ pub mod proxy;
 pub mod rng;
 pub mod sim;
 pub mod time;
+pub mod view;
 
 pub use sim::{Sim, SimConfig, Timings};

@@ -1,0 +1,283 @@
+//! A read-only snapshot of the cluster shaped for drawing: nodes with their pods, Services
+//! with their endpoints. The web UI renders this; it is computed from the API server's state
+//! (what `kubectl` would show) plus the machines' power state.
+
+use crate::api::*;
+use crate::controllers::endpointslice::pod_ready;
+use crate::sim::Sim;
+use crate::time::Millis;
+
+/// The whole picture at one instant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterView {
+    /// Virtual time.
+    pub time_ms: Millis,
+    /// Nodes in name order, each with its pods.
+    pub nodes: Vec<NodeView>,
+    /// Pods not (yet) bound to a node.
+    pub unscheduled: Vec<PodView>,
+    /// Services with their endpoints.
+    pub services: Vec<ServiceView>,
+}
+
+/// One node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeView {
+    /// Name.
+    pub name: String,
+    /// InternalIP.
+    pub internal_ip: String,
+    /// Pod CIDR.
+    pub pod_cidr: String,
+    /// Ready condition is True.
+    pub ready: bool,
+    /// Cordoned.
+    pub unschedulable: bool,
+    /// The machine is powered (false after `node fail`).
+    pub up: bool,
+    /// Pods bound to it, in namespace/name order.
+    pub pods: Vec<PodView>,
+}
+
+/// One pod.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodView {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// UID (a re-created pod with the same name is a different pod).
+    pub uid: String,
+    /// Pod IP, once the sandbox exists.
+    pub ip: Option<String>,
+    /// Node name ("" while unscheduled).
+    pub node: String,
+    /// Phase.
+    pub phase: String,
+    /// The STATUS column kubectl would show.
+    pub status: String,
+    /// Ready condition is True.
+    pub ready: bool,
+    /// deletionTimestamp is set.
+    pub terminating: bool,
+    /// Milliseconds until the grace period ends (terminating pods).
+    pub grace_remaining_ms: Option<Millis>,
+    /// Name of the controlling ReplicaSet / ReplicationController.
+    pub owner: Option<String>,
+    /// The `pod-template-hash` label (tells ReplicaSet revisions apart).
+    pub template_hash: Option<String>,
+    /// Image of the first container.
+    pub image: String,
+    /// Labels.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Creation, in virtual milliseconds.
+    pub created_ms: Millis,
+    /// Container restarts.
+    pub restarts: i32,
+}
+
+/// One Service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceView {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// ClusterIP / NodePort / LoadBalancer / ExternalName.
+    pub type_: String,
+    /// The virtual IP (`None` for headless).
+    pub cluster_ip: Option<String>,
+    /// `port/TCP` or `port:nodePort/TCP` entries.
+    pub ports: Vec<String>,
+    /// Load balancer address.
+    pub load_balancer_ip: Option<String>,
+    /// Selector as `k=v,…`.
+    pub selector: Option<String>,
+    /// Endpoints from its EndpointSlices.
+    pub endpoints: Vec<EndpointView>,
+}
+
+/// One endpoint of a Service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EndpointView {
+    /// Pod name.
+    pub pod: String,
+    /// Address.
+    pub ip: String,
+    /// Node.
+    pub node: String,
+    /// Conditions.
+    pub ready: bool,
+    /// Serving.
+    pub serving: bool,
+    /// Terminating.
+    pub terminating: bool,
+}
+
+/// The STATUS column of `kubectl get pods` for the states the simulator produces.
+pub fn pod_status(p: &Pod) -> String {
+    if p.metadata.deletion_timestamp.is_some() {
+        return "Terminating".into();
+    }
+    if let Some(reason) = &p.status.reason {
+        return reason.clone();
+    }
+    for cs in &p.status.container_statuses {
+        if let Some(w) = cs.state.waiting.as_ref().and_then(|w| w.reason.clone()) {
+            return w;
+        }
+        if let Some(t) = cs.state.terminated.as_ref() {
+            return t.reason.clone().unwrap_or_else(|| "Error".into());
+        }
+    }
+    p.status.phase.clone().unwrap_or_else(|| "Pending".into())
+}
+
+fn pod_view(p: &Pod, now: Millis) -> PodView {
+    PodView {
+        namespace: p.metadata.namespace.clone(),
+        name: p.metadata.name.clone(),
+        uid: p.metadata.uid.clone(),
+        ip: p.status.pod_ip.clone(),
+        node: p.spec.node_name.clone(),
+        phase: p.status.phase.clone().unwrap_or_else(|| "Pending".into()),
+        status: pod_status(p),
+        ready: pod_ready(p),
+        terminating: p.metadata.deletion_timestamp.is_some(),
+        grace_remaining_ms: p
+            .metadata
+            .deletion_timestamp
+            .map(|t| t.virtual_ms().saturating_sub(now)),
+        owner: p.metadata.controller_ref().map(|o| o.name.clone()),
+        template_hash: p.metadata.labels.get("pod-template-hash").cloned(),
+        image: p
+            .spec
+            .containers
+            .first()
+            .map(|c| c.image.clone())
+            .unwrap_or_default(),
+        labels: p.metadata.labels.clone(),
+        created_ms: p
+            .metadata
+            .creation_timestamp
+            .map(|t| t.virtual_ms())
+            .unwrap_or(0),
+        restarts: p
+            .status
+            .container_statuses
+            .iter()
+            .map(|c| c.restart_count)
+            .sum(),
+    }
+}
+
+impl Sim {
+    /// The cluster as the diagram draws it; `namespace` limits pods and Services (None: all).
+    pub fn view(&self, namespace: Option<&str>) -> ClusterView {
+        let now = self.now();
+        let in_ns = |ns: &str| namespace.is_none_or(|n| n == ns);
+        let nodes = self
+            .api
+            .nodes
+            .iter()
+            .map(|n| {
+                let mut pods: Vec<PodView> = self
+                    .api
+                    .pods
+                    .on_node(&n.metadata.name)
+                    .iter()
+                    .filter(|p| in_ns(&p.metadata.namespace))
+                    .map(|p| pod_view(p, now))
+                    .collect();
+                pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+                NodeView {
+                    name: n.metadata.name.clone(),
+                    internal_ip: n
+                        .status
+                        .addresses
+                        .iter()
+                        .find(|a| a.type_ == "InternalIP")
+                        .map(|a| a.address.clone())
+                        .unwrap_or_default(),
+                    pod_cidr: n.spec.pod_cidr.clone().unwrap_or_default(),
+                    ready: crate::controllers::scheduler::node_ready(n),
+                    unschedulable: n.spec.unschedulable,
+                    up: self.infra.node_up(&n.metadata.name),
+                    pods,
+                }
+            })
+            .collect();
+        let unscheduled = self
+            .api
+            .pods
+            .iter()
+            .filter(|p| p.spec.node_name.is_empty() && in_ns(&p.metadata.namespace))
+            .map(|p| pod_view(p, now))
+            .collect();
+        let services = self
+            .api
+            .services
+            .iter()
+            .filter(|s| in_ns(&s.metadata.namespace))
+            .map(|s| {
+                let mut endpoints: Vec<EndpointView> = self
+                    .api
+                    .endpoint_slices
+                    .in_namespace(&s.metadata.namespace)
+                    .filter(|es| {
+                        es.metadata.labels.get("kubernetes.io/service-name")
+                            == Some(&s.metadata.name)
+                    })
+                    .flat_map(|es| es.endpoints.clone().unwrap_or_default())
+                    .map(|e| EndpointView {
+                        pod: e.target_ref.map(|t| t.name).unwrap_or_default(),
+                        ip: e.addresses.first().cloned().unwrap_or_default(),
+                        node: e.node_name.unwrap_or_default(),
+                        ready: e.conditions.ready.unwrap_or(true),
+                        serving: e.conditions.serving.unwrap_or(true),
+                        terminating: e.conditions.terminating.unwrap_or(false),
+                    })
+                    .collect();
+                endpoints.sort_by(|a, b| a.pod.cmp(&b.pod).then(a.ip.cmp(&b.ip)));
+                endpoints.dedup();
+                ServiceView {
+                    namespace: s.metadata.namespace.clone(),
+                    name: s.metadata.name.clone(),
+                    type_: s.spec.type_.clone().unwrap_or_else(|| "ClusterIP".into()),
+                    cluster_ip: s.spec.cluster_ip.clone(),
+                    ports: s
+                        .spec
+                        .ports
+                        .iter()
+                        .map(|p| {
+                            let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+                            match p.node_port {
+                                Some(np) => format!("{}:{}/{}", p.port, np, proto),
+                                None => format!("{}/{}", p.port, proto),
+                            }
+                        })
+                        .collect(),
+                    load_balancer_ip: s
+                        .status
+                        .load_balancer
+                        .ingress
+                        .first()
+                        .and_then(|i| i.ip.clone()),
+                    selector: s.spec.selector.as_ref().map(|m| {
+                        m.iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    }),
+                    endpoints,
+                }
+            })
+            .collect();
+        ClusterView {
+            time_ms: now,
+            nodes,
+            unscheduled,
+            services,
+        }
+    }
+}
