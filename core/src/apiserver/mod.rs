@@ -7,6 +7,7 @@
 
 pub mod admission;
 pub mod allocators;
+pub mod defaults;
 pub mod store;
 pub mod validation;
 

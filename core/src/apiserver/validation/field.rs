@@ -166,8 +166,9 @@ pub enum BadValue {
     /// A bool, printed bare.
     Bool(bool),
     /// A composite (slice, map, struct, IntOrString): printed as JSON (v1.34+ rendering,
-    /// kubernetes PR #132314), e.g. `{"app":"x"}`, `["a"]`, `0`, `"110%"`.
-    Json(serde_json::Value),
+    /// kubernetes PR #132314), e.g. `{"app":"x"}`, `["a"]`, `0`, `"110%"`. Holds compact JSON
+    /// text so that struct fields keep their declaration order, as Go's encoder does.
+    Json(String),
 }
 
 impl From<&str> for BadValue {
@@ -207,15 +208,33 @@ impl From<bool> for BadValue {
 }
 impl From<serde_json::Value> for BadValue {
     fn from(v: serde_json::Value) -> Self {
-        BadValue::Json(v)
+        BadValue::Json(v.to_string())
     }
 }
 
 impl BadValue {
     /// A composite value rendered as JSON (any `Serialize` type; a value that cannot be
-    /// serialized becomes `null`).
+    /// serialized becomes `null`). Maps should be `BTreeMap`s: Go sorts map keys.
     pub fn json<T: serde::Serialize + ?Sized>(v: &T) -> BadValue {
-        BadValue::Json(serde_json::to_value(v).unwrap_or(serde_json::Value::Null))
+        BadValue::Json(serde_json::to_string(v).unwrap_or_else(|_| "null".to_string()))
+    }
+
+    /// A string list as Go prints a `[]string`: `null` when empty (a nil slice), else a JSON array.
+    pub fn string_list(v: &[String]) -> BadValue {
+        if v.is_empty() {
+            BadValue::Json("null".to_string())
+        } else {
+            BadValue::json(v)
+        }
+    }
+
+    /// A string map as Go prints a `map[string]string`: `null` when empty (a nil map).
+    pub fn string_map(v: &std::collections::BTreeMap<String, String>) -> BadValue {
+        if v.is_empty() {
+            BadValue::Json("null".to_string())
+        } else {
+            BadValue::json(v)
+        }
     }
 }
 
@@ -266,13 +285,12 @@ pub fn go_quote(s: &str) -> String {
     out
 }
 
-/// Go `json.Marshal` output: compact, map keys sorted, and HTML-sensitive characters escaped
-/// (`<`, `>`, `&`, U+2028, U+2029), which serde_json does not do by itself. Those characters can
-/// only occur inside JSON strings, so replacing them in the rendered text is exact.
-fn go_json(v: &serde_json::Value) -> String {
-    let s = v.to_string();
+/// Go `json.Marshal` output: compact JSON with HTML-sensitive characters escaped (`<`, `>`,
+/// `&`, U+2028, U+2029), which serde_json does not do by itself. Those characters can only
+/// occur inside JSON strings, so replacing them in the rendered text is exact.
+fn go_json(s: &str) -> String {
     if !s.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
-        return s;
+        return s.to_string();
     }
     s.replace('<', "\\u003c")
         .replace('>', "\\u003e")

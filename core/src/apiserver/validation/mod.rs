@@ -2,4 +2,6 @@
 //! [`field::ErrorList`]s that render exactly like the real API server's messages (spec §7).
 
 pub mod field;
+pub mod meta;
 pub mod names;
+pub mod service;
