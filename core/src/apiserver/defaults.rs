@@ -155,7 +155,9 @@ fn default_probe_json(p: &mut serde_json::Map<String, Value>) {
         ("successThreshold", 1),
         ("failureThreshold", 3),
     ] {
-        let unset = p.get(k).is_none_or(|x| x.as_i64() == Some(0) || x.is_null());
+        let unset = p
+            .get(k)
+            .is_none_or(|x| x.as_i64() == Some(0) || x.is_null());
         if unset {
             p.insert(k.to_string(), json!(v));
         }
@@ -172,10 +174,16 @@ fn default_http_get_json(extra: &mut Extra) {
 }
 
 fn default_http_get_action(h: &mut serde_json::Map<String, Value>) {
-    if h.get("path").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if h.get("path")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         h.insert("path".into(), json!("/"));
     }
-    if h.get("scheme").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if h.get("scheme")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         h.insert("scheme".into(), json!("HTTP"));
     }
 }

@@ -3,8 +3,7 @@
 
 use super::field::{self, BadValue, ErrorList, Path};
 use super::names::{
-    is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, validate_annotations,
-    validate_labels,
+    is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, validate_annotations, validate_labels,
 };
 use crate::api::meta::ObjectMeta;
 
@@ -210,7 +209,12 @@ mod tests {
         let p = Path::new("metadata");
         // §7.4 row 16.
         assert_eq!(
-            render(&validate_object_meta(&meta("", "", "default"), true, name_is_dns1035_label, &p)),
+            render(&validate_object_meta(
+                &meta("", "", "default"),
+                true,
+                name_is_dns1035_label,
+                &p
+            )),
             vec!["metadata.name: Required value: name or generateName is required"]
         );
         // A trailing dash is fine in a generateName but not in a name.
@@ -226,8 +230,13 @@ mod tests {
             vec!["metadata.name: Invalid value: \"web-\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"]
         );
         assert_eq!(
-            render(&validate_object_meta(&meta("x", "Web-", "default"), true, name_is_dns_subdomain, &p))
-                .len(),
+            render(&validate_object_meta(
+                &meta("x", "Web-", "default"),
+                true,
+                name_is_dns_subdomain,
+                &p
+            ))
+            .len(),
             1
         );
     }
@@ -246,11 +255,21 @@ mod tests {
     fn namespace_rules() {
         let p = Path::new("metadata");
         assert_eq!(
-            render(&validate_object_meta(&meta("a", "", ""), true, name_is_dns_subdomain, &p)),
+            render(&validate_object_meta(
+                &meta("a", "", ""),
+                true,
+                name_is_dns_subdomain,
+                &p
+            )),
             vec!["metadata.namespace: Required value"]
         );
         assert_eq!(
-            render(&validate_object_meta(&meta("a", "", "x"), false, name_is_dns_label, &p)),
+            render(&validate_object_meta(
+                &meta("a", "", "x"),
+                false,
+                name_is_dns_label,
+                &p
+            )),
             vec!["metadata.namespace: Forbidden: not allowed on this type"]
         );
     }

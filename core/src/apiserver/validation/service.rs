@@ -131,14 +131,12 @@ pub fn validate_service(svc: &Service) -> ErrorList {
                 }
             }
         }
-        "NodePort" => {
-            if headless {
-                errs.push(field::invalid(
-                    &sp.child("clusterIPs").index(0),
-                    &svc.spec.cluster_ips[0],
-                    "may not be set to 'None' for NodePort services",
-                ));
-            }
+        "NodePort" if headless => {
+            errs.push(field::invalid(
+                &sp.child("clusterIPs").index(0),
+                &svc.spec.cluster_ips[0],
+                "may not be set to 'None' for NodePort services",
+            ));
         }
         "ExternalName" => {
             if !svc.spec.cluster_ips.is_empty() {
@@ -176,7 +174,12 @@ pub fn validate_service(svc: &Service) -> ErrorList {
     let mut names = BTreeSet::new();
     let multi = svc.spec.ports.len() > 1;
     for (i, p) in svc.spec.ports.iter().enumerate() {
-        errs.extend(validate_service_port(p, multi, &mut names, &sp.child("ports").index(i)));
+        errs.extend(validate_service_port(
+            p,
+            multi,
+            &mut names,
+            &sp.child("ports").index(i),
+        ));
     }
 
     if let Some(sel) = &svc.spec.selector {
@@ -220,7 +223,11 @@ pub fn validate_service(svc: &Service) -> ErrorList {
     if ty.is_empty() {
         errs.push(field::required(&sp.child("type"), ""));
     } else if !SUPPORTED_TYPES.contains(&ty) {
-        errs.push(field::not_supported(&sp.child("type"), ty, &SUPPORTED_TYPES));
+        errs.push(field::not_supported(
+            &sp.child("type"),
+            ty,
+            &SUPPORTED_TYPES,
+        ));
     }
 
     if ty == "ClusterIP" {
@@ -316,7 +323,8 @@ pub fn validate_service(svc: &Service) -> ErrorList {
 /// or released (never changed), loadBalancerClass is fixed once a LoadBalancer has it, and the
 /// new object must pass [`validate_service`].
 pub fn validate_service_update(new: &Service, old: &Service) -> ErrorList {
-    let mut errs = validate_object_meta_update(&new.metadata, &old.metadata, &Path::new("metadata"));
+    let mut errs =
+        validate_object_meta_update(&new.metadata, &old.metadata, &Path::new("metadata"));
     errs.extend(validate_upgrade_downgrade_cluster_ips(old, new));
     errs.extend(validate_upgrade_downgrade_ip_families(old, new));
     errs.extend(validate_load_balancer_class(Some(old), new));
@@ -581,7 +589,11 @@ fn validate_non_special_ip(ip: &str, path: &Path) -> ErrorList {
         }
     };
     if unspecified {
-        errs.push(field::invalid(path, ip, &format!("may not be unspecified ({ip})")));
+        errs.push(field::invalid(
+            path,
+            ip,
+            &format!("may not be unspecified ({ip})"),
+        ));
     }
     if loopback {
         errs.push(field::invalid(
@@ -638,7 +650,10 @@ fn validate_load_balancer_class(old: Option<&Service>, svc: &Service) -> ErrorLi
             errs.push(field::invalid(&p, v, "may not change once set"));
         }
     }
-    match (&svc.spec.load_balancer_class, svc_type(svc) == "LoadBalancer") {
+    match (
+        &svc.spec.load_balancer_class,
+        svc_type(svc) == "LoadBalancer",
+    ) {
         (Some(_), false) => errs.push(field::forbidden(
             &p,
             "may only be used when service type is 'LoadBalancer'",
@@ -726,7 +741,11 @@ fn validate_upgrade_downgrade_cluster_ips(old: &Service, new: &Service) -> Error
     if o.len() == n.len() {
         for (i, ip) in o.iter().enumerate() {
             if *ip != n[i] {
-                errs.push(field::invalid(&p.index(i), value(), "may not change once set"));
+                errs.push(field::invalid(
+                    &p.index(i),
+                    value(),
+                    "may not change once set",
+                ));
             }
         }
     } else if o.len() > n.len() {
@@ -738,7 +757,11 @@ fn validate_upgrade_downgrade_cluster_ips(old: &Service, new: &Service) -> Error
             ));
         }
         if !o.is_empty() && !n.is_empty() && n[0] != o[0] {
-            errs.push(field::invalid(&p.index(0), value(), "may not change once set"));
+            errs.push(field::invalid(
+                &p.index(0),
+                value(),
+                "may not change once set",
+            ));
         }
         if n.len() == 1 && new.spec.ip_family_policy.as_deref() != Some("SingleStack") {
             errs.push(field::invalid(
@@ -748,7 +771,11 @@ fn validate_upgrade_downgrade_cluster_ips(old: &Service, new: &Service) -> Error
             ));
         }
     } else if !o.is_empty() && n[0] != o[0] {
-        errs.push(field::invalid(&p.index(0), value(), "may not change once set"));
+        errs.push(field::invalid(
+            &p.index(0),
+            value(),
+            "may not change once set",
+        ));
     }
     errs
 }
@@ -785,7 +812,11 @@ fn validate_upgrade_downgrade_ip_families(old: &Service, new: &Service) -> Error
             ));
         }
         if !n.is_empty() && n[0] != o[0] {
-            errs.push(field::invalid(&p.index(0), ips(), "may not change once set"));
+            errs.push(field::invalid(
+                &p.index(0),
+                ips(),
+                "may not change once set",
+            ));
         }
         if n.len() == 1 && new.spec.ip_family_policy.as_deref() != Some("SingleStack") {
             errs.push(field::invalid(
@@ -795,7 +826,11 @@ fn validate_upgrade_downgrade_ip_families(old: &Service, new: &Service) -> Error
             ));
         }
     } else if !o.is_empty() && !n.is_empty() && n[0] != o[0] {
-        errs.push(field::invalid(&p.index(0), ips(), "may not change once set"));
+        errs.push(field::invalid(
+            &p.index(0),
+            ips(),
+            "may not change once set",
+        ));
     }
     errs
 }

@@ -25,8 +25,7 @@ fn allocate(svc: &mut Service) {
     if ty == "ExternalName" {
         return;
     }
-    if svc.spec.cluster_ip.as_deref().unwrap_or("").is_empty() && svc.spec.cluster_ips.is_empty()
-    {
+    if svc.spec.cluster_ip.as_deref().unwrap_or("").is_empty() && svc.spec.cluster_ips.is_empty() {
         svc.spec.cluster_ip = Some("10.96.0.10".into());
         svc.spec.cluster_ips = vec!["10.96.0.10".into()];
     }
@@ -47,7 +46,10 @@ fn create_errors(v: serde_json::Value) -> Vec<String> {
     set_defaults_service(&mut svc);
     normalize_cluster_ips(&mut svc, None);
     allocate(&mut svc);
-    validate_service(&svc).iter().map(|e| e.to_string()).collect()
+    validate_service(&svc)
+        .iter()
+        .map(|e| e.to_string())
+        .collect()
 }
 
 fn named(spec: serde_json::Value) -> serde_json::Value {
@@ -64,11 +66,17 @@ fn valid_services_pass() {
     let cases = [
         named(json!({"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]})),
         named(json!({"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80}]})),
-        named(json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local", "ports": [{"port": 80}]})),
+        named(
+            json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local", "ports": [{"port": 80}]}),
+        ),
         named(json!({"clusterIP": "None", "selector": {"app": "web"}})),
         named(json!({"type": "ExternalName", "externalName": "example.com."})),
-        named(json!({"sessionAffinity": "ClientIP", "ports": [{"name": "http", "port": 80}, {"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53}]})),
-        named(json!({"externalIPs": ["192.0.2.7"], "externalTrafficPolicy": "Local", "ports": [{"port": 80, "targetPort": "http"}]})),
+        named(
+            json!({"sessionAffinity": "ClientIP", "ports": [{"name": "http", "port": 80}, {"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53}]}),
+        ),
+        named(
+            json!({"externalIPs": ["192.0.2.7"], "externalTrafficPolicy": "Local", "ports": [{"port": 80, "targetPort": "http"}]}),
+        ),
     ];
     for c in cases {
         assert_eq!(create_errors(c.clone()), Vec::<String>::new(), "{c}");
@@ -209,8 +217,11 @@ fn several_errors_keep_upstream_order() {
         ]
     );
     let msg = errs.status_message("Service", "My-Svc");
-    assert!(msg.starts_with("Service \"My-Svc\" is invalid: [metadata.name: Invalid value: \"My-Svc\": "));
-    assert!(msg.ends_with("supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"]"));
+    assert!(msg
+        .starts_with("Service \"My-Svc\" is invalid: [metadata.name: Invalid value: \"My-Svc\": "));
+    assert!(msg.ends_with(
+        "supported values: \"ClusterIP\", \"ExternalName\", \"LoadBalancer\", \"NodePort\"]"
+    ));
 }
 
 #[test]
@@ -267,7 +278,9 @@ fn affinity_and_ip_checks() {
         vec!["spec.externalIPs[0]: Invalid value: \"127.0.0.1\": may not be in the loopback range (127.0.0.0/8, ::1/128)"]
     );
     assert_eq!(
-        create_errors(named(json!({"clusterIP": "10.96.0.5", "clusterIPs": ["10.96.0.6"], "ports": [{"port": 80}]}))),
+        create_errors(named(
+            json!({"clusterIP": "10.96.0.5", "clusterIPs": ["10.96.0.6"], "ports": [{"port": 80}]})
+        )),
         vec!["spec.clusterIPs: Invalid value: [\"10.96.0.6\"]: first value must match `clusterIP`"]
     );
     assert_eq!(
@@ -282,7 +295,9 @@ fn affinity_and_ip_checks() {
 
 #[test]
 fn updates_may_not_move_the_cluster_ip() {
-    let mut old = service(named(json!({"selector": {"app": "web"}, "ports": [{"port": 80}]})));
+    let mut old = service(named(
+        json!({"selector": {"app": "web"}, "ports": [{"port": 80}]}),
+    ));
     set_defaults_service(&mut old);
     normalize_cluster_ips(&mut old, None);
     allocate(&mut old);
@@ -294,11 +309,23 @@ fn updates_may_not_move_the_cluster_ip() {
     let mut moved = old.clone();
     moved.spec.cluster_ip = Some("10.96.0.11".into());
     normalize_cluster_ips(&mut moved, Some(&old));
-    let got: Vec<String> = validate_service_update(&moved, &old).iter().map(|e| e.to_string()).collect();
-    assert_eq!(got, vec!["spec.clusterIPs[0]: Invalid value: [\"10.96.0.11\"]: may not change once set"]);
+    let got: Vec<String> = validate_service_update(&moved, &old)
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        got,
+        vec!["spec.clusterIPs[0]: Invalid value: [\"10.96.0.11\"]: may not change once set"]
+    );
 
     let mut renamed = old.clone();
     renamed.metadata.name = "other".into();
-    let got: Vec<String> = validate_service_update(&renamed, &old).iter().map(|e| e.to_string()).collect();
-    assert_eq!(got, vec!["metadata.name: Invalid value: \"other\": field is immutable"]);
+    let got: Vec<String> = validate_service_update(&renamed, &old)
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        got,
+        vec!["metadata.name: Invalid value: \"other\": field is immutable"]
+    );
 }
