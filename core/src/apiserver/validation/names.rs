@@ -593,3 +593,44 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::apiserver::defaults::default_pull_policy;
+    use crate::apiserver::validation::meta::{name_is_dns1035_label, name_is_dns_subdomain};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every checker takes any text, including non-ASCII and separators, without panicking.
+        #[test]
+        fn checkers_accept_any_input(s in any::<String>()) {
+            let _ = is_qualified_name(&s);
+            let _ = is_valid_label_value(&s);
+            let _ = is_dns1123_label(&s);
+            let _ = is_dns1123_subdomain(&s);
+            let _ = is_dns1035_label(&s);
+            let _ = is_valid_port_name(&s);
+            let _ = is_valid_percent(&s);
+            let _ = parse_ip_sloppy(&s);
+            let _ = name_is_dns_subdomain(&s, true);
+            let _ = name_is_dns1035_label(&s, true);
+            let _ = default_pull_policy(&s);
+        }
+
+        /// A valid label value is also a valid qualified name unless empty (same alphabet).
+        #[test]
+        fn label_values_and_names_agree(s in "[-A-Za-z0-9_.]{0,70}") {
+            if !s.is_empty() && s.len() <= 63 {
+                prop_assert_eq!(is_valid_label_value(&s).is_empty(), is_qualified_name(&s).is_empty());
+            }
+        }
+
+        /// Dotted quads parse exactly when every part is a number up to 255.
+        #[test]
+        fn dotted_quads(a in 0u32..300, b in 0u32..300, c in 0u32..300, d in 0u32..300) {
+            let s = format!("{a}.{b}.{c}.{d}");
+            prop_assert_eq!(parse_ip_sloppy(&s).is_some(), a < 256 && b < 256 && c < 256 && d < 256);
+        }
+    }
+}
