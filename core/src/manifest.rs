@@ -269,6 +269,9 @@ pub fn parse_object(doc: Value, source: &str) -> Result<ManifestObject, Manifest
         Kind::Event => read!(Event, |n: &Event, ns: &mut Vec<String>| {
             meta_extra(&n.metadata, "metadata", ns);
         }),
+        Kind::Lease => read!(Lease, |n: &Lease, ns: &mut Vec<String>| {
+            meta_extra(&n.metadata, "metadata", ns);
+        }),
     };
     Ok(ManifestObject {
         object,
