@@ -1446,21 +1446,19 @@ impl RuleSet {
     ) -> HookVerdict {
         let t = self.table(table);
         // Stack of (chain name, candidate rule indices, position).
-        let mut stack: Vec<(&str, Vec<usize>, usize)> = Vec::new();
+        // Each frame holds its chain, so a jump costs one name lookup, not one per rule.
+        let mut stack: Vec<(&str, &Chain, Vec<usize>, usize)> = Vec::new();
         if let Some(c) = t.chains.get(hook) {
-            stack.push((hook, c.candidates(p.dst, p.proto, p.dport), 0));
+            stack.push((hook, c, c.candidates(p.dst, p.proto, p.dport), 0));
         }
-        while let Some((chain_name, cands, pos)) = stack.last_mut() {
+        while let Some((chain_name, chain, cands, pos)) = stack.last_mut() {
             let Some(&idx) = cands.get(*pos) else {
                 stack.pop();
                 continue;
             };
             *pos += 1;
             let chain_name: &str = chain_name;
-            let Some(chain) = t.chains.get(chain_name) else {
-                stack.pop();
-                continue;
-            };
+            let chain: &Chain = chain;
             let Some(rule) = chain.rules.get(idx) else {
                 continue;
             };
@@ -1477,7 +1475,7 @@ impl RuleSet {
                 None => {}
                 Some(Target::Chain(next)) if stack.len() < MAX_DEPTH => {
                     if let Some((name, c)) = t.chains.get_key_value(next.as_str()) {
-                        stack.push((name.as_str(), c.candidates(p.dst, p.proto, p.dport), 0));
+                        stack.push((name.as_str(), c, c.candidates(p.dst, p.proto, p.dport), 0));
                     }
                 }
                 Some(Target::Chain(_)) => {}
