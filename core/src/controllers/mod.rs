@@ -9,8 +9,10 @@ pub mod controller_utils;
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
+pub mod garbage_collector;
 pub mod kubelet;
 pub mod node_lifecycle;
+pub mod replicaset;
 pub mod scheduler;
 pub mod service_lb;
 
@@ -68,5 +70,8 @@ pub fn all(timings: &crate::sim::Timings) -> Vec<Box<dyn Controller>> {
         Box::new(service_lb::ServiceLbController::new(
             timings.lb_provision_ms,
         )),
+        Box::new(replicaset::ReplicaSetController::default()),
+        Box::new(replicaset::ReplicationManager::default()),
+        Box::new(garbage_collector::GarbageCollector),
     ]
 }

@@ -1,0 +1,570 @@
+//! The ReplicaSet controller (`pkg/controller/replicaset/replica_set.go`) and the
+//! ReplicationController manager (`pkg/controller/replication`), which upstream is the same
+//! code behind an adapter: one generic [`ReplicaManager`] over [`ReplicaOwner`].
+//!
+//! One sync of a ReplicaSet (`syncReplicaSet`):
+//! 1. claim pods (`ClaimPods`): of the *active* pods (§2: not terminal, no deletionTimestamp)
+//!    that match the selector or name this ReplicaSet as controller, adopt matching orphans
+//!    (controller ownerReference) and release owned pods whose labels stopped matching (remove
+//!    the ownerReference: the pod keeps running, orphaned);
+//! 2. `manageReplicas`: create the missing pods in slow-start batches (at most `burstReplicas`
+//!    per sync) from the template with `generateName: <name>-`, or delete the surplus chosen by
+//!    `ActivePodsWithRanks`, gracefully through the API server;
+//! 3. write `status` computed from the pods claimed in step 1 (as upstream, before step 2's
+//!    writes, which come back as watch events and trigger the next sync).
+//!
+//! Upstream needs "expectations" because its informer caches lag behind its own writes; here a
+//! reconcile reads the API server's store directly, so every sync sees its predecessors' writes
+//! and expectations are unnecessary.
+
+use super::controller_utils::{
+    deletion_cost_from_annotation, is_pod_available, pods_to_delete, replica_diff,
+    slow_start_batches, PodRankInfo, RankFeatures, ReplicaDiff, POD_DELETION_COST_ANNOTATION,
+};
+use super::{Controller, Ctx, Queue};
+use crate::api::core::{PodTemplateSpec, ReplicaStatus};
+use crate::api::meta::StringMap;
+use crate::api::*;
+use crate::apiserver::admission::Admit;
+use crate::apiserver::{
+    object_ref, ApiServer, DeleteOptions, ObjectKey, Stored, WatchEvent, WatchEventType,
+};
+use crate::infra::Infra;
+use crate::labels::Selector;
+use crate::time::{Millis, Time, EPOCH_UNIX_MS};
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// A workload kind that keeps N replicas of a pod template: ReplicaSet or ReplicationController.
+pub trait ReplicaOwner: Stored + Admit {
+    /// `source.component` of the events it records and the controller's name.
+    const COMPONENT: &'static str;
+    /// The pod selector, or `None` when it cannot select anything sensible (unparseable, or
+    /// empty: the API server rejects both, so such an object is left alone).
+    fn pod_selector(&self) -> Option<Selector>;
+    /// The `matchLabels` part of the selector, used to narrow the candidate pods through the
+    /// label index (empty = look at the whole namespace).
+    fn selector_match_labels(&self) -> StringMap;
+    /// `spec.replicas` (default 1).
+    fn desired_replicas(&self) -> i32;
+    /// `spec.minReadySeconds` (default 0).
+    fn min_ready_seconds(&self) -> i32;
+    /// `spec.template`.
+    fn pod_template(&self) -> Option<&PodTemplateSpec>;
+    /// `status`.
+    fn replica_status(&self) -> &ReplicaStatus;
+    /// `status`, mutably.
+    fn replica_status_mut(&mut self) -> &mut ReplicaStatus;
+}
+
+impl ReplicaOwner for ReplicaSet {
+    const COMPONENT: &'static str = "replicaset-controller";
+    fn pod_selector(&self) -> Option<Selector> {
+        let s = Selector::from_label_selector(self.spec.selector.as_ref()).ok()?;
+        (!s.is_empty() && !s.matches_nothing()).then_some(s)
+    }
+    fn selector_match_labels(&self) -> StringMap {
+        self.spec
+            .selector
+            .as_ref()
+            .map(|s| s.match_labels.clone())
+            .unwrap_or_default()
+    }
+    fn desired_replicas(&self) -> i32 {
+        self.spec.replicas.unwrap_or(1)
+    }
+    fn min_ready_seconds(&self) -> i32 {
+        self.spec.min_ready_seconds.unwrap_or(0)
+    }
+    fn pod_template(&self) -> Option<&PodTemplateSpec> {
+        Some(&self.spec.template)
+    }
+    fn replica_status(&self) -> &ReplicaStatus {
+        &self.status
+    }
+    fn replica_status_mut(&mut self) -> &mut ReplicaStatus {
+        &mut self.status
+    }
+}
+
+impl ReplicationController {
+    /// The equality selector; `SetDefaults_ReplicationController` fills an absent one from the
+    /// template's labels.
+    fn selector_map(&self) -> StringMap {
+        match &self.spec.selector {
+            Some(s) if !s.is_empty() => s.clone(),
+            _ => self
+                .spec
+                .template
+                .as_ref()
+                .map(|t| t.metadata.labels.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl ReplicaOwner for ReplicationController {
+    const COMPONENT: &'static str = "replication-controller";
+    fn pod_selector(&self) -> Option<Selector> {
+        let map = self.selector_map();
+        (!map.is_empty()).then(|| Selector::from_validated_set(&map))
+    }
+    fn selector_match_labels(&self) -> StringMap {
+        self.selector_map()
+    }
+    fn desired_replicas(&self) -> i32 {
+        self.spec.replicas.unwrap_or(1)
+    }
+    fn min_ready_seconds(&self) -> i32 {
+        self.spec.min_ready_seconds.unwrap_or(0)
+    }
+    fn pod_template(&self) -> Option<&PodTemplateSpec> {
+        self.spec.template.as_ref()
+    }
+    fn replica_status(&self) -> &ReplicaStatus {
+        &self.status
+    }
+    fn replica_status_mut(&mut self) -> &mut ReplicaStatus {
+        &mut self.status
+    }
+}
+
+/// The controller keeping `T`s' pod counts: [`ReplicaSetController`] or [`ReplicationManager`].
+pub struct ReplicaManager<T> {
+    _kind: PhantomData<fn() -> T>,
+}
+
+impl<T> Default for ReplicaManager<T> {
+    fn default() -> Self {
+        ReplicaManager { _kind: PhantomData }
+    }
+}
+
+/// The ReplicaSet controller.
+pub type ReplicaSetController = ReplicaManager<ReplicaSet>;
+/// The ReplicationController manager.
+pub type ReplicationManager = ReplicaManager<ReplicationController>;
+
+/// Virtual milliseconds of a timestamp, signed (times before the simulation are negative).
+pub(crate) fn virtual_ms(t: Time) -> i64 {
+    t.unix_ms() - EPOCH_UNIX_MS
+}
+
+/// `IsPodReady`.
+pub fn pod_ready(p: &Pod) -> bool {
+    ready_condition(p).is_some_and(|(ready, _)| ready)
+}
+
+/// The Ready condition's status and lastTransitionTime (virtual ms).
+fn ready_condition(p: &Pod) -> Option<(bool, Option<i64>)> {
+    p.status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .map(|c| (c.status == "True", c.last_transition_time.map(virtual_ms)))
+}
+
+/// `IsPodActive`: not Succeeded, not Failed, not being deleted.
+pub fn pod_active(p: &Pod) -> bool {
+    !matches!(
+        p.status.phase.as_deref(),
+        Some("Succeeded") | Some("Failed")
+    ) && p.metadata.deletion_timestamp.is_none()
+}
+
+/// What the scale-down ordering reads from a pod.
+pub fn rank_info(p: &Pod) -> PodRankInfo {
+    let (ready, ready_transition_ms) = ready_condition(p).unwrap_or((false, None));
+    PodRankInfo {
+        uid: p.metadata.uid.clone(),
+        node_name: p.spec.node_name.clone(),
+        phase: p.status.phase.clone().unwrap_or_default(),
+        ready,
+        ready_transition_ms,
+        deletion_cost: deletion_cost_from_annotation(
+            p.metadata
+                .annotations
+                .get(POD_DELETION_COST_ANNOTATION)
+                .map(String::as_str),
+        ),
+        max_restarts: p
+            .status
+            .container_statuses
+            .iter()
+            .map(|c| c.restart_count)
+            .max()
+            .unwrap_or(0),
+        max_sidecar_restarts: 0,
+        creation_ms: p.metadata.creation_timestamp.map(virtual_ms),
+        terminating: p.metadata.deletion_timestamp.is_some(),
+    }
+}
+
+/// The controller ownerReference an owner stamps on what it creates or adopts
+/// (`metav1.NewControllerRef`).
+pub fn controller_ref<T: Resource>(owner: &T) -> OwnerReference {
+    OwnerReference {
+        api_version: T::KIND.api_version().to_string(),
+        kind: T::KIND.name().to_string(),
+        name: owner.meta().name.clone(),
+        uid: owner.meta().uid.clone(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// `resolveControllerRef`: the `T` a controllerRef names, if it exists with that UID.
+pub fn resolve_controller<T: Stored>(
+    api: &ApiServer,
+    namespace: &str,
+    r: &OwnerReference,
+) -> Option<Arc<T>> {
+    if r.kind != T::KIND.name() {
+        return None;
+    }
+    api.get::<T>(namespace, &r.name)
+        .filter(|o| o.meta().uid == r.uid)
+}
+
+/// Objects of kind `T` in `namespace` whose labels contain every pair of `match_labels` (all
+/// of the namespace when it is empty), found through the label index.
+fn candidates<T: Stored>(
+    api: &ApiServer,
+    namespace: &str,
+    match_labels: &StringMap,
+) -> Vec<Arc<T>> {
+    T::store(api).matching_labels(namespace, match_labels)
+}
+
+impl<T: ReplicaOwner> ReplicaManager<T> {
+    /// `getPodReplicaSets`: the owners in the pod's namespace whose selector matches it.
+    fn owners_selecting(api: &ApiServer, pod: &Pod) -> Vec<ObjectKey> {
+        T::store(api)
+            .in_namespace(&pod.metadata.namespace)
+            .filter(|o| {
+                o.pod_selector()
+                    .is_some_and(|s| s.matches(&pod.metadata.labels))
+            })
+            .map(|o| ObjectKey::of(&**o))
+            .collect()
+    }
+
+    fn enqueue_controller_of(api: &ApiServer, pod: &Pod, queue: &mut Queue) -> bool {
+        match pod.metadata.controller_ref() {
+            Some(r) => {
+                if let Some(o) = resolve_controller::<T>(api, &pod.metadata.namespace, r) {
+                    queue.add(ObjectKey::of(&*o));
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn on_pod_event(ev: &WatchEvent, api: &ApiServer, queue: &mut Queue) {
+        let old = match &ev.old {
+            Some(Object::Pod(p)) => Some(p),
+            _ => None,
+        };
+        let new = match &ev.new {
+            Some(Object::Pod(p)) => Some(p),
+            _ => None,
+        };
+        match (ev.type_, old, new) {
+            (WatchEventType::Added, _, Some(p)) => {
+                let controlled = Self::enqueue_controller_of(api, p, queue);
+                if controlled || p.metadata.deletion_timestamp.is_some() {
+                    return;
+                }
+                // An orphan wakes every owner that could adopt it.
+                for k in Self::owners_selecting(api, p) {
+                    queue.add(k);
+                }
+            }
+            (WatchEventType::Modified, Some(o), Some(n)) => {
+                let labels_changed = o.metadata.labels != n.metadata.labels;
+                if n.metadata.deletion_timestamp.is_some() {
+                    Self::enqueue_controller_of(api, n, queue);
+                    if labels_changed {
+                        Self::enqueue_controller_of(api, o, queue);
+                    }
+                    return;
+                }
+                let ref_changed = o.metadata.controller_ref() != n.metadata.controller_ref();
+                if ref_changed {
+                    Self::enqueue_controller_of(api, o, queue);
+                }
+                if !Self::enqueue_controller_of(api, n, queue) && (labels_changed || ref_changed) {
+                    for k in Self::owners_selecting(api, n) {
+                        queue.add(k);
+                    }
+                }
+            }
+            (WatchEventType::Deleted, Some(p), _) => {
+                Self::enqueue_controller_of(api, p, queue);
+            }
+            _ => {}
+        }
+    }
+
+    /// `ClaimPods` over the active candidates: returns the pods this owner now controls.
+    fn claim_pods(owner: &T, selector: &Selector, ctx: &mut Ctx<'_>) -> Vec<Arc<Pod>> {
+        let m = owner.meta();
+        let mut pool: BTreeMap<ObjectKey, Arc<Pod>> = BTreeMap::new();
+        for p in candidates::<Pod>(ctx.api, &m.namespace, &owner.selector_match_labels())
+            .into_iter()
+            .chain(ctx.api.pods.owned_by(&m.uid))
+        {
+            pool.insert(ObjectKey::of(&*p), p);
+        }
+        let mut claimed = Vec::new();
+        for (key, pod) in pool {
+            if !pod_active(&pod) || pod.metadata.namespace != m.namespace {
+                continue;
+            }
+            let matches = selector.matches(&pod.metadata.labels);
+            match pod.metadata.controller_ref() {
+                Some(r) if r.uid != m.uid => {}
+                Some(_) if matches => claimed.push(pod),
+                Some(_) => {
+                    // Relabelled out: let go, the pod keeps running as an orphan.
+                    let uid = m.uid.clone();
+                    let _ = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
+                        p.metadata.owner_references.retain(|o| o.uid != uid);
+                    });
+                }
+                None if matches => {
+                    let r = controller_ref(owner);
+                    if let Ok(p) = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
+                        p.metadata.owner_references.retain(|o| o.uid != r.uid);
+                        p.metadata.owner_references.push(r);
+                    }) {
+                        claimed.push(p);
+                    }
+                }
+                None => {}
+            }
+        }
+        claimed
+    }
+
+    /// `getIndirectlyRelatedPods`: pods selected by every owner sharing this one's controller
+    /// (all ReplicaSets of one Deployment); none for an owner without a controller.
+    fn related_pods(owner: &T, api: &ApiServer) -> Vec<PodRankInfo> {
+        let m = owner.meta();
+        let Some(cref) = m.controller_ref() else {
+            return Vec::new();
+        };
+        let mut seen: BTreeMap<String, PodRankInfo> = BTreeMap::new();
+        let mut siblings: Vec<Arc<T>> = T::store(api)
+            .owned_by(&cref.uid)
+            .into_iter()
+            .filter(|s| s.meta().controller_ref().is_some_and(|r| r.uid == cref.uid))
+            .filter(|s| s.meta().namespace == m.namespace)
+            .collect();
+        siblings.sort_by(|a, b| a.meta().name.cmp(&b.meta().name));
+        for s in siblings {
+            let Some(sel) = s.pod_selector() else {
+                continue;
+            };
+            for p in candidates::<Pod>(api, &m.namespace, &s.selector_match_labels()) {
+                if sel.matches(&p.metadata.labels) {
+                    seen.entry(p.metadata.uid.clone())
+                        .or_insert_with(|| rank_info(&p));
+                }
+            }
+        }
+        seen.into_values().collect()
+    }
+
+    fn event(ctx: &mut Ctx<'_>, owner: &T, type_: &str, reason: &str, message: String) {
+        ctx.api.record_event(
+            object_ref(owner),
+            type_,
+            reason,
+            message,
+            T::COMPONENT,
+            None,
+        );
+    }
+
+    /// `manageReplicas`.
+    fn manage_replicas(owner: &T, claimed: &[Arc<Pod>], ctx: &mut Ctx<'_>) {
+        let m = owner.meta();
+        match replica_diff(claimed.len(), owner.desired_replicas()) {
+            ReplicaDiff::None => {}
+            ReplicaDiff::Create(count) => {
+                let Some(template) = owner.pod_template() else {
+                    return;
+                };
+                for batch in slow_start_batches(count) {
+                    let mut failed = false;
+                    for _ in 0..batch {
+                        let pod = pod_from_template(template, owner);
+                        match ctx.api.create(pod) {
+                            Ok(p) => Self::event(
+                                ctx,
+                                owner,
+                                "Normal",
+                                "SuccessfulCreate",
+                                format!("Created pod: {}", p.metadata.name),
+                            ),
+                            Err(e) => {
+                                failed = true;
+                                Self::event(
+                                    ctx,
+                                    owner,
+                                    "Warning",
+                                    "FailedCreate",
+                                    format!("Error creating: {}", e.message),
+                                );
+                            }
+                        }
+                    }
+                    // slowStartBatch: a failing batch stops the rest of this sync.
+                    if failed {
+                        break;
+                    }
+                }
+            }
+            ReplicaDiff::Delete(count) => {
+                let infos: Vec<PodRankInfo> = claimed.iter().map(|p| rank_info(p)).collect();
+                let related = Self::related_pods(owner, ctx.api);
+                let now = i64::try_from(ctx.api.now).ok();
+                let victims = pods_to_delete(&infos, &related, count, now, RankFeatures::default());
+                for i in victims {
+                    let Some(pod) = claimed.get(i) else { continue };
+                    let name = pod.metadata.name.clone();
+                    match ctx
+                        .api
+                        .delete::<Pod>(&m.namespace, &name, DeleteOptions::default())
+                    {
+                        Ok(_) => Self::event(
+                            ctx,
+                            owner,
+                            "Normal",
+                            "SuccessfulDelete",
+                            format!("Deleted pod: {name}"),
+                        ),
+                        Err(e) if e.reason == crate::apiserver::StatusReason::NotFound => {}
+                        Err(e) => Self::event(
+                            ctx,
+                            owner,
+                            "Warning",
+                            "FailedDelete",
+                            format!("Error deleting: {}", e.message),
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    /// `calculateStatus` over the claimed (active) pods, and the instant (virtual ms) at which
+    /// the next Ready pod becomes available, if one is waiting out `minReadySeconds`.
+    fn calculate_status(
+        owner: &T,
+        claimed: &[Arc<Pod>],
+        now: Millis,
+    ) -> (ReplicaStatus, Option<i64>) {
+        let template_labels = owner
+            .pod_template()
+            .map(|t| t.metadata.labels.clone())
+            .unwrap_or_default();
+        let min_ready = owner.min_ready_seconds();
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        let mut status = ReplicaStatus {
+            replicas: i32::try_from(claimed.len()).unwrap_or(i32::MAX),
+            observed_generation: owner.meta().generation,
+            ..Default::default()
+        };
+        let mut next_available: Option<i64> = None;
+        for p in claimed {
+            if template_labels
+                .iter()
+                .all(|(k, v)| p.metadata.labels.get(k) == Some(v))
+            {
+                status.fully_labeled_replicas += 1;
+            }
+            let Some((true, since)) = ready_condition(p) else {
+                continue;
+            };
+            status.ready_replicas += 1;
+            if is_pod_available(true, since, min_ready, now) {
+                status.available_replicas += 1;
+            } else if let Some(t) = since {
+                // Available once strictly more than minReadySeconds have passed.
+                let at = t.saturating_add(i64::from(min_ready).saturating_mul(1000)) + 1;
+                next_available = Some(next_available.map_or(at, |n| n.min(at)));
+            }
+        }
+        (status, next_available)
+    }
+
+    fn sync(key: &ObjectKey, ctx: &mut Ctx<'_>) {
+        let Some(owner) = ctx.api.get::<T>(&key.namespace, &key.name) else {
+            // Gone: its pods are the garbage collector's.
+            return;
+        };
+        let Some(selector) = owner.pod_selector() else {
+            return;
+        };
+        let claimed = Self::claim_pods(&owner, &selector, ctx);
+        // Only a template whose pods the selector would select can be stamped out; the API
+        // server rejects any other, and creating unselectable pods would never converge.
+        let template_selectable = owner
+            .pod_template()
+            .is_some_and(|t| selector.matches(&t.metadata.labels));
+        if owner.meta().deletion_timestamp.is_none() && template_selectable {
+            Self::manage_replicas(&owner, &claimed, ctx);
+        }
+        let (status, next_available) = Self::calculate_status(&owner, &claimed, ctx.api.now);
+        if *owner.replica_status() != status {
+            let _ = ctx.api.modify::<T>(&key.namespace, &key.name, |o| {
+                *o.replica_status_mut() = status;
+            });
+        }
+        if let Some(at) = next_available {
+            let now = i64::try_from(ctx.api.now).unwrap_or(i64::MAX);
+            let delay = u64::try_from(at.saturating_sub(now)).unwrap_or(0).max(1);
+            ctx.queue.add_after(key.clone(), delay);
+        }
+    }
+}
+
+/// `GetPodFromTemplate`: a pod named `<owner>-<random>` with the template's labels,
+/// annotations, finalizers and spec, controlled by `owner`.
+pub fn pod_from_template<T: Resource>(template: &PodTemplateSpec, owner: &T) -> Pod {
+    let m = owner.meta();
+    let mut pod = Pod::default();
+    pod.metadata.namespace = m.namespace.clone();
+    pod.metadata.generate_name = format!("{}-", m.name);
+    pod.metadata.labels = template.metadata.labels.clone();
+    pod.metadata.annotations = template.metadata.annotations.clone();
+    if let Some(f) = template.metadata.extra.get("finalizers") {
+        pod.metadata.extra.insert("finalizers".into(), f.clone());
+    }
+    pod.metadata.owner_references = vec![controller_ref(owner)];
+    pod.spec = template.spec.clone();
+    pod
+}
+
+impl<T: ReplicaOwner> Controller for ReplicaManager<T> {
+    fn name(&self) -> &'static str {
+        T::COMPONENT
+    }
+
+    fn on_event(&mut self, ev: &WatchEvent, api: &ApiServer, _infra: &Infra, queue: &mut Queue) {
+        let kind = ev.kind();
+        if kind == T::KIND {
+            queue.add(ev.key.clone());
+        } else if kind == Kind::Pod {
+            Self::on_pod_event(ev, api, queue);
+        }
+    }
+
+    fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
+        Self::sync(key, ctx);
+    }
+}
