@@ -61,6 +61,8 @@ pub struct SimConfig {
     pub timings: Timings,
     /// Run CoreDNS pods in kube-system behind `kube-dns` (as kubeadm and kind clusters do).
     pub coredns: bool,
+    /// Fold full object contents into the trace hash (see [`crate::apiserver::ApiConfig`]).
+    pub trace_objects: bool,
 }
 
 impl Default for SimConfig {
@@ -70,6 +72,7 @@ impl Default for SimConfig {
             seed: 1,
             timings: Timings::default(),
             coredns: false,
+            trace_objects: true,
         }
     }
 }
@@ -104,8 +107,10 @@ impl Sim {
     /// A cluster with `config.nodes` Ready nodes and the built-in Services.
     pub fn new(config: SimConfig) -> Self {
         let controllers = controllers::all(&config.timings);
+        let mut api = ApiServer::new(config.seed);
+        api.config.trace_objects = config.trace_objects;
         let mut sim = Sim {
-            api: ApiServer::new(config.seed),
+            api,
             infra: Infra::default(),
             config,
             controllers,

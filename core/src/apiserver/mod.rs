@@ -136,11 +136,17 @@ pub enum Deleted {
 pub struct ApiConfig {
     /// How many Event objects are kept; older ones are dropped (real clusters expire them after 1 h).
     pub max_events: usize,
+    /// Fold every object's full JSON into the trace hash (not only what changed, where and
+    /// when). Costs a serialization per write; on for determinism checks.
+    pub trace_objects: bool,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        ApiConfig { max_events: 2000 }
+        ApiConfig {
+            max_events: 2000,
+            trace_objects: true,
+        }
     }
 }
 
@@ -342,9 +348,11 @@ impl ApiServer {
         self.trace_len += 1;
         self.trace
             .update(format!("{} {} {} {} {}\n", self.now, what, kind.name(), key, rv).as_bytes());
-        if let Some(o) = obj {
-            if let Ok(bytes) = serde_json::to_vec(o) {
-                self.trace.update(&bytes);
+        if self.config.trace_objects {
+            if let Some(o) = obj {
+                if let Ok(bytes) = serde_json::to_vec(o) {
+                    self.trace.update(&bytes);
+                }
             }
         }
     }
