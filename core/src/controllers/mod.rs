@@ -72,6 +72,7 @@ pub fn all(timings: &crate::sim::Timings) -> Vec<Box<dyn Controller>> {
         )),
         Box::new(replicaset::ReplicaSetController::default()),
         Box::new(replicaset::ReplicationManager::default()),
+        Box::new(deployment::DeploymentController),
         Box::new(garbage_collector::GarbageCollector),
     ]
 }

@@ -311,42 +311,14 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
     /// `ClaimPods` over the active candidates: returns the pods this owner now controls.
     fn claim_pods(owner: &T, selector: &Selector, ctx: &mut Ctx<'_>) -> Vec<Arc<Pod>> {
         let m = owner.meta();
-        let mut pool: BTreeMap<ObjectKey, Arc<Pod>> = BTreeMap::new();
-        for p in candidates::<Pod>(ctx.api, &m.namespace, &owner.selector_match_labels())
-            .into_iter()
-            .chain(ctx.api.pods.owned_by(&m.uid))
-        {
-            pool.insert(ObjectKey::of(&*p), p);
-        }
-        let mut claimed = Vec::new();
-        for (key, pod) in pool {
-            if !pod_active(&pod) || pod.metadata.namespace != m.namespace {
-                continue;
-            }
-            let matches = selector.matches(&pod.metadata.labels);
-            match pod.metadata.controller_ref() {
-                Some(r) if r.uid != m.uid => {}
-                Some(_) if matches => claimed.push(pod),
-                Some(_) => {
-                    // Relabelled out: let go, the pod keeps running as an orphan.
-                    let uid = m.uid.clone();
-                    let _ = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
-                        p.metadata.owner_references.retain(|o| o.uid != uid);
-                    });
-                }
-                None if matches => {
-                    let r = controller_ref(owner);
-                    if let Ok(p) = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
-                        p.metadata.owner_references.retain(|o| o.uid != r.uid);
-                        p.metadata.owner_references.push(r);
-                    }) {
-                        claimed.push(p);
-                    }
-                }
-                None => {}
-            }
-        }
-        claimed
+        let pool: BTreeMap<ObjectKey, Arc<Pod>> =
+            candidates::<Pod>(ctx.api, &m.namespace, &owner.selector_match_labels())
+                .into_iter()
+                .chain(ctx.api.pods.owned_by(&m.uid))
+                .filter(|p| pod_active(p))
+                .map(|p| (ObjectKey::of(&*p), p))
+                .collect();
+        claim_objects(owner, selector, pool, ctx.api)
     }
 
     /// `getIndirectlyRelatedPods`: pods selected by every owner sharing this one's controller
@@ -531,6 +503,54 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
             ctx.queue.add_after(key.clone(), delay);
         }
     }
+}
+
+/// `ControllerRefManager.ClaimObject` over `pool` (objects of `owner`'s namespace): keeps
+/// those `owner` controls whose labels match, adopts matching orphans that are not being
+/// deleted (controller ownerReference), releases controlled ones whose labels stopped matching
+/// (removes the ownerReference; the object itself is left alone), and ignores objects another
+/// controller owns. Returns the objects `owner` now controls, in key order.
+pub fn claim_objects<O: Resource, T: Stored + Admit>(
+    owner: &O,
+    selector: &Selector,
+    pool: BTreeMap<ObjectKey, Arc<T>>,
+    api: &mut ApiServer,
+) -> Vec<Arc<T>> {
+    let m = owner.meta();
+    let owner_deleting = m.deletion_timestamp.is_some();
+    let mut claimed = Vec::new();
+    for (key, obj) in pool {
+        let om = obj.meta();
+        if om.namespace != m.namespace {
+            continue;
+        }
+        let matches = selector.matches(&om.labels);
+        match om.controller_ref() {
+            Some(r) if r.uid != m.uid => {}
+            Some(_) if matches => claimed.push(obj),
+            Some(_) => {
+                if owner_deleting {
+                    continue;
+                }
+                let uid = m.uid.clone();
+                let _ = api.modify::<T>(&key.namespace, &key.name, |o| {
+                    o.meta_mut().owner_references.retain(|r| r.uid != uid);
+                });
+            }
+            None if matches && !owner_deleting && om.deletion_timestamp.is_none() => {
+                let r = controller_ref(owner);
+                if let Ok(o) = api.modify::<T>(&key.namespace, &key.name, |o| {
+                    let refs = &mut o.meta_mut().owner_references;
+                    refs.retain(|x| x.uid != r.uid);
+                    refs.push(r);
+                }) {
+                    claimed.push(o);
+                }
+            }
+            None => {}
+        }
+    }
+    claimed
 }
 
 /// `GetPodFromTemplate`: a pod named `<owner>-<random>` with the template's labels,

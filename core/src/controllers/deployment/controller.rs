@@ -1,0 +1,813 @@
+//! The Deployment controller proper (`deployment_controller.go` `syncDeployment`): maps the
+//! store's Deployment and ReplicaSets to the snapshots the planners read, runs one planner
+//! (paused / scaling event → [`sync::sync_scaling_or_paused`], Recreate →
+//! [`recreate::rollout_recreate`], RollingUpdate → [`rolling::rollout_rolling`]), applies the
+//! returned [`RsAction`]s through the API server and writes the Deployment's status.
+//!
+//! Upstream writes the Deployment's status several times per sync (after finding or creating
+//! the new ReplicaSet, after pausing, at the end); here the status and the Deployment's
+//! revision annotation are kept in memory during the sync and written once at its end, which
+//! leaves the same object at the same virtual instant.
+
+use super::sync::{
+    calculate_status, check_paused_conditions, is_scaling_event,
+    note_new_replica_set_create_failed, note_new_replica_set_created, note_new_replica_set_found,
+    requeue_stuck_deployment, sync_rollout_status, sync_scaling_or_paused,
+};
+use super::util::{
+    max_revision, DeploymentCondition as CondSnapshot, DeploymentParams, DeploymentStatusSnapshot,
+    DeploymentStrategy as Strategy, RsAction, RsSnapshot, CONDITION_PROGRESSING,
+    DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION,
+    MAX_REV_HISTORY_LENGTH_IN_CHARS, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION,
+};
+use super::{recreate, rolling};
+use crate::api::apps::{DeploymentCondition, DeploymentStatus};
+use crate::api::core::PodTemplateSpec;
+use crate::api::*;
+use crate::apiserver::defaults::set_defaults_deployment;
+use crate::apiserver::{
+    object_ref, ApiServer, DeleteOptions, ObjectKey, StatusReason, WatchEvent, WatchEventType,
+};
+use crate::controllers::replicaset::{
+    claim_objects, controller_ref, resolve_controller, virtual_ms,
+};
+use crate::controllers::{Controller, Ctx, Queue};
+use crate::infra::Infra;
+use crate::labels::Selector;
+use crate::time::{Time, EPOCH_UNIX_MS};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// `source.component` of the Deployment controller's events.
+pub const COMPONENT: &str = "deployment-controller";
+
+/// Deployment annotations never copied to ReplicaSets (`annotationsToSkip`).
+const ANNOTATIONS_NOT_COPIED: [&str; 6] = [
+    "kubectl.kubernetes.io/last-applied-configuration",
+    REVISION_ANNOTATION,
+    REVISION_HISTORY_ANNOTATION,
+    DESIRED_REPLICAS_ANNOTATION,
+    MAX_REPLICAS_ANNOTATION,
+    "deprecated.deployment.rollback.to",
+];
+
+/// The Deployment controller.
+#[derive(Default)]
+pub struct DeploymentController;
+
+/// Writes `v` as JSON with every object's keys sorted, so the bytes do not depend on how
+/// serde_json orders maps in a given build.
+fn canonical_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let sorted: BTreeMap<&String, &Value> = map.iter().collect();
+            out.push('{');
+            for (i, (k, v)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                out.push(':');
+                canonical_json(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The template without the `pod-template-hash` label.
+fn without_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
+    let mut t = t.clone();
+    t.metadata
+        .labels
+        .remove(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY);
+    t
+}
+
+/// `ComputeHash` over canonical JSON of the template (hash label removed) and the collision
+/// count. Upstream hashes a Go `spew` dump, so values differ from a real cluster's; the
+/// character set, length and sensitivity to template changes are the same (spec §1.10).
+pub fn template_hash(t: &PodTemplateSpec, collision_count: Option<i32>) -> String {
+    let mut s = String::new();
+    canonical_json(
+        &serde_json::to_value(without_hash(t)).unwrap_or(Value::Null),
+        &mut s,
+    );
+    super::util::pod_template_hash(s.as_bytes(), collision_count)
+}
+
+/// `EqualIgnoreHash`: templates equal once the `pod-template-hash` label is removed.
+pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
+    without_hash(a) == without_hash(b)
+}
+
+/// The arithmetic's view of a Deployment (after API defaulting); `None` for a strategy type
+/// the controller does not support (validation rejects it).
+fn params_of(d: &Deployment) -> Option<DeploymentParams> {
+    let mut d2 = d.clone();
+    set_defaults_deployment(&mut d2);
+    let strategy = match d2.spec.strategy.type_.as_deref() {
+        Some("Recreate") => Strategy::Recreate,
+        Some("RollingUpdate") => {
+            let ru = d2.spec.strategy.rolling_update.clone().unwrap_or_default();
+            Strategy::RollingUpdate {
+                max_surge: ru.max_surge,
+                max_unavailable: ru.max_unavailable,
+            }
+        }
+        _ => return None,
+    };
+    Some(DeploymentParams {
+        name: d2.metadata.name.clone(),
+        generation: d2.metadata.generation,
+        replicas: d2.spec.replicas.unwrap_or(1),
+        strategy,
+        revision_history_limit: d2.spec.revision_history_limit,
+        progress_deadline_seconds: d2.spec.progress_deadline_seconds,
+        min_ready_seconds: d2.spec.min_ready_seconds.unwrap_or(0),
+        paused: d2.spec.paused,
+    })
+}
+
+/// The arithmetic's view of a ReplicaSet.
+pub fn rs_snapshot(rs: &ReplicaSet) -> RsSnapshot {
+    let a = &rs.metadata.annotations;
+    RsSnapshot {
+        name: rs.metadata.name.clone(),
+        creation_ms: rs.metadata.creation_timestamp.map_or(0, virtual_ms),
+        revision_annotation: a.get(REVISION_ANNOTATION).cloned(),
+        desired_replicas_annotation: a.get(DESIRED_REPLICAS_ANNOTATION).cloned(),
+        max_replicas_annotation: a.get(MAX_REPLICAS_ANNOTATION).cloned(),
+        spec_replicas: rs.spec.replicas.unwrap_or(1),
+        status_replicas: rs.status.replicas,
+        ready_replicas: rs.status.ready_replicas,
+        available_replicas: rs.status.available_replicas,
+        generation: rs.metadata.generation,
+        observed_generation: rs.status.observed_generation,
+        being_deleted: rs.metadata.deletion_timestamp.is_some(),
+    }
+}
+
+fn time_ms(t: Option<Time>) -> i64 {
+    t.map_or(0, virtual_ms)
+}
+
+fn to_time(ms: i64) -> Time {
+    Time(EPOCH_UNIX_MS.saturating_add(ms))
+}
+
+/// A Deployment's status as the arithmetic sees it.
+pub fn status_snapshot(s: &DeploymentStatus) -> DeploymentStatusSnapshot {
+    DeploymentStatusSnapshot {
+        observed_generation: s.observed_generation,
+        replicas: s.replicas,
+        updated_replicas: s.updated_replicas,
+        ready_replicas: s.ready_replicas,
+        available_replicas: s.available_replicas,
+        unavailable_replicas: s.unavailable_replicas,
+        collision_count: s.collision_count,
+        conditions: s
+            .conditions
+            .iter()
+            .map(|c| CondSnapshot {
+                type_: c.type_.clone(),
+                status: c.status.clone(),
+                reason: c.reason.clone().unwrap_or_default(),
+                message: c.message.clone().unwrap_or_default(),
+                last_update_ms: time_ms(c.last_update_time),
+                last_transition_ms: time_ms(c.last_transition_time),
+            })
+            .collect(),
+    }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// The API form of a status snapshot.
+pub fn status_of(s: &DeploymentStatusSnapshot) -> DeploymentStatus {
+    DeploymentStatus {
+        observed_generation: s.observed_generation,
+        replicas: s.replicas,
+        updated_replicas: s.updated_replicas,
+        ready_replicas: s.ready_replicas,
+        available_replicas: s.available_replicas,
+        unavailable_replicas: s.unavailable_replicas,
+        collision_count: s.collision_count,
+        conditions: s
+            .conditions
+            .iter()
+            .map(|c| DeploymentCondition {
+                type_: c.type_.clone(),
+                status: c.status.clone(),
+                last_update_time: Some(to_time(c.last_update_ms)),
+                last_transition_time: Some(to_time(c.last_transition_ms)),
+                reason: non_empty(&c.reason),
+                message: non_empty(&c.message),
+            })
+            .collect(),
+    }
+}
+
+/// `SetNewReplicaSetAnnotations`: copy the Deployment's annotations, raise the revision to
+/// `new_revision` if it is higher (recording the previous one in `revision-history`: a
+/// rollback to this ReplicaSet), and, for a ReplicaSet about to be created, set the
+/// desired/max-replicas annotations. Returns whether anything changed.
+fn set_new_rs_annotations(
+    d: &Deployment,
+    params: &DeploymentParams,
+    rs_annotations: &mut BTreeMap<String, String>,
+    new_revision: i64,
+    exists: bool,
+) -> bool {
+    let mut changed = false;
+    for (k, v) in &d.metadata.annotations {
+        if ANNOTATIONS_NOT_COPIED.contains(&k.as_str()) {
+            continue;
+        }
+        if rs_annotations.get(k) != Some(v) {
+            rs_annotations.insert(k.clone(), v.clone());
+            changed = true;
+        }
+    }
+    let old_revision = rs_annotations.get(REVISION_ANNOTATION).cloned();
+    let old_revision_int = match &old_revision {
+        None => 0,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) => n,
+            // An unparseable revision is left alone, as upstream.
+            Err(_) if !v.is_empty() => return changed,
+            Err(_) => 0,
+        },
+    };
+    if old_revision_int < new_revision {
+        rs_annotations.insert(REVISION_ANNOTATION.into(), new_revision.to_string());
+        changed = true;
+        if let Some(old) = old_revision {
+            let history = rs_annotations
+                .get(REVISION_HISTORY_ANNOTATION)
+                .cloned()
+                .unwrap_or_default();
+            if history.is_empty() {
+                rs_annotations.insert(REVISION_HISTORY_ANNOTATION.into(), old);
+            } else {
+                let mut revisions: Vec<&str> = history.split(',').collect();
+                let mut total = history.len() + old.len() + 1;
+                let mut start = 0;
+                while total > MAX_REV_HISTORY_LENGTH_IN_CHARS && start < revisions.len() {
+                    total -= revisions[start].len() + 1;
+                    start += 1;
+                }
+                if total <= MAX_REV_HISTORY_LENGTH_IN_CHARS {
+                    revisions.drain(..start);
+                    revisions.push(&old);
+                    let joined = revisions.join(",");
+                    rs_annotations.insert(REVISION_HISTORY_ANNOTATION.into(), joined);
+                }
+            }
+        }
+    }
+    if !exists {
+        let max = params.max_replicas();
+        let (d_s, m_s) = (params.replicas.to_string(), max.to_string());
+        if rs_annotations.get(DESIRED_REPLICAS_ANNOTATION) != Some(&d_s)
+            || rs_annotations.get(MAX_REPLICAS_ANNOTATION) != Some(&m_s)
+        {
+            rs_annotations.insert(DESIRED_REPLICAS_ANNOTATION.into(), d_s);
+            rs_annotations.insert(MAX_REPLICAS_ANNOTATION.into(), m_s);
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// The state one sync works on: the Deployment as stored, and what this sync will write back.
+struct SyncState {
+    stored: Arc<Deployment>,
+    params: DeploymentParams,
+    status: DeploymentStatusSnapshot,
+    revision: Option<String>,
+    now_ms: i64,
+}
+
+impl SyncState {
+    fn key(&self) -> ObjectKey {
+        ObjectKey::of(&*self.stored)
+    }
+    fn ns(&self) -> &str {
+        &self.stored.metadata.namespace
+    }
+    fn event(&self, api: &mut ApiServer, type_: &str, reason: &str, message: String) {
+        api.record_event(
+            object_ref(&*self.stored),
+            type_,
+            reason,
+            message,
+            COMPONENT,
+            None,
+        );
+    }
+    /// Writes the status and the revision annotation if this sync changed them.
+    fn flush(&self, api: &mut ApiServer) {
+        let status = status_of(&self.status);
+        let current_rev = self.stored.metadata.annotations.get(REVISION_ANNOTATION);
+        if self.stored.status == status && current_rev == self.revision.as_ref() {
+            return;
+        }
+        let revision = self.revision.clone();
+        let _ = api.modify::<Deployment>(self.ns(), &self.stored.metadata.name, |d| {
+            d.status = status;
+            if let Some(r) = revision {
+                d.metadata.annotations.insert(REVISION_ANNOTATION.into(), r);
+            }
+        });
+    }
+}
+
+/// The outcome of applying a plan's writes.
+enum Applied {
+    /// Every write succeeded.
+    Done,
+    /// A write failed or found the world different from the plan; the sync stops here and the
+    /// Deployment is looked at again (now if `retry`).
+    Stopped { retry: bool },
+}
+
+impl DeploymentController {
+    /// `getDeploymentsForReplicaSet`: Deployments in the RS's namespace selecting its labels.
+    fn deployments_selecting(api: &ApiServer, rs: &ReplicaSet) -> Vec<ObjectKey> {
+        api.deployments
+            .in_namespace(&rs.metadata.namespace)
+            .filter(|d| {
+                Selector::from_label_selector(d.spec.selector.as_ref())
+                    .is_ok_and(|s| !s.is_empty() && s.matches(&rs.metadata.labels))
+            })
+            .map(|d| ObjectKey::of(&**d))
+            .collect()
+    }
+
+    fn enqueue_owner(api: &ApiServer, rs: &ReplicaSet, queue: &mut Queue) -> bool {
+        match rs.metadata.controller_ref() {
+            Some(r) => {
+                if let Some(d) = resolve_controller::<Deployment>(api, &rs.metadata.namespace, r) {
+                    queue.add(ObjectKey::of(&*d));
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn on_rs_event(ev: &WatchEvent, api: &ApiServer, queue: &mut Queue) {
+        let as_rs = |o: &Option<Object>| match o {
+            Some(Object::ReplicaSet(rs)) => Some(rs.clone()),
+            _ => None,
+        };
+        match (ev.type_, as_rs(&ev.old), as_rs(&ev.new)) {
+            (WatchEventType::Added, _, Some(rs)) => {
+                if Self::enqueue_owner(api, &rs, queue) {
+                    return;
+                }
+                // An orphan wakes every Deployment that could adopt it.
+                for k in Self::deployments_selecting(api, &rs) {
+                    queue.add(k);
+                }
+            }
+            (WatchEventType::Modified, Some(old), Some(new)) => {
+                let ref_changed = old.metadata.controller_ref() != new.metadata.controller_ref();
+                if ref_changed {
+                    Self::enqueue_owner(api, &old, queue);
+                }
+                if Self::enqueue_owner(api, &new, queue) {
+                    return;
+                }
+                if ref_changed || old.metadata.labels != new.metadata.labels {
+                    for k in Self::deployments_selecting(api, &new) {
+                        queue.add(k);
+                    }
+                }
+            }
+            (WatchEventType::Deleted, Some(rs), _) => {
+                Self::enqueue_owner(api, &rs, queue);
+            }
+            _ => {}
+        }
+    }
+
+    /// `deletePod`: a Recreate Deployment waits for its old pods to be gone.
+    fn on_pod_deleted(pod: &Pod, api: &ApiServer, queue: &mut Queue) {
+        let ns = &pod.metadata.namespace;
+        let Some(rs) = pod
+            .metadata
+            .controller_ref()
+            .and_then(|r| resolve_controller::<ReplicaSet>(api, ns, r))
+        else {
+            return;
+        };
+        let Some(d) = rs
+            .metadata
+            .controller_ref()
+            .and_then(|r| resolve_controller::<Deployment>(api, ns, r))
+        else {
+            return;
+        };
+        if d.spec.strategy.type_.as_deref() == Some("Recreate") {
+            queue.add(ObjectKey::of(&*d));
+        }
+    }
+
+    /// `getReplicaSetsForDeployment`: adopt and release ReplicaSets by the selector.
+    fn claim_replica_sets(
+        d: &Deployment,
+        selector: &Selector,
+        api: &mut ApiServer,
+    ) -> Vec<Arc<ReplicaSet>> {
+        let ns = &d.metadata.namespace;
+        let match_labels = d
+            .spec
+            .selector
+            .as_ref()
+            .map(|s| s.match_labels.clone())
+            .unwrap_or_default();
+        let pool: BTreeMap<ObjectKey, Arc<ReplicaSet>> = api
+            .replica_sets
+            .matching_labels(ns, &match_labels)
+            .into_iter()
+            .chain(api.replica_sets.owned_by(&d.metadata.uid))
+            .map(|rs| (ObjectKey::of(&*rs), rs))
+            .collect();
+        claim_objects(d, selector, pool, api)
+    }
+
+    /// `FindNewReplicaSet` (the oldest whose template equals the Deployment's, ignoring the
+    /// hash label) and the others.
+    fn split_new_old(
+        d: &Deployment,
+        rss: &[Arc<ReplicaSet>],
+    ) -> (Option<Arc<ReplicaSet>>, Vec<Arc<ReplicaSet>>) {
+        let mut sorted: Vec<Arc<ReplicaSet>> = rss.to_vec();
+        sorted.sort_by(|a, b| {
+            (a.metadata.creation_timestamp, &a.metadata.name)
+                .cmp(&(b.metadata.creation_timestamp, &b.metadata.name))
+        });
+        let new_idx = sorted
+            .iter()
+            .position(|rs| equal_ignore_hash(&rs.spec.template, &d.spec.template));
+        let new = new_idx.map(|i| sorted.remove(i));
+        (new, sorted)
+    }
+
+    /// `getAllReplicaSetsAndSyncRevision` without creating: find the new RS and bring its
+    /// annotations (revision bump on rollback, copied annotations) and minReadySeconds up to
+    /// date; record the Deployment's revision and a `FoundNewReplicaSet` condition.
+    fn sync_existing_new_rs(
+        st: &mut SyncState,
+        rss: &mut [Arc<ReplicaSet>],
+        api: &mut ApiServer,
+    ) -> (Option<Arc<ReplicaSet>>, Vec<Arc<ReplicaSet>>) {
+        let (new, old) = Self::split_new_old(&st.stored, rss);
+        let Some(new) = new else {
+            return (None, old);
+        };
+        let old_snaps: Vec<RsSnapshot> = old.iter().map(|rs| rs_snapshot(rs)).collect();
+        let new_revision = max_revision(&old_snaps).wrapping_add(1);
+        let mut annotations = new.metadata.annotations.clone();
+        let changed =
+            set_new_rs_annotations(&st.stored, &st.params, &mut annotations, new_revision, true);
+        let min_ready = st.stored.spec.min_ready_seconds;
+        let min_ready_changed = new.spec.min_ready_seconds.unwrap_or(0) != min_ready.unwrap_or(0);
+        if changed || min_ready_changed {
+            // Upstream returns the updated RS here; the Deployment's revision follows on the
+            // sync that the RS update triggers.
+            return match api.modify::<ReplicaSet>(st.ns(), &new.metadata.name, |rs| {
+                rs.metadata.annotations = annotations;
+                rs.spec.min_ready_seconds = min_ready;
+            }) {
+                Ok(updated) => {
+                    for slot in rss.iter_mut() {
+                        if slot.metadata.uid == updated.metadata.uid {
+                            *slot = updated.clone();
+                        }
+                    }
+                    (Some(updated), old)
+                }
+                Err(_) => (Some(new), old),
+            };
+        }
+        if let Some(r) = new.metadata.annotations.get(REVISION_ANNOTATION) {
+            st.revision = Some(r.clone());
+        }
+        note_new_replica_set_found(&st.params, &mut st.status, &new.metadata.name, st.now_ms);
+        (Some(new), old)
+    }
+
+    /// The ReplicaSet `getNewReplicaSet` creates: the Deployment's template and selector plus
+    /// `pod-template-hash=<hash>`, owned by the Deployment, annotated.
+    fn new_replica_set(
+        st: &SyncState,
+        name: &str,
+        hash: &str,
+        replicas: i32,
+        revision: i64,
+    ) -> ReplicaSet {
+        let d = &st.stored;
+        let mut template = d.spec.template.clone();
+        template
+            .metadata
+            .labels
+            .insert(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY.into(), hash.into());
+        let mut selector = d.spec.selector.clone().unwrap_or_default();
+        selector
+            .match_labels
+            .insert(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY.into(), hash.into());
+        let mut rs = ReplicaSet::default();
+        rs.metadata.name = name.to_string();
+        rs.metadata.namespace = d.metadata.namespace.clone();
+        rs.metadata.owner_references = vec![controller_ref(&**d)];
+        rs.metadata.labels = template.metadata.labels.clone();
+        set_new_rs_annotations(d, &st.params, &mut rs.metadata.annotations, revision, false);
+        rs.spec.replicas = Some(replicas);
+        rs.spec.min_ready_seconds = d.spec.min_ready_seconds;
+        rs.spec.selector = Some(selector);
+        rs.spec.template = template;
+        rs
+    }
+
+    /// Makes a plan's ReplicaSet writes in order, recording upstream's events and conditions.
+    fn apply(st: &mut SyncState, actions: &[RsAction], hash: &str, api: &mut ApiServer) -> Applied {
+        let ns = st.ns().to_string();
+        for action in actions {
+            match action {
+                RsAction::Create {
+                    name,
+                    replicas,
+                    revision,
+                    ..
+                } => {
+                    let rs = Self::new_replica_set(st, name, hash, *replicas, *revision);
+                    match api.create(rs) {
+                        Ok(_) => {
+                            if let Some(m) = action.event_message() {
+                                st.event(api, "Normal", "ScalingReplicaSet", m);
+                            }
+                            st.revision = Some(revision.to_string());
+                            note_new_replica_set_created(
+                                &st.params,
+                                &mut st.status,
+                                name,
+                                st.now_ms,
+                            );
+                        }
+                        Err(e) if e.reason == StatusReason::AlreadyExists => {
+                            let ours = api.get::<ReplicaSet>(&ns, name).is_some_and(|rs| {
+                                rs.metadata
+                                    .controller_ref()
+                                    .is_some_and(|r| r.uid == st.stored.metadata.uid)
+                                    && equal_ignore_hash(
+                                        &rs.spec.template,
+                                        &st.stored.spec.template,
+                                    )
+                            });
+                            if !ours {
+                                // A hash collision: the next name comes from collisionCount + 1.
+                                let count = st.status.collision_count.unwrap_or(0);
+                                st.status.collision_count = Some(count.wrapping_add(1));
+                            }
+                            return Applied::Stopped { retry: !ours };
+                        }
+                        Err(e) => {
+                            let msg = note_new_replica_set_create_failed(
+                                &st.params,
+                                &mut st.status,
+                                name,
+                                &e.message,
+                                st.now_ms,
+                            );
+                            st.event(api, "Warning", "ReplicaSetCreateError", msg);
+                            return Applied::Stopped { retry: false };
+                        }
+                    }
+                }
+                RsAction::Scale {
+                    name,
+                    to,
+                    desired_replicas,
+                    max_replicas,
+                    ..
+                } => {
+                    let res = api.modify::<ReplicaSet>(&ns, name, |rs| {
+                        rs.spec.replicas = Some(*to);
+                        let a = &mut rs.metadata.annotations;
+                        a.insert(
+                            DESIRED_REPLICAS_ANNOTATION.into(),
+                            desired_replicas.to_string(),
+                        );
+                        a.insert(MAX_REPLICAS_ANNOTATION.into(), max_replicas.to_string());
+                    });
+                    match res {
+                        Ok(_) => {
+                            if let Some(m) = action.event_message() {
+                                st.event(api, "Normal", "ScalingReplicaSet", m);
+                            }
+                        }
+                        Err(_) => return Applied::Stopped { retry: false },
+                    }
+                }
+                RsAction::Delete { name } => {
+                    let _ = api.delete::<ReplicaSet>(&ns, name, DeleteOptions::default());
+                }
+            }
+        }
+        Applied::Done
+    }
+
+    /// The Deployment's ReplicaSets as they are now: the new one (if any) and the others.
+    fn current(st: &SyncState, api: &ApiServer) -> (Option<RsSnapshot>, Vec<RsSnapshot>) {
+        let uid = &st.stored.metadata.uid;
+        let owned: Vec<Arc<ReplicaSet>> = api
+            .replica_sets
+            .owned_by(uid)
+            .into_iter()
+            .filter(|rs| rs.metadata.controller_ref().is_some_and(|r| &r.uid == uid))
+            .collect();
+        let (new, old) = Self::split_new_old(&st.stored, &owned);
+        (
+            new.map(|rs| rs_snapshot(&rs)),
+            old.iter().map(|rs| rs_snapshot(rs)).collect(),
+        )
+    }
+
+    /// `oldPodsRunning`'s pod half: a pod controlled by an old ReplicaSet is not terminal.
+    fn old_pods_not_terminal(api: &ApiServer, old: &[Arc<ReplicaSet>]) -> bool {
+        old.iter().any(|rs| {
+            api.pods.owned_by(&rs.metadata.uid).iter().any(|p| {
+                p.metadata
+                    .controller_ref()
+                    .is_some_and(|r| r.uid == rs.metadata.uid)
+                    && !matches!(
+                        p.status.phase.as_deref(),
+                        Some("Succeeded") | Some("Failed")
+                    )
+            })
+        })
+    }
+
+    /// `requeueStuckDeployment`: look again just after the progress deadline passes, so that
+    /// `ProgressDeadlineExceeded` appears at that virtual instant.
+    fn requeue_if_stuck(st: &SyncState, queue: &mut Queue) {
+        if requeue_stuck_deployment(&st.params, &st.status, &st.status, st.now_ms).is_none() {
+            return;
+        }
+        let (Some(c), Some(deadline_s)) = (
+            st.status.condition(CONDITION_PROGRESSING),
+            st.params.progress_deadline_seconds,
+        ) else {
+            return;
+        };
+        let at = c
+            .last_update_ms
+            .saturating_add(i64::from(deadline_s).saturating_mul(1000))
+            .saturating_add(1);
+        let delay = u64::try_from(at.saturating_sub(st.now_ms))
+            .unwrap_or(0)
+            .max(1);
+        queue.add_after(st.key(), delay);
+    }
+
+    /// `syncDeployment`.
+    fn sync(key: &ObjectKey, ctx: &mut Ctx<'_>) {
+        let Some(stored) = ctx.api.get::<Deployment>(&key.namespace, &key.name) else {
+            return;
+        };
+        let Some(params) = params_of(&stored) else {
+            return;
+        };
+        let selector = match Selector::from_label_selector(stored.spec.selector.as_ref()) {
+            Ok(s) if !s.matches_nothing() => s,
+            _ => return,
+        };
+        let mut st = SyncState {
+            stored: stored.clone(),
+            params,
+            status: status_snapshot(&stored.status),
+            revision: stored
+                .metadata
+                .annotations
+                .get(REVISION_ANNOTATION)
+                .cloned(),
+            now_ms: i64::try_from(ctx.api.now).unwrap_or(i64::MAX),
+        };
+        if selector.is_empty() {
+            st.event(
+                ctx.api,
+                "Warning",
+                "SelectingAll",
+                "This deployment is selecting all pods. A non-empty selector is required.".into(),
+            );
+            if st.status.observed_generation < stored.metadata.generation {
+                st.status.observed_generation = stored.metadata.generation;
+                st.flush(ctx.api);
+            }
+            return;
+        }
+        let mut rss = Self::claim_replica_sets(&stored, &selector, ctx.api);
+        if stored.metadata.deletion_timestamp.is_some() {
+            return;
+        }
+        check_paused_conditions(&st.params, &mut st.status, st.now_ms);
+        let (new_rs, old) = Self::sync_existing_new_rs(&mut st, &mut rss, ctx.api);
+        let new_snap = new_rs.as_ref().map(|rs| rs_snapshot(rs));
+        let old_snaps: Vec<RsSnapshot> = old.iter().map(|rs| rs_snapshot(rs)).collect();
+
+        if st.params.paused || is_scaling_event(&st.params, new_snap.as_ref(), &old_snaps) {
+            let plan =
+                sync_scaling_or_paused(&st.params, &st.status, &old_snaps, new_snap.as_ref());
+            Self::apply(&mut st, &plan.actions, "", ctx.api);
+            let (new_now, old_now) = Self::current(&st, ctx.api);
+            let all: Vec<&RsSnapshot> = old_now.iter().chain(new_now.as_ref()).collect();
+            st.status = calculate_status(&st.params, &st.status, &all, new_now.as_ref(), st.now_ms);
+            st.flush(ctx.api);
+            return;
+        }
+
+        let hash = template_hash(&stored.spec.template, st.status.collision_count);
+        let new_name = format!("{}-{}", stored.metadata.name, hash);
+        let plan = match st.params.strategy {
+            Strategy::Recreate => recreate::rollout_recreate(
+                &st.params,
+                &st.status,
+                &old_snaps,
+                new_snap.as_ref(),
+                &new_name,
+                Self::old_pods_not_terminal(ctx.api, &old),
+            ),
+            Strategy::RollingUpdate { .. } => rolling::rollout_rolling(
+                &st.params,
+                &st.status,
+                &old_snaps,
+                new_snap.as_ref(),
+                &new_name,
+            ),
+        };
+        if let Applied::Stopped { retry } = Self::apply(&mut st, &plan.actions, &hash, ctx.api) {
+            st.flush(ctx.api);
+            if retry {
+                ctx.queue.add(key.clone());
+            }
+            return;
+        }
+        if plan.error.is_some() {
+            st.flush(ctx.api);
+            return;
+        }
+        let (new_now, old_now) = Self::current(&st, ctx.api);
+        let all: Vec<&RsSnapshot> = old_now.iter().chain(new_now.as_ref()).collect();
+        let synced = sync_rollout_status(
+            &st.params,
+            &st.status,
+            &all,
+            new_now.as_ref(),
+            None,
+            st.now_ms,
+        );
+        st.status = synced.status;
+        st.flush(ctx.api);
+        Self::requeue_if_stuck(&st, ctx.queue);
+    }
+}
+
+impl Controller for DeploymentController {
+    fn name(&self) -> &'static str {
+        COMPONENT
+    }
+
+    fn on_event(&mut self, ev: &WatchEvent, api: &ApiServer, _infra: &Infra, queue: &mut Queue) {
+        match ev.kind() {
+            Kind::Deployment => queue.add(ev.key.clone()),
+            Kind::ReplicaSet => Self::on_rs_event(ev, api, queue),
+            Kind::Pod if ev.type_ == WatchEventType::Deleted => {
+                if let Some(Object::Pod(p)) = &ev.old {
+                    Self::on_pod_deleted(p, api, queue);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
+        Self::sync(key, ctx);
+    }
+}
