@@ -72,3 +72,105 @@ mod tests {
         assert_eq!(out, "REVISION  CHANGE-CAUSE\n1         <none>\n");
     }
 }
+
+/// Go's `text/tabwriter` on tab-separated text (`kubectl describe` writes through one with
+/// minwidth 0 and padding 2): a cell is text ending in a tab; a column block is a run of
+/// consecutive lines that have a cell in that column, and every cell of a block is padded to
+/// the block's widest cell plus `padding`. The text after a line's last tab is not a cell.
+pub fn tabwrite(text: &str, minwidth: usize, padding: usize) -> String {
+    let lines: Vec<Vec<&str>> = text
+        .split_terminator('\n')
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let mut widths = Vec::new();
+    let mut out = String::new();
+    format_block(
+        &lines,
+        0,
+        lines.len(),
+        &mut widths,
+        minwidth,
+        padding,
+        &mut out,
+    );
+    out
+}
+
+fn cell_width(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn write_lines(lines: &[Vec<&str>], from: usize, to: usize, widths: &[usize], out: &mut String) {
+    for line in &lines[from..to] {
+        for (j, cell) in line.iter().enumerate() {
+            out.push_str(cell);
+            if j + 1 < line.len() && j < widths.len() {
+                let pad = widths[j].saturating_sub(cell_width(cell));
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+    }
+}
+
+fn format_block(
+    lines: &[Vec<&str>],
+    mut line0: usize,
+    line1: usize,
+    widths: &mut Vec<usize>,
+    minwidth: usize,
+    padding: usize,
+    out: &mut String,
+) {
+    let column = widths.len();
+    let mut this = line0;
+    while this < line1 {
+        if column + 1 >= lines[this].len() {
+            this += 1;
+            continue;
+        }
+        write_lines(lines, line0, this, widths, out);
+        line0 = this;
+        let mut width = minwidth;
+        while this < line1 && column + 1 < lines[this].len() {
+            width = width.max(cell_width(lines[this][column]) + padding);
+            this += 1;
+        }
+        widths.push(width);
+        format_block(lines, line0, this, widths, minwidth, padding, out);
+        widths.pop();
+        line0 = this;
+    }
+    write_lines(lines, line0, line1, widths, out);
+}
+
+#[cfg(test)]
+mod tabwriter_tests {
+    use super::*;
+
+    #[test]
+    fn blocks_break_at_lines_without_that_column() {
+        let text = "Name:\tweb\nNamespace:\tdefault\nPod Template:\n  Labels:\tapp=web\n  Containers:\n   nginx:\n    Image:\tnginx\n    Port:\t<none>\n";
+        assert_eq!(
+            tabwrite(text, 0, 2),
+            "Name:       web\nNamespace:  default\nPod Template:\n  Labels:  app=web\n  Containers:\n   nginx:\n    Image:  nginx\n    Port:   <none>\n"
+        );
+    }
+
+    #[test]
+    fn agrees_with_render_on_uniform_tables() {
+        let rows = vec![
+            vec!["NAME".to_string(), "READY".into(), "AGE".into()],
+            vec!["web-abc".to_string(), "1/1".into(), "5s".into()],
+        ];
+        let text: String = rows.iter().map(|r| r.join("\t") + "\n").collect();
+        assert_eq!(tabwrite(&text, 6, 3), render(&rows));
+    }
+
+    #[test]
+    fn nested_columns_continue_inside_a_block() {
+        // Lines with more cells form a nested block inside the outer one.
+        let text = "a:\tx\tp\nbb:\tyy\tq\nccc:\tz\n";
+        assert_eq!(tabwrite(text, 0, 2), "a:    x   p\nbb:   yy  q\nccc:  z\n");
+    }
+}
