@@ -329,11 +329,10 @@ fn with_files(
         ..Default::default()
     };
     // Namespace conflicts are checked before anything is written, as kubectl does.
-    for (source, d) in &docs {
+    for (_, d) in &docs {
         let m = d.object.meta();
         if let (Some(flag), false) = (namespace, m.namespace.is_empty()) {
             if d.object.kind().namespaced() && *flag != m.namespace {
-                let _ = source;
                 return CommandOutput::error(format!(
                     "error: the namespace from the provided object \"{}\" does not match the namespace \"{flag}\". You must pass '--namespace={}' to perform this operation.",
                     m.namespace, m.namespace
@@ -362,7 +361,7 @@ fn with_files(
         };
         let name = d.object.meta().name.clone();
         let result = match verb {
-            FileVerb::Apply => apply_one(api, d, &ns),
+            FileVerb::Apply => apply_one(api, d, &ns, source),
             FileVerb::Create => {
                 let obj = objects::with_namespace(&d.object, &ns);
                 objects::create(api, &strip_server_fields(&obj))
@@ -468,7 +467,12 @@ pub fn three_way_merge(live: &mut Value, last: Option<&Value>, new: &Value) {
     }
 }
 
-fn apply_one(api: &mut ApiServer, d: &ManifestObject, ns: &str) -> Result<String, String> {
+fn apply_one(
+    api: &mut ApiServer,
+    d: &ManifestObject,
+    ns: &str,
+    source: &str,
+) -> Result<String, String> {
     let kind = d.object.kind();
     let name = d.object.meta().name.clone();
     let mut desired = d.raw.clone();
@@ -492,7 +496,7 @@ fn apply_one(api: &mut ApiServer, d: &ManifestObject, ns: &str) -> Result<String
             let obj = objects::from_json(kind, desired).map_err(|e| format!("error: {e}"))?;
             objects::create(api, &obj)
                 .map(|o| format!("{} created", resource_name(&o)))
-                .map_err(|e| file_error(e, "creating", "manifest"))
+                .map_err(|e| file_error(e, "creating", source))
         }
         Some(live) => {
             let mut merged = live.to_json();
@@ -508,7 +512,7 @@ fn apply_one(api: &mut ApiServer, d: &ManifestObject, ns: &str) -> Result<String
             }
             objects::update(api, &next)
                 .map(|o| format!("{} configured", resource_name(&o)))
-                .map_err(|e| file_error(e, "patching", "manifest"))
+                .map_err(|e| file_error(e, "patching", source))
         }
     }
 }

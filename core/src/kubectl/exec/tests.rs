@@ -173,6 +173,10 @@ fn bad_files_change_nothing() {
         "error: resource mapping not found for name: \"web\" namespace: \"\" from \"all.yaml\": no matches for kind \"Ingress\" in version \"networking.k8s.io/v1\""
     ));
     assert_eq!(api.resource_version(), rv, "nothing was written");
+    let files = MemoryFiles::default().with("ns.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: nope}\nspec: {ports: [{port: 80}]}\n");
+    let out = run_with(&mut api, "apply -f ns.yaml", &files).output;
+    assert_eq!(out.stderr, "Error from server (NotFound): error when creating \"ns.yaml\": namespaces \"nope\" not found\n");
+    let rv = api.resource_version();
     let out = run(&mut api, "apply -f missing.yaml");
     assert_eq!(
         out.stderr,
