@@ -12,7 +12,7 @@
 //!   defaults);
 //! * the evaluator ([`RuleSet::run`]), which walks the same chains rule by rule.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -385,41 +385,92 @@ impl Rule {
 
 type IndexKey = (Option<Ipv4Addr>, Protocol, u16);
 
+/// Where a run of rules sits in a chain: rules written before the per-service loop
+/// (band 0), one run per Service in kube-proxy's write order (band 1, keyed by the
+/// Service's first `port_name_string`), rules written after the loop (band 2). Keeping
+/// each Service's rules in its own run is what lets a partial sync replace them without
+/// touching (or renumbering) anybody else's.
+pub type SegKey = (u8, String);
+
+/// Position of one rule: its run and its index within the run.
+type RulePos = (SegKey, usize);
+
 /// A user or built-in chain with its rules and a destination index.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Chain {
-    /// Rules in order.
-    pub rules: Vec<Rule>,
-    keyed: BTreeMap<IndexKey, Vec<usize>>,
-    unkeyed: Vec<usize>,
+    segs: BTreeMap<SegKey, Vec<Rule>>,
+    keyed: BTreeMap<IndexKey, BTreeSet<RulePos>>,
+    unkeyed: BTreeSet<RulePos>,
 }
 
 impl Chain {
-    fn push(&mut self, rule: Rule) {
-        let i = self.rules.len();
+    fn push(&mut self, seg: &SegKey, rule: Rule) {
+        let rules = self.segs.entry(seg.clone()).or_default();
+        let pos = (seg.clone(), rules.len());
         match rule.index_key() {
-            Some(k) => self.keyed.entry(k).or_default().push(i),
-            None => self.unkeyed.push(i),
+            Some(k) => {
+                self.keyed.entry(k).or_default().insert(pos);
+            }
+            None => {
+                self.unkeyed.insert(pos);
+            }
         }
-        self.rules.push(rule);
+        rules.push(rule);
     }
 
-    /// Indices of the rules that could match a packet to `dst:dport/proto`, in rule
+    /// Drops the run `seg` (a Service's rules) and its index entries.
+    fn remove_seg(&mut self, seg: &SegKey) {
+        let Some(rules) = self.segs.remove(seg) else {
+            return;
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            let pos = (seg.clone(), i);
+            match rule.index_key() {
+                Some(k) => {
+                    if let Some(set) = self.keyed.get_mut(&k) {
+                        set.remove(&pos);
+                        if set.is_empty() {
+                            self.keyed.remove(&k);
+                        }
+                    }
+                }
+                None => {
+                    self.unkeyed.remove(&pos);
+                }
+            }
+        }
+    }
+
+    /// The rules in order.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> + '_ {
+        self.segs.values().flatten()
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.segs.values().map(Vec::len).sum()
+    }
+
+    /// Whether the chain has no rule.
+    pub fn is_empty(&self) -> bool {
+        self.segs.values().all(Vec::is_empty)
+    }
+
+    fn rule_at(&self, pos: &RulePos) -> Option<&Rule> {
+        self.segs.get(&pos.0).and_then(|r| r.get(pos.1))
+    }
+
+    /// Positions of the rules that could match a packet to `dst:dport/proto`, in rule
     /// order: exactly the rules a linear scan would have to test.
-    fn candidates(&self, dst: Ipv4Addr, proto: Protocol, dport: u16) -> Vec<usize> {
-        let empty: &[usize] = &[];
-        let a = self
-            .keyed
-            .get(&(Some(dst), proto, dport))
-            .map_or(empty, |v| v.as_slice());
-        let b = self
-            .keyed
-            .get(&(None, proto, dport))
-            .map_or(empty, |v| v.as_slice());
-        let mut out: Vec<usize> = Vec::with_capacity(a.len() + b.len() + self.unkeyed.len());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b);
-        out.extend_from_slice(&self.unkeyed);
+    fn candidates(&self, dst: Ipv4Addr, proto: Protocol, dport: u16) -> Vec<&RulePos> {
+        let mut out: Vec<&RulePos> = Vec::new();
+        if let Some(a) = self.keyed.get(&(Some(dst), proto, dport)) {
+            out.extend(a.iter());
+        }
+        if let Some(b) = self.keyed.get(&(None, proto, dport)) {
+            out.extend(b.iter());
+        }
+        out.extend(self.unkeyed.iter());
         out.sort_unstable();
         out
     }
@@ -456,6 +507,10 @@ impl TableName {
 pub struct RuleTable {
     name: TableName,
     chains: BTreeMap<String, Chain>,
+    /// The run new rules go to.
+    seg: SegKey,
+    /// Chains written to since [`RuleTable::begin`] (a Service's footprint).
+    touched: BTreeSet<String>,
 }
 
 impl RuleTable {
@@ -464,15 +519,36 @@ impl RuleTable {
         for b in name.builtins() {
             chains.insert((*b).to_string(), Chain::default());
         }
-        RuleTable { name, chains }
+        RuleTable {
+            name,
+            chains,
+            seg: (0, String::new()),
+            touched: BTreeSet::new(),
+        }
+    }
+
+    /// Starts writing into run `seg`; returns the chains touched in the previous run.
+    fn begin(&mut self, seg: SegKey) -> BTreeSet<String> {
+        self.seg = seg;
+        std::mem::take(&mut self.touched)
     }
 
     fn declare(&mut self, chain: &str) {
+        if self.seg.0 == 1 {
+            self.touched.insert(chain.to_string());
+        }
         self.chains.entry(chain.to_string()).or_default();
     }
 
     fn add(&mut self, chain: &str, rule: Rule) {
-        self.chains.entry(chain.to_string()).or_default().push(rule);
+        if self.seg.0 == 1 && !self.touched.contains(chain) {
+            self.touched.insert(chain.to_string());
+        }
+        let seg = &self.seg;
+        self.chains
+            .entry(chain.to_string())
+            .or_default()
+            .push(seg, rule);
     }
 
     /// The chain named `name`.
@@ -499,8 +575,7 @@ impl RuleTable {
         self.chains
             .get(chain)
             .map(|c| {
-                c.rules
-                    .iter()
+                c.rules()
                     .map(|r| format!("-A {chain} {}", r.restore_args()))
                     .collect()
             })
@@ -546,7 +621,7 @@ impl RuleTable {
         }
         for c in self.chain_names() {
             if let Some(chain) = self.chains.get(c) {
-                for r in &chain.rules {
+                for r in chain.rules() {
                     let _ = writeln!(s, "-A {c} {}", r.save_args());
                 }
             }
@@ -577,6 +652,130 @@ pub struct RuleSet {
     pub owners: BTreeMap<String, ChainOwner>,
     /// Whether large-cluster mode was on (per-endpoint comments omitted).
     pub large_cluster_mode: bool,
+    /// Each Service's footprint, by `namespace/name`, for partial syncs.
+    fragments: BTreeMap<String, Fragment>,
+    /// Endpoints over all service ports with a ClusterIP (decides large-cluster mode).
+    total_endpoints: usize,
+}
+
+/// What one Service wrote: its run key and the chains it wrote to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fragment {
+    seg: SegKey,
+    nat: BTreeSet<String>,
+    filter: BTreeSet<String>,
+    endpoints: usize,
+}
+
+/// Chains shared by all Services (each Service owns a run of rules in them); every other
+/// chain a Service writes (`KUBE-SVC-…`, `KUBE-SEP-…`, …) belongs to it alone.
+const SHARED_CHAINS: &[&str] = &[
+    KUBE_SERVICES,
+    KUBE_EXTERNAL_SERVICES,
+    KUBE_NODEPORTS,
+    KUBE_PROXY_FIREWALL,
+    KUBE_FORWARD,
+    KUBE_POSTROUTING,
+    KUBE_MARK_MASQ,
+];
+
+fn service_key_of(s: &ServicePortInfo) -> String {
+    format!("{}/{}", s.namespace, s.name)
+}
+
+/// Writes the rules of service ports (sorted, all of one Service or of many), one run
+/// per Service, recording each Service's footprint.
+#[allow(clippy::too_many_arguments)]
+fn write_services(
+    config: &ProxyConfig,
+    sorted: &[&ServiceEndpoints],
+    large: bool,
+    nat: &mut RuleTable,
+    filter: &mut RuleTable,
+    owners: &mut BTreeMap<String, ChainOwner>,
+    fragments: &mut BTreeMap<String, Fragment>,
+) {
+    let node_ip = config.node_ips.first().copied();
+    let mut i = 0;
+    while i < sorted.len() {
+        let key = service_key_of(&sorted[i].service);
+        let seg: SegKey = (1, sorted[i].service.port_name_string());
+        nat.begin(seg.clone());
+        filter.begin(seg.clone());
+        let mut endpoints = 0;
+        while i < sorted.len() && service_key_of(&sorted[i].service) == key {
+            let se = sorted[i];
+            endpoints += se.endpoints.len();
+            write_service(
+                config,
+                &se.service,
+                &se.endpoints,
+                large,
+                node_ip,
+                nat,
+                filter,
+                owners,
+            );
+            i += 1;
+        }
+        let nat_chains = nat.begin((0, String::new()));
+        let filter_chains = filter.begin((0, String::new()));
+        fragments.insert(
+            key,
+            Fragment {
+                seg,
+                nat: nat_chains,
+                filter: filter_chains,
+                endpoints,
+            },
+        );
+    }
+}
+
+impl RuleSet {
+    /// Partial sync (`syncProxyRules` with only one Service changed): drops the rules and
+    /// chains Service `key` (`namespace/name`) wrote and writes those of its `ports`
+    /// (empty = Service gone). Returns false, changing nothing, when the change flips
+    /// large-cluster mode, which needs a full sync.
+    pub fn replace_service(
+        &mut self,
+        config: &ProxyConfig,
+        key: &str,
+        ports: &[ServiceEndpoints],
+    ) -> bool {
+        let old_eps = self.fragments.get(key).map_or(0, |f| f.endpoints);
+        let sorted = sorted_services(ports);
+        let new_eps: usize = sorted.iter().map(|s| s.endpoints.len()).sum();
+        let total = self.total_endpoints - old_eps.min(self.total_endpoints) + new_eps;
+        if (total > LARGE_CLUSTER_ENDPOINTS_THRESHOLD) != self.large_cluster_mode {
+            return false;
+        }
+        if let Some(f) = self.fragments.remove(key) {
+            for (table, chains) in [(&mut self.nat, &f.nat), (&mut self.filter, &f.filter)] {
+                for c in chains {
+                    if SHARED_CHAINS.contains(&c.as_str()) {
+                        if let Some(chain) = table.chains.get_mut(c) {
+                            chain.remove_seg(&f.seg);
+                        }
+                    } else {
+                        table.chains.remove(c);
+                        self.owners.remove(c);
+                    }
+                }
+            }
+        }
+        self.total_endpoints = total;
+        write_services(
+            config,
+            &sorted,
+            self.large_cluster_mode,
+            &mut self.nat,
+            &mut self.filter,
+            &mut self.owners,
+            &mut self.fragments,
+        );
+        true
+    }
 }
 
 impl RuleSet {
@@ -758,20 +957,18 @@ pub fn sync_proxy_rules(config: &ProxyConfig, services: &[ServiceEndpoints]) -> 
     let sorted = sorted_services(services);
     let total_endpoints: usize = sorted.iter().map(|s| s.endpoints.len()).sum();
     let large = total_endpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
-    let node_ip = config.node_ips.first().copied();
-
-    for se in &sorted {
-        write_service(
-            config,
-            &se.service,
-            &se.endpoints,
-            large,
-            node_ip,
-            &mut nat,
-            &mut filter,
-            &mut owners,
-        );
-    }
+    let mut fragments = BTreeMap::new();
+    write_services(
+        config,
+        &sorted,
+        large,
+        &mut nat,
+        &mut filter,
+        &mut owners,
+        &mut fragments,
+    );
+    nat.begin((2, String::new()));
+    filter.begin((2, String::new()));
 
     // The tail call to the NodePorts chain (nodePortAddresses = all, localhost NodePorts on).
     nat.add(
@@ -839,11 +1036,15 @@ pub fn sync_proxy_rules(config: &ProxyConfig, services: &[ServiceEndpoints]) -> 
         ),
     );
 
+    nat.begin((0, String::new()));
+    filter.begin((0, String::new()));
     RuleSet {
         nat,
         filter,
         owners,
         large_cluster_mode: large,
+        fragments,
+        total_endpoints,
     }
 }
 
@@ -1446,20 +1647,18 @@ impl RuleSet {
     ) -> HookVerdict {
         let t = self.table(table);
         // Stack of (chain name, candidate rule indices, position).
-        // Each frame holds its chain, so a jump costs one name lookup, not one per rule.
-        let mut stack: Vec<(&str, &Chain, Vec<usize>, usize)> = Vec::new();
+        let mut stack: Vec<(&str, &Chain, Vec<&RulePos>, usize)> = Vec::new();
         if let Some(c) = t.chains.get(hook) {
             stack.push((hook, c, c.candidates(p.dst, p.proto, p.dport), 0));
         }
         while let Some((chain_name, chain, cands, pos)) = stack.last_mut() {
-            let Some(&idx) = cands.get(*pos) else {
+            let Some(&rp) = cands.get(*pos) else {
                 stack.pop();
                 continue;
             };
             *pos += 1;
             let chain_name: &str = chain_name;
-            let chain: &Chain = chain;
-            let Some(rule) = chain.rules.get(idx) else {
+            let Some(rule) = chain.rule_at(rp) else {
                 continue;
             };
             if !rule.args.iter().all(|a| arg_matches(a, p, st)) {

@@ -8,7 +8,7 @@
 //! [`IpvsTable::route`] applies those rules' outcomes directly rather than rendering the
 //! ipset-based chains.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -58,7 +58,9 @@ pub struct VirtualServer {
 pub struct IpvsTable {
     /// Virtual services.
     pub services: BTreeMap<VsKey, VirtualServer>,
-    bound: BTreeSet<Ipv4Addr>,
+    /// Addresses on `kube-ipvs0`, with the number of virtual servers using each (a
+    /// ClusterIP is shared by a Service's ports; it is unbound when the last one goes).
+    bound: BTreeMap<Ipv4Addr, u32>,
 }
 
 /// Real-server weight kube-proxy sets (`DefaultWeight`).
@@ -68,90 +70,149 @@ const WEIGHT: u32 = 1;
 pub fn sync_ipvs(config: &ProxyConfig, services: &[ServiceEndpoints]) -> IpvsTable {
     let mut t = IpvsTable::default();
     for se in services {
-        let svc = &se.service;
-        let Some(cluster_ip) = svc.cluster_ip else {
-            continue;
-        };
-        let cat = categorize_endpoints(
-            &se.endpoints,
-            svc,
-            &config.node_name,
-            config.node_zone.as_deref(),
-        );
-        let addrs = |eps: &[super::EndpointInfo]| -> Vec<SocketAddrV4> {
-            eps.iter()
-                .map(|e| SocketAddrV4::new(e.ip, e.port))
-                .collect()
-        };
-        let internal = if svc.internal_policy_local() {
-            addrs(&cat.local)
-        } else {
-            addrs(&cat.cluster)
-        };
-        let external = if svc.external_policy_local() {
-            addrs(&cat.local)
-        } else {
-            addrs(&cat.cluster)
-        };
-        let name = svc.port_name_string();
-        let vs =
-            |kind, dests: &Vec<SocketAddrV4>, policy_local, ranges: Vec<Ipv4Cidr>| VirtualServer {
-                kind,
-                service: name.clone(),
-                scheduler: config.ipvs_scheduler,
-                persistent_s: svc.sticky_seconds(),
-                dests: dests.clone(),
-                policy_local,
-                source_ranges: ranges,
-            };
-        let p = svc.protocol;
-        t.services.insert(
-            (cluster_ip, p, svc.port),
-            vs(
-                VsKind::ClusterIp,
-                &internal,
-                svc.internal_policy_local(),
-                vec![],
-            ),
-        );
-        t.bound.insert(cluster_ip);
-        let ext_local = svc.external_policy_local();
-        for &ip in &svc.external_ips {
-            t.services.insert(
-                (ip, p, svc.port),
-                vs(VsKind::ExternalIp, &external, ext_local, vec![]),
-            );
-            t.bound.insert(ip);
+        write_service(config, se, &mut t);
+    }
+    t
+}
+
+/// The virtual servers of one service port, keyed as the table holds them.
+fn service_entries(config: &ProxyConfig, se: &ServiceEndpoints) -> Vec<(VsKey, VirtualServer)> {
+    let svc = &se.service;
+    let Some(cluster_ip) = svc.cluster_ip else {
+        return Vec::new();
+    };
+    let cat = categorize_endpoints(
+        &se.endpoints,
+        svc,
+        &config.node_name,
+        config.node_zone.as_deref(),
+    );
+    let addrs = |eps: &[super::EndpointInfo]| -> Vec<SocketAddrV4> {
+        eps.iter()
+            .map(|e| SocketAddrV4::new(e.ip, e.port))
+            .collect()
+    };
+    let internal = if svc.internal_policy_local() {
+        addrs(&cat.local)
+    } else {
+        addrs(&cat.cluster)
+    };
+    let external = if svc.external_policy_local() {
+        addrs(&cat.local)
+    } else {
+        addrs(&cat.cluster)
+    };
+    let name = svc.port_name_string();
+    let vs = |kind, dests: &Vec<SocketAddrV4>, policy_local, ranges: Vec<Ipv4Cidr>| VirtualServer {
+        kind,
+        service: name.clone(),
+        scheduler: config.ipvs_scheduler,
+        persistent_s: svc.sticky_seconds(),
+        dests: dests.clone(),
+        policy_local,
+        source_ranges: ranges,
+    };
+    let p = svc.protocol;
+    let mut out = vec![(
+        (cluster_ip, p, svc.port),
+        vs(
+            VsKind::ClusterIp,
+            &internal,
+            svc.internal_policy_local(),
+            vec![],
+        ),
+    )];
+    let ext_local = svc.external_policy_local();
+    for &ip in &svc.external_ips {
+        out.push((
+            (ip, p, svc.port),
+            vs(VsKind::ExternalIp, &external, ext_local, vec![]),
+        ));
+    }
+    for &ip in &svc.load_balancer_ips {
+        let ranges = svc.load_balancer_source_ranges.clone();
+        out.push((
+            (ip, p, svc.port),
+            vs(VsKind::LoadBalancer, &external, ext_local, ranges),
+        ));
+    }
+    if let Some(np) = svc.node_port {
+        for &ip in &config.node_ips {
+            out.push((
+                (ip, p, np),
+                vs(VsKind::NodePort, &external, ext_local, vec![]),
+            ));
         }
-        for &ip in &svc.load_balancer_ips {
-            let ranges = svc.load_balancer_source_ranges.clone();
-            t.services.insert(
-                (ip, p, svc.port),
-                vs(VsKind::LoadBalancer, &external, ext_local, ranges),
-            );
-            t.bound.insert(ip);
+    }
+    out
+}
+
+/// Keys of the virtual servers of these service ports.
+pub fn service_keys<'a>(
+    config: &ProxyConfig,
+    ports: impl Iterator<Item = &'a ServiceEndpoints>,
+) -> std::collections::BTreeSet<VsKey> {
+    ports
+        .flat_map(|se| service_entries(config, se).into_iter().map(|(k, _)| k))
+        .collect()
+}
+
+fn write_service(config: &ProxyConfig, se: &ServiceEndpoints, t: &mut IpvsTable) {
+    for (key, vs) in service_entries(config, se) {
+        // NodePort virtual servers sit on node addresses, which are not on kube-ipvs0.
+        if vs.kind != VsKind::NodePort {
+            *t.bound.entry(key.0).or_default() += 1;
         }
-        if let Some(np) = svc.node_port {
-            for &ip in &config.node_ips {
-                t.services.insert(
-                    (ip, p, np),
-                    vs(VsKind::NodePort, &external, ext_local, vec![]),
-                );
+        if let Some(old) = t.services.insert(key, vs) {
+            if old.kind != VsKind::NodePort {
+                t.unbind(key.0);
             }
         }
     }
-    t
+}
+
+impl IpvsTable {
+    fn unbind(&mut self, ip: Ipv4Addr) {
+        if let Some(n) = self.bound.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                self.bound.remove(&ip);
+            }
+        }
+    }
+
+    /// Partial sync of one Service: removes the virtual servers of its `old` ports and
+    /// writes those of its `new` ports; other Services' entries are untouched.
+    pub fn replace_service(
+        &mut self,
+        config: &ProxyConfig,
+        old: &[ServiceEndpoints],
+        new: &[ServiceEndpoints],
+    ) {
+        for se in old {
+            for (key, _) in service_entries(config, se) {
+                if let Some(vs) = self.services.remove(&key) {
+                    if vs.kind != VsKind::NodePort {
+                        self.unbind(key.0);
+                    }
+                }
+            }
+        }
+        for se in new {
+            write_service(config, se, self);
+        }
+    }
 }
 
 impl IpvsTable {
     /// Whether `ip` is bound to `kube-ipvs0` (hence a local address of the node).
     pub fn is_bound(&self, ip: Ipv4Addr) -> bool {
-        self.bound.contains(&ip)
+        self.bound.contains_key(&ip)
     }
 
     /// Addresses on `kube-ipvs0`, numerically sorted.
     pub fn bound_addrs(&self) -> Vec<Ipv4Addr> {
-        self.bound.iter().copied().collect()
+        self.bound.keys().copied().collect()
     }
 
     /// `ipvsadm -Ln` with the runtime's connection counters.
@@ -328,6 +389,37 @@ impl IpvsRuntime {
         self.rr_last.retain(|k, _| t.services.contains_key(k));
         self.wrr.retain(|k, _| t.services.contains_key(k));
         self.templates.retain(|(k, _), (d, _)| exists(k, d));
+    }
+
+    /// [`IpvsRuntime::retain_for`] limited to the virtual server `k` (after a partial sync
+    /// that touched it): cost proportional to that server's state only.
+    pub fn retain_for_vs(&mut self, t: &IpvsTable, k: &VsKey) {
+        let lo = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+        let hi = SocketAddrV4::new(Ipv4Addr::BROADCAST, u16::MAX);
+        let vs = t.services.get(k);
+        let keep = |d: &SocketAddrV4| vs.is_some_and(|vs| vs.dests.contains(d));
+        let gone: Vec<_> = self
+            .counters
+            .range((*k, lo)..=(*k, hi))
+            .filter(|((_, d), _)| !keep(d))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in gone {
+            self.counters.remove(&key);
+        }
+        if vs.is_none() {
+            self.rr_last.remove(k);
+            self.wrr.remove(k);
+        }
+        let gone: Vec<_> = self
+            .templates
+            .range((*k, Ipv4Addr::UNSPECIFIED)..=(*k, Ipv4Addr::BROADCAST))
+            .filter(|(_, (d, _))| !keep(d))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in gone {
+            self.templates.remove(&key);
+        }
     }
 
     fn opened(&mut self, vs: &VsKey, dest: SocketAddrV4, proto: Protocol) {

@@ -14,6 +14,7 @@ pub mod model;
 pub mod nftables;
 pub mod topology;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -172,6 +173,8 @@ pub enum Programmed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeProxy {
     config: ProxyConfig,
+    /// kube-proxy's caches: the ports of every Service, by `namespace/name`.
+    services: BTreeMap<String, Vec<ServiceEndpoints>>,
     programmed: Programmed,
     recent: iptables::RecentTables,
     ipvs_runtime: ipvs::IpvsRuntime,
@@ -184,6 +187,7 @@ impl NodeProxy {
         let programmed = Self::program(&config, services);
         NodeProxy {
             config,
+            services: group_by_service(services),
             programmed,
             recent: iptables::RecentTables::default(),
             ipvs_runtime: ipvs::IpvsRuntime::default(),
@@ -203,10 +207,52 @@ impl NodeProxy {
 
     /// Re-syncs the rules from a new snapshot; kernel dynamic state is kept.
     pub fn sync(&mut self, services: &[ServiceEndpoints]) {
+        self.services = group_by_service(services);
         self.programmed = Self::program(&self.config, services);
         if let Programmed::Ipvs(t) = &self.programmed {
             self.ipvs_runtime.retain_for(t);
         }
+    }
+
+    /// Partial sync: replaces the ports of one Service (`namespace/name`; empty `ports`
+    /// removes it) and rewrites only that Service's rules, as kube-proxy's partial syncs do
+    /// (iptables since v1.27, nftables and IPVS always). The cost depends on this Service's
+    /// size, not on how many Services the node has; the result equals a full
+    /// [`NodeProxy::sync`] over the updated caches.
+    pub fn update_service(&mut self, key: &str, ports: Vec<ServiceEndpoints>) {
+        let old = if ports.is_empty() {
+            self.services.remove(key)
+        } else {
+            self.services.insert(key.to_string(), ports)
+        };
+        let new = self.services.get(key).map(Vec::as_slice).unwrap_or(&[]);
+        if old.as_deref().unwrap_or(&[]) == new {
+            return;
+        }
+        let incremental = match &mut self.programmed {
+            Programmed::Iptables(r) => r.replace_service(&self.config, key, new),
+            Programmed::Ipvs(t) => {
+                let old = old.as_deref().unwrap_or(&[]);
+                t.replace_service(&self.config, old, new);
+                for k in ipvs::service_keys(&self.config, old.iter().chain(new)) {
+                    self.ipvs_runtime.retain_for_vs(t, &k);
+                }
+                true
+            }
+            Programmed::Nftables(t) => {
+                t.replace_service(&self.config, old.as_deref().unwrap_or(&[]), new);
+                true
+            }
+        };
+        if !incremental {
+            let all: Vec<ServiceEndpoints> = self.services.values().flatten().cloned().collect();
+            self.programmed = Self::program(&self.config, &all);
+        }
+    }
+
+    /// The Services in kube-proxy's caches, by `namespace/name`.
+    pub fn services(&self) -> &BTreeMap<String, Vec<ServiceEndpoints>> {
+        &self.services
     }
 
     /// The node's kube-proxy configuration.
@@ -299,6 +345,21 @@ impl NodeProxy {
         };
         ipvs::render_ip_addr(&self.config, bound.as_deref())
     }
+}
+
+/// `namespace/name` of a service port's Service.
+pub fn service_key(s: &ServicePortInfo) -> String {
+    format!("{}/{}", s.namespace, s.name)
+}
+
+fn group_by_service(services: &[ServiceEndpoints]) -> BTreeMap<String, Vec<ServiceEndpoints>> {
+    let mut m: BTreeMap<String, Vec<ServiceEndpoints>> = BTreeMap::new();
+    for se in services {
+        m.entry(service_key(&se.service))
+            .or_default()
+            .push(se.clone());
+    }
+    m
 }
 
 fn route_iptables<R: RngCore>(

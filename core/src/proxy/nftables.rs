@@ -360,6 +360,64 @@ fn write_service(config: &ProxyConfig, se: &ServiceEndpoints, t: &mut NftTable) 
     }
 }
 
+/// Removes everything [`write_service`] wrote for `se` (computed from the same names).
+fn remove_service(se: &ServiceEndpoints, t: &mut NftTable) {
+    let svc = &se.service;
+    let Some(cluster_ip) = svc.cluster_ip else {
+        return;
+    };
+    let p = svc.protocol;
+    let base = hash::nft_service_base(&svc.namespace, &svc.name, p.lower(), &svc.port_name);
+    let h = hash::nft_hash_and_truncate(&base);
+    t.cluster_ips.remove(&cluster_ip);
+    let mut addrs = vec![cluster_ip];
+    addrs.extend(&svc.external_ips);
+    addrs.extend(&svc.load_balancer_ips);
+    for ip in addrs {
+        let k = (ip, p, svc.port);
+        t.service_ips.remove(&k);
+        t.no_endpoint_services.remove(&k);
+        t.firewall_ips.remove(&k);
+    }
+    if let Some(np) = svc.node_port {
+        t.service_nodeports.remove(&(p, np));
+        t.no_endpoint_nodeports.remove(&(p, np));
+    }
+    for prefix in ["service", "local", "external", "firewall"] {
+        let c = format!("{prefix}-{h}");
+        t.chains.remove(&c);
+        t.owners.remove(&c);
+    }
+    for e in &se.endpoints {
+        let eh =
+            hash::nft_hash_and_truncate(&hash::nft_endpoint_base(&base, &e.ip.to_string(), e.port));
+        let c = format!("endpoint-{eh}");
+        t.chains.remove(&c);
+        t.owners.remove(&c);
+        t.affinity_sets.remove(&format!("affinity-{eh}"));
+    }
+}
+
+impl NftTable {
+    /// Partial sync of one Service: removes what its `old` ports wrote and writes its
+    /// `new` ports; other Services' elements and chains are untouched.
+    pub fn replace_service(
+        &mut self,
+        config: &ProxyConfig,
+        old: &[ServiceEndpoints],
+        new: &[ServiceEndpoints],
+    ) {
+        for se in old {
+            remove_service(se, self);
+        }
+        let mut sorted: Vec<&ServiceEndpoints> = new.iter().collect();
+        sorted.sort_by_key(|s| (s.service.port_name_string(), s.service.protocol));
+        for se in sorted {
+            write_service(config, se, self);
+        }
+    }
+}
+
 /// Base chains and helper chains every sync writes: (name, hook line, rules).
 fn fixed_chains(mark: u32) -> Vec<(&'static str, Option<&'static str>, Vec<String>)> {
     let m = format!("{mark:#x}");
