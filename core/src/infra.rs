@@ -26,9 +26,20 @@ pub struct Sandbox {
 pub struct Infra {
     down: BTreeSet<String>,
     sandboxes: BTreeMap<String, Sandbox>,
+    /// Each node's kernel networking state: the rules kube-proxy programmed, conntrack,
+    /// plus the traffic that runs over them (written by kube-proxy, read when routing).
+    pub dataplane: crate::dataplane::DataPlane,
 }
 
 impl Infra {
+    /// Machines whose nodes run kube-proxy with the data plane's mode.
+    pub fn with_dataplane(dataplane: crate::dataplane::DataPlane) -> Self {
+        Infra {
+            dataplane,
+            ..Default::default()
+        }
+    }
+
     /// Whether the machine behind `node` is up (a failed node neither runs pods nor forwards).
     pub fn node_up(&self, node: &str) -> bool {
         !self.down.contains(node)

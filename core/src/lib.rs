@@ -7,6 +7,7 @@
 pub mod api;
 pub mod apiserver;
 pub mod controllers;
+pub mod dataplane;
 pub mod infra;
 pub mod kubectl;
 pub mod labels;

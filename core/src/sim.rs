@@ -32,6 +32,11 @@ pub struct Timings {
     pub crash_backoff_ms: Millis,
     /// Time the simulated cloud takes to provision a load balancer.
     pub lb_provision_ms: Millis,
+    /// kube-proxy `--min-sync-period` (iptables and nftables default 1 s): at most one
+    /// sync per period per node.
+    pub kube_proxy_min_sync_ms: Millis,
+    /// Time for an API change to reach the kube-proxies' informers.
+    pub kube_proxy_watch_latency_ms: Millis,
 }
 
 impl Default for Timings {
@@ -46,6 +51,8 @@ impl Default for Timings {
             pod_eviction_toleration_ms: 300_000,
             crash_backoff_ms: 10_000,
             lb_provision_ms: 3_000,
+            kube_proxy_min_sync_ms: 1_000,
+            kube_proxy_watch_latency_ms: 100,
         }
     }
 }
@@ -63,6 +70,8 @@ pub struct SimConfig {
     pub coredns: bool,
     /// Fold full object contents into the trace hash (see [`crate::apiserver::ApiConfig`]).
     pub trace_objects: bool,
+    /// kube-proxy `--proxy-mode` on every node.
+    pub proxy_mode: crate::proxy::ProxyMode,
 }
 
 impl Default for SimConfig {
@@ -73,6 +82,7 @@ impl Default for SimConfig {
             timings: Timings::default(),
             coredns: false,
             trace_objects: true,
+            proxy_mode: crate::proxy::ProxyMode::Iptables,
         }
     }
 }
@@ -111,7 +121,7 @@ impl Sim {
         api.config.trace_objects = config.trace_objects;
         let mut sim = Sim {
             api,
-            infra: Infra::default(),
+            infra: Infra::with_dataplane(crate::dataplane::DataPlane::new(config.proxy_mode)),
             config,
             controllers,
             heap: BinaryHeap::new(),
@@ -420,6 +430,8 @@ impl Sim {
             .ok_or_else(|| format!("Error from server (NotFound): nodes \"{name}\" not found"))?;
         self.infra.set_node_up(name, true);
         self.kick("kubelet", ObjectKey::cluster(name));
+        // kube-proxy starts again and syncs what it missed.
+        self.kick("kube-proxy", ObjectKey::cluster(name));
         self.settle();
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod garbage_collector;
+pub mod kube_proxy;
 pub mod kubelet;
 pub mod node_lifecycle;
 pub mod replicaset;
@@ -74,5 +75,7 @@ pub fn all(timings: &crate::sim::Timings) -> Vec<Box<dyn Controller>> {
         Box::new(replicaset::ReplicationManager::default()),
         Box::new(deployment::DeploymentController),
         Box::new(garbage_collector::GarbageCollector),
+        Box::new(kube_proxy::KubeProxy::new(timings)),
+        Box::new(crate::dataplane::TrafficController),
     ]
 }
