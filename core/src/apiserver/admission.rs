@@ -2,7 +2,13 @@
 //! storing it — defaulting, validation, allocation of IPs and ports, and graceful deletion.
 
 use super::allocators::{AllocError, NODE_PORT_MAX, NODE_PORT_MIN, SERVICE_CIDR};
-use super::{ApiError, ApiServer, DeleteOptions, StatusReason};
+use super::validation::field::{ErrorList, Path};
+use super::validation::meta::{
+    name_is_dns_label, name_is_dns_subdomain, validate_object_meta, validate_object_meta_update,
+    NameFn,
+};
+use super::validation::{self};
+use super::{defaults, ApiError, ApiServer, DeleteOptions, StatusReason};
 use crate::api::core::ServicePort;
 use crate::api::*;
 use std::net::Ipv4Addr;
@@ -11,10 +17,17 @@ use std::net::Ipv4Addr;
 pub trait Admit: Resource + PartialEq {
     /// Fills in defaults (`SetDefaults_*`).
     fn apply_defaults(&mut self) {}
-    /// Validates; returns the rendered error list (empty when valid).
-    fn validate(&self, _old: Option<&Self>) -> String {
-        validate_name(self.meta())
+    /// Validates (`old` is the stored object on update).
+    fn validate(&self, old: Option<&Self>) -> ErrorList {
+        generic_meta(
+            self.meta(),
+            old.map(|o| o.meta()),
+            Self::KIND,
+            name_is_dns_subdomain,
+        )
     }
+    /// Normalizes fields that depend on the old object, before allocation (`normalizeClusterIPs`).
+    fn normalize(&mut self, _old: Option<&Self>) {}
     /// Allocates IPs / ports on create (`old` None) or update.
     fn allocate(&mut self, _api: &mut ApiServer, _old: Option<&Self>) -> Result<(), ApiError> {
         Ok(())
@@ -35,14 +48,24 @@ pub trait Admit: Resource + PartialEq {
     }
 }
 
-fn validate_name(m: &ObjectMeta) -> String {
-    if m.name.is_empty() {
-        return "metadata.name: Required value: name or generateName is required".to_string();
+fn generic_meta(m: &ObjectMeta, old: Option<&ObjectMeta>, kind: Kind, names: NameFn) -> ErrorList {
+    let path = Path::new("metadata");
+    match old {
+        None => validate_object_meta(m, kind.namespaced(), names, &path),
+        Some(o) => validate_object_meta_update(m, o, &path),
     }
-    String::new()
 }
 
-impl Admit for Namespace {}
+impl Admit for Namespace {
+    fn validate(&self, old: Option<&Self>) -> ErrorList {
+        generic_meta(
+            &self.metadata,
+            old.map(|o| &o.metadata),
+            Kind::Namespace,
+            name_is_dns_label,
+        )
+    }
+}
 impl Admit for Node {}
 impl Admit for Endpoints {}
 impl Admit for EndpointSlice {}
@@ -77,7 +100,29 @@ fn default_toleration_seconds(pod: &mut Pod) {
 
 impl Admit for Pod {
     fn apply_defaults(&mut self) {
+        defaults::set_defaults_pod(self);
         default_toleration_seconds(self);
+    }
+    fn validate(&self, old: Option<&Self>) -> ErrorList {
+        match old {
+            None => validation::pod::validate_pod(self),
+            Some(old) => {
+                // Binding (nodeName) and status writes are separate subresources upstream; only
+                // a change of the rest of the spec goes through pod update validation.
+                let mut spec = self.spec.clone();
+                spec.node_name = old.spec.node_name.clone();
+                if spec == old.spec {
+                    generic_meta(
+                        &self.metadata,
+                        Some(&old.metadata),
+                        Kind::Pod,
+                        name_is_dns_subdomain,
+                    )
+                } else {
+                    validation::pod::validate_pod_update(self, old)
+                }
+            }
+        }
     }
     fn grace_period(&self, opts: DeleteOptions) -> Option<i64> {
         let terminal = matches!(
@@ -96,6 +141,15 @@ impl Admit for Pod {
 }
 
 impl Admit for ReplicationController {
+    fn apply_defaults(&mut self) {
+        defaults::set_defaults_replication_controller(self);
+    }
+    fn validate(&self, old: Option<&Self>) -> ErrorList {
+        match old {
+            None => validation::pod::validate_replication_controller(self),
+            Some(o) => validation::pod::validate_replication_controller_update(self, o),
+        }
+    }
     fn has_generation() -> bool {
         true
     }
@@ -105,6 +159,15 @@ impl Admit for ReplicationController {
 }
 
 impl Admit for ReplicaSet {
+    fn apply_defaults(&mut self) {
+        defaults::set_defaults_replica_set(self);
+    }
+    fn validate(&self, old: Option<&Self>) -> ErrorList {
+        match old {
+            None => validation::apps::validate_replica_set(self),
+            Some(o) => validation::apps::validate_replica_set_update(self, o),
+        }
+    }
     fn has_generation() -> bool {
         true
     }
@@ -114,6 +177,15 @@ impl Admit for ReplicaSet {
 }
 
 impl Admit for Deployment {
+    fn apply_defaults(&mut self) {
+        defaults::set_defaults_deployment(self);
+    }
+    fn validate(&self, old: Option<&Self>) -> ErrorList {
+        match old {
+            None => validation::apps::validate_deployment(self),
+            Some(o) => validation::apps::validate_deployment_update(self, o),
+        }
+    }
     fn has_generation() -> bool {
         true
     }
@@ -147,22 +219,36 @@ fn invalid_field(svc: &Service, path: &str, value: String, detail: &str) -> ApiE
 }
 
 fn node_port_error(svc: &Service, i: usize, port: i32, e: AllocError) -> ApiError {
-    let detail = match e {
-        AllocError::NotInRange => format!(
-            "provided port is not in the valid range. The range of valid ports is {NODE_PORT_MIN}-{NODE_PORT_MAX}"
+    let path = Path::new("spec").child("ports").index(i).child("nodePort");
+    let err = match e {
+        AllocError::NotInRange => validation::service::node_port_not_in_range(
+            &path,
+            port,
+            &format!("{NODE_PORT_MIN}-{NODE_PORT_MAX}"),
         ),
-        AllocError::Allocated => "provided port is already allocated".to_string(),
-        AllocError::Full => "range is full".to_string(),
+        AllocError::Allocated => validation::service::node_port_already_allocated(&path, port),
+        AllocError::Full => validation::field::internal(&path, "range is full"),
     };
-    invalid_field(
-        svc,
-        &format!("spec.ports[{i}].nodePort"),
-        port.to_string(),
-        &detail,
+    ApiError::invalid(
+        Kind::Service,
+        &svc.metadata.name,
+        &ErrorList::from(vec![err]).to_string(),
     )
 }
 
 impl Admit for Service {
+    fn apply_defaults(&mut self) {
+        defaults::set_defaults_service(self);
+    }
+    fn normalize(&mut self, old: Option<&Self>) {
+        defaults::normalize_cluster_ips(self, old);
+    }
+    fn validate(&self, old: Option<&Self>) -> ErrorList {
+        match old {
+            None => validation::service::validate_service(self),
+            Some(o) => validation::service::validate_service_update(self, o),
+        }
+    }
     /// ClusterIP, NodePorts and healthCheckNodePort as the service REST storage allocates them,
     /// keeping allocated values on update (`patchAllocatedValues`) and dropping type-dependent
     /// fields the user did not change when the type changes (`dropTypeDependentFields`).
@@ -229,13 +315,22 @@ impl Service {
                     )
                 })?;
                 api.allocators.allocate_cluster_ip(parsed).map_err(|e| {
-                    let detail = match e {
-                        AllocError::NotInRange => format!(
-                            "failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {SERVICE_CIDR}"
+                    let err = match e {
+                        AllocError::NotInRange => validation::service::cluster_ip_not_in_range(
+                            &self.spec.cluster_ips,
+                            ip,
+                            SERVICE_CIDR,
                         ),
-                        _ => format!("failed to allocate IP {ip}: provided IP is already allocated"),
+                        _ => validation::service::cluster_ip_already_allocated(
+                            &self.spec.cluster_ips,
+                            ip,
+                        ),
                     };
-                    invalid_field(self, "spec.clusterIPs[0]", format!("{ip:?}"), &detail)
+                    ApiError::invalid(
+                        Kind::Service,
+                        &self.metadata.name,
+                        &ErrorList::from(vec![err]).to_string(),
+                    )
                 })?;
                 self.spec.cluster_ips = vec![ip.to_string()];
             }
@@ -348,16 +443,6 @@ impl Service {
         }
         if service_type(self) != "LoadBalancer" {
             self.status.load_balancer.ingress.clear();
-        }
-        if old.spec.cluster_ip != self.spec.cluster_ip
-            && old.spec.cluster_ip.is_some()
-            && service_type(self) != "ExternalName"
-        {
-            return Err(ApiError::invalid(
-                Kind::Service,
-                &self.metadata.name,
-                "spec.clusterIPs[0]: Invalid value: []string(nil): may not change once set",
-            ));
         }
         let mut taken = Vec::new();
         if let Err(e) = self.allocate_node_ports(api, &mut taken, Some(old)) {

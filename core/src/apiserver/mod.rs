@@ -386,15 +386,26 @@ impl ApiServer {
             }
         }
         obj.apply_defaults();
-        let errors = obj.validate(None);
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(kind, &obj.meta().name, &errors));
-        }
+        obj.normalize(None);
         let name = obj.meta().name.clone();
         if T::store(self).get_by_name(&ns, &name).is_some() {
             return Err(ApiError::already_exists(kind, &name));
         }
+        // Allocation comes before validation, as in the API server; a failed request must
+        // leave every allocator as it was.
+        let saved = (T::KIND == Kind::Service).then(|| self.allocators.clone());
         obj.allocate(self, None)?;
+        let errors = obj.validate(None);
+        if !errors.is_empty() {
+            if let Some(saved) = saved {
+                self.allocators = saved;
+            }
+            return Err(ApiError::invalid(
+                kind,
+                &obj.meta().name,
+                &errors.to_string(),
+            ));
+        }
         let uid = self.rng.uid();
         let now = to_time(self.now);
         let rv = self.next_rv();
@@ -450,11 +461,16 @@ impl ApiServer {
             m.generation = om.generation;
         }
         obj.apply_defaults();
+        obj.normalize(Some(&old));
+        let saved = (T::KIND == Kind::Service).then(|| self.allocators.clone());
+        obj.allocate(self, Some(&old))?;
         let errors = obj.validate(Some(&old));
         if !errors.is_empty() {
-            return Err(ApiError::invalid(kind, &key.name, &errors));
+            if let Some(saved) = saved {
+                self.allocators = saved;
+            }
+            return Err(ApiError::invalid(kind, &key.name, &errors.to_string()));
         }
-        obj.allocate(self, Some(&old))?;
         if T::has_generation() && obj.spec_differs(&old) {
             obj.meta_mut().generation = old.meta().generation + 1;
         }
