@@ -411,6 +411,11 @@ fn probed_deployment(replicas: i32, image: &str) -> Deployment {
     let mut d = deployment("web", replicas, image);
     d.spec.template.spec.containers[0].readiness_probe = Some(Probe {
         period_seconds: Some(10),
+        extra: [(
+            "httpGet".to_string(),
+            serde_json::json!({"path": "/", "port": 80}),
+        )]
+        .into(),
         ..Default::default()
     });
     d

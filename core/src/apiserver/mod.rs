@@ -474,6 +474,12 @@ impl ApiServer {
         if T::has_generation() && obj.spec_differs(&old) {
             obj.meta_mut().generation = old.meta().generation + 1;
         }
+        // A write that changes nothing is not a write: same resourceVersion, no watch event.
+        obj.meta_mut().resource_version = old.meta().resource_version.clone();
+        obj.set_type_meta();
+        if obj == *old {
+            return Ok(old);
+        }
         let rv = self.next_rv();
         obj.meta_mut().resource_version = rv.to_string();
         obj.set_type_meta();
@@ -708,6 +714,11 @@ mod tests {
 
     fn pod(name: &str, labels: &[(&str, &str)]) -> Pod {
         let mut p = Pod::default();
+        p.spec.containers = vec![crate::api::core::Container {
+            name: "c".into(),
+            image: "nginx".into(),
+            ..Default::default()
+        }];
         p.metadata.name = name.into();
         p.metadata.labels = labels
             .iter()

@@ -507,11 +507,17 @@ fn apply_one(
                 .and_then(|s| serde_json::from_str(s).ok());
             three_way_merge(&mut merged, last.as_ref(), &desired);
             let next = objects::from_json(kind, merged).map_err(|e| format!("error: {e}"))?;
-            if next.to_json() == live.to_json() {
-                return Ok(format!("{} unchanged", resource_name(&live)));
-            }
+            // The API server turns a write that changes nothing (after defaulting) into a no-op
+            // that keeps the resourceVersion: that is what kubectl reports as "unchanged".
             objects::update(api, &next)
-                .map(|o| format!("{} configured", resource_name(&o)))
+                .map(|o| {
+                    let verb = if o.meta().resource_version == live.meta().resource_version {
+                        "unchanged"
+                    } else {
+                        "configured"
+                    };
+                    format!("{} {verb}", resource_name(&o))
+                })
                 .map_err(|e| file_error(e, "patching", source))
         }
     }

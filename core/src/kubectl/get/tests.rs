@@ -128,7 +128,11 @@ fn pods_table_with_kubectls_status_column() {
         metadata: meta("pending", &[]),
         ..Default::default()
     };
-    pending.spec.containers.push(Container::default());
+    pending.spec.containers.push(Container {
+        name: "c0".into(),
+        image: "nginx".into(),
+        ..Default::default()
+    });
     pending.status.phase = Some("Pending".into());
     api.create(pending).unwrap();
     api.now = 95_000;
@@ -205,6 +209,16 @@ fn workloads_tables() {
         ..Default::default()
     };
     rs.spec.replicas = Some(3);
+    rs.spec.selector = Some(LabelSelector {
+        match_labels: [("app".to_string(), "web".to_string())].into(),
+        ..Default::default()
+    });
+    rs.spec.template.metadata.labels = [("app".to_string(), "web".to_string())].into();
+    rs.spec.template.spec.containers = vec![Container {
+        name: "nginx".into(),
+        image: "nginx".into(),
+        ..Default::default()
+    }];
     rs.status.replicas = 3;
     rs.status.ready_replicas = 2;
     api.create(rs).unwrap();
@@ -269,6 +283,8 @@ fn services_table() {
         "NodePort",
         vec![port(80, Some(30080)), port(443, Some(30443))],
     );
+    np.spec.ports[0].name = Some("http".into());
+    np.spec.ports[1].name = Some("https".into());
     np.spec.cluster_ip = Some("10.96.0.25".into());
     api.create(np).unwrap();
     let mut lb = service("lb", "LoadBalancer", vec![port(80, Some(31000))]);
