@@ -76,6 +76,8 @@ fn service() {
          Annotations:              <none>\n\
          Selector:                 app=web\n\
          Type:                     NodePort\n\
+         IP Family Policy:         SingleStack\n\
+         IP Families:              IPv4\n\
          IP:                       10.96.120.7\n\
          IPs:                      10.96.120.7\n\
          Port:                     80-8080  80/TCP\n\
