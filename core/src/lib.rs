@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod apiserver;
+pub mod console;
 pub mod controllers;
 pub mod dataplane;
 pub mod infra;

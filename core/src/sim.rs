@@ -145,9 +145,15 @@ impl Sim {
     /// Adds a worker node `node-N` with podCIDR `10.244.N.0/24` and InternalIP `172.18.0.(N+1)`
     /// (the addressing of a kind cluster); returns its name.
     pub fn add_node(&mut self) -> String {
+        let name = format!("node-{}", self.node_count + 1);
+        self.add_node_named(&name)
+    }
+
+    /// Adds a worker node with the given name (addressing as [`Sim::add_node`]).
+    pub fn add_node_named(&mut self, name: &str) -> String {
         self.node_count += 1;
         let n = self.node_count;
-        let name = format!("node-{n}");
+        let name = name.to_string();
         let mut node = Node {
             spec: NodeSpec {
                 pod_cidr: Some(format!("10.244.{n}.0/24")),
