@@ -397,6 +397,34 @@ pub fn list(items: Vec<Value>) -> Value {
     })
 }
 
+/// Checks every object of a manifest as the API server would on `kubectl apply` to an empty
+/// cluster: defaults, allocation and validation. Returns the lines kubectl would print
+/// (`The Service "web" is invalid: …`), one per failing object.
+pub fn validate_manifest(text: &str, source: &str) -> Result<(), Vec<String>> {
+    let objects = parse_manifest(text, source).map_err(|e| vec![e.message])?;
+    let mut api = crate::apiserver::ApiServer::new(0);
+    let mut errors = Vec::new();
+    for o in &objects {
+        let ns = &o.object.meta().namespace;
+        if o.object.kind().namespaced() && !ns.is_empty() && api.get::<Namespace>("", ns).is_none()
+        {
+            let mut n = Namespace::default();
+            n.metadata.name = ns.clone();
+            let _ = api.create(n);
+        }
+        match crate::kubectl::objects::create(&mut api, &o.object) {
+            Ok(_) => {}
+            Err(e) if e.reason == crate::apiserver::StatusReason::AlreadyExists => {}
+            Err(e) => errors.push(e.kubectl_message()),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,33 +618,5 @@ mod tests {
             }
             let _ = parse_manifest(&t, "f");
         }
-    }
-}
-
-/// Checks every object of a manifest as the API server would on `kubectl apply` to an empty
-/// cluster: defaults, allocation and validation. Returns the lines kubectl would print
-/// (`The Service "web" is invalid: …`), one per failing object.
-pub fn validate_manifest(text: &str, source: &str) -> Result<(), Vec<String>> {
-    let objects = parse_manifest(text, source).map_err(|e| vec![e.message])?;
-    let mut api = crate::apiserver::ApiServer::new(0);
-    let mut errors = Vec::new();
-    for o in &objects {
-        let ns = &o.object.meta().namespace;
-        if o.object.kind().namespaced() && !ns.is_empty() && api.get::<Namespace>("", ns).is_none()
-        {
-            let mut n = Namespace::default();
-            n.metadata.name = ns.clone();
-            let _ = api.create(n);
-        }
-        match crate::kubectl::objects::create(&mut api, &o.object) {
-            Ok(_) => {}
-            Err(e) if e.reason == crate::apiserver::StatusReason::AlreadyExists => {}
-            Err(e) => errors.push(e.kubectl_message()),
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
     }
 }
