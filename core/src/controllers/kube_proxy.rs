@@ -104,6 +104,24 @@ impl KubeProxy {
         ObjectKey::new(WATCH_NS, WATCH_NAME)
     }
 
+    /// Marks every node stale for changes the API has made but the informers have not
+    /// delivered yet: the node's rules are out of date from the moment the API changed.
+    fn mark_unseen(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(&(_, oldest, _)) = self
+            .inbox
+            .iter()
+            .find(|(_, _, c)| !matches!(c, Change::Node(..)))
+        else {
+            return;
+        };
+        for (name, p) in self.proxiers.iter_mut() {
+            let since = *p.stale_since.get_or_insert(oldest);
+            ctx.infra
+                .dataplane
+                .set_stale(name, Some(since), p.pending.len().max(1));
+        }
+    }
+
     /// Applies every watch event whose latency has elapsed.
     fn drain(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.api.now;
@@ -166,6 +184,7 @@ impl KubeProxy {
             ctx.queue
                 .add_after(Self::watch_key(), at.saturating_sub(now));
         }
+        self.mark_unseen(ctx);
     }
 
     /// A Service (or one of its slices) changed: every node has to resync it.
@@ -457,7 +476,8 @@ impl Controller for KubeProxy {
         let now = api.now;
         let at = now.saturating_add(self.watch_latency_ms);
         self.inbox.push_back((at, now, change));
-        queue.add_after(Self::watch_key(), self.watch_latency_ms);
+        // Now, to mark the nodes stale; the drain then reschedules itself for `at`.
+        queue.add(Self::watch_key());
     }
 
     fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
