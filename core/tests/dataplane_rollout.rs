@@ -54,7 +54,9 @@ fn rollout(careful: bool, mode: ProxyMode) -> (u64, u64) {
     let mut sim = sim(3, mode, 21);
     sim.api.create(service("web", "web", "ClusterIP")).unwrap();
     for i in 0..3 {
-        sim.api.create(app_pod(&format!("old-{i}"), careful)).unwrap();
+        sim.api
+            .create(app_pod(&format!("old-{i}"), careful))
+            .unwrap();
     }
     sim.api.create(pod("client", "client")).unwrap();
     sim.advance(30_000);
@@ -97,7 +99,10 @@ fn careful_rollout_loses_no_request_and_a_careless_one_does() {
     for mode in [ProxyMode::Iptables, ProxyMode::Ipvs, ProxyMode::Nftables] {
         let (sent, lost) = rollout(true, mode);
         assert!(sent > 5_000, "{sent}");
-        assert_eq!(lost, 0, "{mode:?}: readiness + maxUnavailable 0 + preStop > sync lag");
+        assert_eq!(
+            lost, 0,
+            "{mode:?}: readiness + maxUnavailable 0 + preStop > sync lag"
+        );
         let (sent, lost) = rollout(false, mode);
         assert!(sent > 5_000);
         assert!(lost > 0, "{mode:?}: without them some requests fail");
