@@ -1,4 +1,5 @@
-//! Quick scale probe (not a benchmark): builds a large cluster and times phases.
+//! Scale probe (not a benchmark): builds a large cluster of Deployments behind Services and
+//! times each phase. `cargo run --release --example scale_probe -- NODES SERVICES REPLICAS`.
 use kubeplay_core::api::core::{Container, ServicePort};
 use kubeplay_core::api::*;
 use kubeplay_core::{Sim, SimConfig};
@@ -8,9 +9,9 @@ use std::time::Instant;
 fn main() {
     let args: Vec<usize> = std::env::args()
         .skip(1)
-        .map(|a| a.parse().unwrap())
+        .filter_map(|a| a.parse().ok())
         .collect();
-    let (nodes, services, pods_per) = (args[0], args[1], args[2]);
+    let (nodes, services, replicas) = (args[0], args[1], args[2]);
     let t0 = Instant::now();
     let mut sim = Sim::new(SimConfig {
         nodes,
@@ -21,34 +22,37 @@ fn main() {
     let t1 = Instant::now();
     for s in 0..services {
         let app = format!("app-{s}");
+        let labels = BTreeMap::from([("app".to_string(), app.clone())]);
         let mut svc = Service::default();
         svc.metadata.name = app.clone();
-        svc.spec.selector = Some(BTreeMap::from([("app".to_string(), app.clone())]));
+        svc.spec.selector = Some(labels.clone());
         svc.spec.ports = vec![ServicePort {
             port: 80,
             ..Default::default()
         }];
         sim.api.create(svc).unwrap();
-        for i in 0..pods_per {
-            let mut p = Pod::default();
-            p.metadata.name = format!("{app}-{i}");
-            p.metadata.labels.insert("app".into(), app.clone());
-            p.spec.containers = vec![Container {
-                name: "c".into(),
-                image: "nginx".into(),
-                ..Default::default()
-            }];
-            sim.api.create(p).unwrap();
-        }
-        sim.settle();
+        let mut d = Deployment::default();
+        d.metadata.name = app.clone();
+        d.spec.replicas = Some(replicas as i32);
+        d.spec.selector = Some(LabelSelector {
+            match_labels: labels.clone(),
+            ..Default::default()
+        });
+        d.spec.template.metadata.labels = labels;
+        d.spec.template.spec.containers = vec![Container {
+            name: "c".into(),
+            image: "nginx".into(),
+            ..Default::default()
+        }];
+        sim.api.create(d).unwrap();
     }
-    println!("created: {:?}", t1.elapsed());
+    sim.settle();
+    println!("created: {:?} pods={}", t1.elapsed(), sim.api.pods.len());
     let t2 = Instant::now();
     sim.advance(10_000);
     println!(
-        "steady: {:?}  pods={} slices={}",
+        "steady: {:?} slices={}",
         t2.elapsed(),
-        sim.api.pods.len(),
         sim.api.endpoint_slices.len()
     );
 }

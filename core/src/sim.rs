@@ -442,7 +442,7 @@ impl Sim {
         Ok(())
     }
 
-    /// SHA-256 of every change so far: equal for equal seeds and inputs, natively and on wasm.
+    /// A hash of every change so far: equal for equal seeds and inputs, natively and on wasm.
     pub fn trace_hash(&self) -> String {
         self.api.trace_hash()
     }

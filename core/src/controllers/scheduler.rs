@@ -22,6 +22,7 @@ pub struct Scheduler {
     owner_on_node: HashMap<(String, String), u32>,
     placed: HashMap<ObjectKey, (String, String)>,
     next_start_node: usize,
+    node_names: Vec<String>,
 }
 
 fn wants_scheduling(p: &Pod) -> bool {
@@ -176,6 +177,15 @@ impl Controller for Scheduler {
                 }
             }
             Some(Object::Node(_)) => {
+                match ev.type_ {
+                    WatchEventType::Added => {
+                        if let Err(i) = self.node_names.binary_search(&ev.key.name) {
+                            self.node_names.insert(i, ev.key.name.clone());
+                        }
+                    }
+                    WatchEventType::Deleted => self.node_names.retain(|n| *n != ev.key.name),
+                    WatchEventType::Modified => {}
+                }
                 for k in &self.unschedulable {
                     queue.add(k.clone());
                 }
@@ -193,8 +203,7 @@ impl Controller for Scheduler {
             self.unschedulable.remove(key);
             return;
         }
-        let nodes: Vec<_> = ctx.api.nodes.iter().cloned().collect();
-        let total = nodes.len();
+        let total = self.node_names.len();
         // percentageOfNodesToScore: adaptive, at least 100 nodes (or all of them).
         let pct = (50 - total as i64 / 125).max(5) as usize;
         let to_find = if total <= 100 {
@@ -205,7 +214,10 @@ impl Controller for Scheduler {
         let mut feasible = Vec::new();
         let mut misfits = Vec::new();
         for i in 0..total {
-            let node = &nodes[(self.next_start_node + i) % total.max(1)];
+            let name = &self.node_names[(self.next_start_node + i) % total];
+            let Some(node) = ctx.api.nodes.get_by_name("", name) else {
+                continue;
+            };
             match Self::fit(ctx.api, &pod, node) {
                 Ok(()) => {
                     feasible.push(node.clone());
