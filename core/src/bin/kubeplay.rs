@@ -2,6 +2,7 @@
 //!
 //! * `kubeplay shell` reads console commands from stdin and prints what kubectl would.
 //! * `kubeplay validate FILE…` checks manifests as the API server would.
+//! * `kubeplay lesson list|run` lists the built-in lessons and runs one natively.
 
 use clap::{Parser, Subcommand};
 use kubeplay_core::kubectl::FileSource;
@@ -44,6 +45,25 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<String>,
     },
+    /// Lessons: list the built-in ones, or run one natively and check every step.
+    Lesson {
+        #[command(subcommand)]
+        command: LessonCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum LessonCmd {
+    /// Print the names of the built-in lessons, one per line, in teaching order.
+    List,
+    /// Run a lesson: build its cluster, run each step's commands, evaluate its checks.
+    ///
+    /// Prints every step, its commands with their output, and ✓ or ✗ per check; exits 0
+    /// only if every check passes.
+    Run {
+        /// A built-in lesson's name, or the path of a lesson file (YAML, see docs/lessons.md).
+        lesson: String,
+    },
 }
 
 /// `-f` paths are read relative to the current directory; `-` is the shell's own stdin (empty:
@@ -64,6 +84,17 @@ fn main() -> ExitCode {
     match cli.command {
         Cmd::Shell { nodes, seed, files } => shell(nodes, seed, &files),
         Cmd::Validate { files } => validate(&files),
+        Cmd::Lesson {
+            command: LessonCmd::List,
+        } => {
+            for name in kubeplay_core::lesson::builtin::names() {
+                println!("{name}");
+            }
+            ExitCode::SUCCESS
+        }
+        Cmd::Lesson {
+            command: LessonCmd::Run { lesson },
+        } => run_lesson(&lesson),
     }
 }
 
@@ -105,6 +136,50 @@ fn shell(nodes: usize, seed: u64, files: &[String]) -> ExitCode {
 
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// Files a lesson names, read relative to the lesson file's directory.
+struct NextTo(std::path::PathBuf);
+
+impl FileSource for NextTo {
+    fn read(&self, path: &str) -> Option<String> {
+        std::fs::read_to_string(self.0.join(path)).ok()
+    }
+}
+
+fn run_lesson(name_or_file: &str) -> ExitCode {
+    use kubeplay_core::lesson::{self, Lesson};
+    let loaded = match lesson::builtin::load(name_or_file) {
+        Some(l) => l,
+        None => {
+            let path = std::path::Path::new(name_or_file);
+            let Ok(text) = std::fs::read_to_string(path) else {
+                eprintln!(
+                    "error: {name_or_file:?} is neither a built-in lesson (see `kubeplay lesson list`) nor a readable file"
+                );
+                return ExitCode::FAILURE;
+            };
+            let dir = path
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .to_path_buf();
+            Lesson::load(&text, name_or_file, &NextTo(dir))
+        }
+    };
+    let lesson = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = lesson::run(&lesson);
+    print!("{}", report.render());
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn validate(files: &[String]) -> ExitCode {
