@@ -248,7 +248,7 @@ mod tests {
             ("delete pod {{}}", Err("empty")),
             ("delete pod {{pod}}", Err("needs a label selector")),
             ("delete pod {{pod app=web 0}}", Err("index")),
-            ("delete pod {{pod app==}}", Err("{{pod}}")),
+            ("delete pod {{pod ,}}", Err("{{pod}}")),
             ("curl {{nodeIP}}", Err("exactly one")),
         ];
         for (line, want) in cases {
