@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod apiserver;
+pub mod conformance;
 pub mod console;
 pub mod controllers;
 pub mod dataplane;
