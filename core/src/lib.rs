@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod console;
 pub mod controllers;
 pub mod dataplane;
+pub mod export;
 pub mod infra;
 pub mod kubectl;
 pub mod labels;

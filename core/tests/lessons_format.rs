@@ -302,3 +302,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_documented_example_loads_and_passes() {
+    let doc = include_str!("../../docs/lessons.md");
+    let start = doc
+        .find("```yaml\n")
+        .expect("docs/lessons.md has a yaml example")
+        + 8;
+    let len = doc[start..].find("```").unwrap();
+    let l = Lesson::load(&doc[start..start + len], "docs/lessons.md", &NoFiles)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = lesson::run(&l);
+    assert!(report.passed(), "{}", report.render());
+}
