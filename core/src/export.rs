@@ -186,11 +186,9 @@ fn strip(obj: &Object) -> Value {
                 }
             }
         }
-        Kind::Pod => {
-            if !asked(&["spec", "nodeName"]) {
-                if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
-                    spec.remove("nodeName");
-                }
+        Kind::Pod if !asked(&["spec", "nodeName"]) => {
+            if let Some(spec) = v.get_mut("spec").and_then(Value::as_object_mut) {
+                spec.remove("nodeName");
             }
         }
         _ => {}
