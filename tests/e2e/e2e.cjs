@@ -161,6 +161,20 @@ async function main() {
       return `${before} -> ${after} pods`;
     });
 
+    await attempt('every pod, the new one too, becomes ready', async () => {
+      // Image pull, container start and warm-up take a few seconds of (wall-speed) virtual time.
+      await page.waitForFunction(
+        (n) => {
+          const all = document.querySelectorAll('[data-testid=cluster] [data-testid=pod]');
+          const ready = document.querySelectorAll('[data-testid=cluster] [data-testid=pod].ready');
+          return all.length > n && ready.length === all.length;
+        },
+        before,
+        { timeout: RENDER_TIMEOUT_MS },
+      );
+      return `${await pods()} ready pods`;
+    });
+
     await attempt('screenshot written', async () => {
       fs.mkdirSync(path.dirname(args.screenshot), { recursive: true });
       await page.screenshot({ path: args.screenshot, fullPage: true });

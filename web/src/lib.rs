@@ -1,45 +1,65 @@
 //! Kubeplay's Yew front end: renders the core's `Sim` and sends it console commands.
 //!
-//! Placeholder page until the core's `Sim` lands: three nodes and locally counted pods.
+//! One reducer ([`playground::Playground`]) owns the simulated cluster; components draw its
+//! snapshot and dispatch [`playground::Action`]s. No Kubernetes logic lives in this crate.
+
+pub mod diagram;
+pub mod playground;
+
+use diagram::ClusterDiagram;
+use gloo::timers::callback::Interval;
+use playground::{Action, Playground};
 use yew::prelude::*;
 
-const NODES: usize = 3;
+/// Real milliseconds between clock ticks; each tick lets as much virtual time pass, so the
+/// cluster runs at wall-clock speed.
+const TICK_MS: u32 = 200;
+/// How many past commands the console echo keeps on screen.
+const ECHO_LINES: usize = 4;
 
 /// The root component.
 #[function_component(App)]
 pub fn app() -> Html {
-    let pods = use_state(|| 3usize);
-    let onclick = {
-        let pods = pods.clone();
-        Callback::from(move |_: MouseEvent| pods.set(*pods + 1))
-    };
-    let nodes = (0..NODES).map(|n| {
-        let x = 20 + n * 260;
-        let pods_here = (0..*pods).filter(|p| p % NODES == n).map(|p| {
-            let row = p / NODES;
-            let y = 70 + row * 40;
-            html! {
-                <g key={p} data-testid="pod">
-                    <rect class="pod" x={(x + 20).to_string()} y={y.to_string()} width="200" height="30" rx="6" />
-                    <text x={(x + 30).to_string()} y={(y + 20).to_string()}>{ format!("web-{p}") }</text>
-                </g>
-            }
+    let playground = use_reducer(Playground::new);
+    {
+        let dispatcher = playground.dispatcher();
+        use_effect_with((), move |_| {
+            let clock = Interval::new(TICK_MS, move || {
+                dispatcher.dispatch(Action::Tick(u64::from(TICK_MS)))
+            });
+            // Dropping the interval on unmount stops the clock.
+            move || drop(clock)
         });
-        html! {
-            <g key={n} data-testid="node">
-                <rect class="node" x={x.to_string()} y="20" width="240" height="360" rx="10" />
-                <text class="node-name" x={(x + 12).to_string()} y="48">{ format!("node-{}", n + 1) }</text>
-                { for pods_here }
-            </g>
-        }
-    });
+    }
+    let on_scale_up = {
+        let dispatcher = playground.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::ScaleUp))
+    };
+    let echo = playground.history.iter().rev().take(ECHO_LINES).rev();
     html! {
         <main class="kubeplay">
-            <h1>{ "Kubeplay" }</h1>
-            <button data-testid="scale-up" {onclick}>{ "Scale up" }</button>
-            <svg data-testid="cluster" class="cluster" viewBox="0 0 800 400" role="img">
-                { for nodes }
-            </svg>
+            <header>
+                <h1>{ "Kubeplay" }</h1>
+                <p class="tagline">{ "A simulated Kubernetes cluster in your browser." }</p>
+            </header>
+            <section class="controls">
+                <button data-testid="scale-up" onclick={on_scale_up}
+                        title={playground.scale_up_command()}>
+                    { "Scale up" }
+                </button>
+                <span class="clock">{ format!("t = {:.1} s", playground.view.time_ms as f64 / 1000.0) }</span>
+            </section>
+            <ClusterDiagram view={playground.view.clone()} />
+            <pre class="console" data-testid="console" aria-live="polite">
+                { for echo.map(|e| html! {
+                    <>
+                        <span class="prompt">{ format!("$ {}\n", e.command) }</span>
+                        <span class={if e.output.ok { "stdout" } else { "stderr" }}>
+                            { format!("{}{}", e.output.stdout, e.output.stderr) }
+                        </span>
+                    </>
+                }) }
+            </pre>
         </main>
     }
 }
