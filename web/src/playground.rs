@@ -4,9 +4,9 @@
 //! [`Playground::view`] and dispatch actions. No Kubernetes logic lives here: commands go to
 //! the core's console exactly as a user would type them.
 
-use kubeplay_core::kubectl::{self, CommandOutput, NoFiles};
-use kubeplay_core::sim::{Sim, SimConfig};
+use kubeplay_core::kubectl::CommandOutput;
 use kubeplay_core::view::ClusterView;
+use kubeplay_core::{Sim, SimConfig};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::Reducible;
@@ -61,7 +61,7 @@ impl Playground {
         let command = format!(
             "kubectl create deployment {DEPLOYMENT} --image=nginx --replicas={INITIAL_REPLICAS}"
         );
-        let output = run(&mut sim, &command);
+        let output = sim.exec(&command);
         let view = Rc::new(sim.view(Some(NAMESPACE)));
         Playground {
             sim: Rc::new(RefCell::new(sim)),
@@ -98,7 +98,7 @@ impl Reducible for Playground {
                 Action::Tick(ms) => sim.advance(ms),
                 Action::ScaleUp => {
                     let command = self.scale_up_command();
-                    let output = run(&mut sim, &command);
+                    let output = sim.exec(&command);
                     if output.ok {
                         replicas += 1;
                     }
@@ -114,19 +114,6 @@ impl Reducible for Playground {
             history,
         })
     }
-}
-
-/// Runs one console line against the cluster and lets the cluster react at this instant.
-///
-/// Follow-ups that wait for time to pass (`delete`, `rollout status`) are not needed by the
-/// first page; the time loop lets the cluster move on.
-fn run(sim: &mut Sim, line: &str) -> CommandOutput {
-    let output = match kubectl::parse(line) {
-        Ok(command) => kubectl::execute(&mut sim.api, &command, &NoFiles).output,
-        Err(e) => CommandOutput::error(e.to_string()),
-    };
-    sim.settle();
-    output
 }
 
 #[cfg(test)]

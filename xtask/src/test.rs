@@ -101,6 +101,15 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
             Err(e) => (Tally::FAIL, e.clone()),
         },
     );
+    report.step("debug build (what serve runs)", ready(&web_tools), || {
+        // Also leaves the dev-profile wasm built, so a following `cargo xtask serve` starts in
+        // seconds: the wasm tests' build differs in dev-dependency features and is not reused.
+        let dist = tools.root().join("target").join("e2e").join("dev-dist");
+        pass_if(
+            serve::trunk(&tools, "build", false)
+                .and_then(|mut cmd| proc::run(cmd.arg("--dist").arg(&dist))),
+        )
+    });
     report.step(
         "e2e (release build in Chromium)",
         needs(&[ready(&web_tools), ready(&browser), ready(&node_modules)]),
