@@ -127,9 +127,124 @@ impl Sim {
         }
     }
 
-    /// Data-plane verbs (`curl`, `exec`, `traffic`, `iptables-save`, …).
-    fn exec_extension(&mut self, verb: &str, _args: &[String]) -> CommandOutput {
-        CommandOutput::error(format!("error: unknown command \"{verb}\" for \"kubectl\""))
+    /// Data-plane verbs (`curl`, `exec`, `traffic`, `iptables-save`, …), with the syntax of the
+    /// real tools where there is one and `--node NAME` choosing the node to run them on.
+    fn exec_extension(&mut self, verb: &str, args: &[String]) -> CommandOutput {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = match verb {
+            "exec" => self.exec_in_pod(&args),
+            "curl" => self.curl(&args),
+            "traffic" => match args.split_first() {
+                Some((&"start", rest)) => crate::dataplane::verbs::parse_traffic_start(rest)
+                    .and_then(|spec| self.traffic_start_text(spec)),
+                Some((&"stop", rest)) => match rest {
+                    [] => self.traffic_stop(None),
+                    [id] => id
+                        .parse::<u32>()
+                        .map_err(|_| format!("error: invalid traffic id {id:?}"))
+                        .and_then(|id| self.traffic_stop(Some(id))),
+                    _ => Err("error: usage: traffic stop [ID]".to_string()),
+                },
+                Some((&"stats", [])) => Ok(self.traffic_stats()),
+                _ => Err("error: usage: traffic start|stop|stats".to_string()),
+            },
+            "trace" => self.trace(),
+            "iptables-save" => {
+                let (node, rest) = take_node(&args);
+                let table = match rest.as_slice() {
+                    [] => Ok(None),
+                    ["-t", t] | ["--table", t] => Ok(Some(*t)),
+                    _ => Err("error: usage: iptables-save [-t nat|filter] --node NAME".to_string()),
+                };
+                node.and_then(|n| table.and_then(|t| self.iptables_save(n, t)))
+            }
+            "ipvsadm" => {
+                let (node, rest) = take_node(&args);
+                match rest.as_slice() {
+                    ["-Ln"] | ["-L", "-n"] | ["-ln"] => node.and_then(|n| self.ipvsadm(n)),
+                    _ => Err("error: usage: ipvsadm -Ln --node NAME".to_string()),
+                }
+            }
+            "nft" => {
+                let (node, rest) = take_node(&args);
+                match rest.as_slice() {
+                    ["list", "ruleset"] | ["list", "table", "ip", "kube-proxy"] => {
+                        node.and_then(|n| self.nft_list(n))
+                    }
+                    _ => Err("error: usage: nft list ruleset --node NAME".to_string()),
+                }
+            }
+            "conntrack" => {
+                let (node, rest) = take_node(&args);
+                match rest.as_slice() {
+                    ["-L"] => node.and_then(|n| self.conntrack_list(n)),
+                    _ => Err("error: usage: conntrack -L --node NAME".to_string()),
+                }
+            }
+            "ip" => {
+                let (node, rest) = take_node(&args);
+                match rest.as_slice() {
+                    ["addr"] | ["a"] | ["address"] | ["addr", "show"] => {
+                        node.and_then(|n| self.ip_addr(n))
+                    }
+                    _ => Err("error: usage: ip addr --node NAME".to_string()),
+                }
+            }
+            "nslookup" => match args.as_slice() {
+                [name] => self.nslookup(None, name),
+                [name, "--from", pod] | ["--from", pod, name] => self.nslookup(Some(pod), name),
+                _ => Err("error: usage: nslookup NAME [--from POD]".to_string()),
+            },
+            other => Err(format!(
+                "error: unknown command \"{other}\" for \"kubectl\""
+            )),
+        };
+        match result {
+            Ok(text) => CommandOutput::ok(text),
+            Err(e) => CommandOutput::error(e),
+        }
+    }
+
+    /// `kubectl exec [-it] POD [-n NS] -- COMMAND…`: `curl` and `nslookup` run in the pod's
+    /// network namespace; other programs are not simulated.
+    fn exec_in_pod(&mut self, args: &[&str]) -> Result<String, String> {
+        let Some(dash) = args.iter().position(|a| *a == "--") else {
+            return Err(
+                "error: you must specify at least one command for the container".to_string(),
+            );
+        };
+        let (before, command) = (&args[..dash], &args[dash + 1..]);
+        let mut pod = None;
+        let mut namespace = None;
+        let mut i = 0;
+        while i < before.len() {
+            match before[i] {
+                "-it" | "-ti" | "-i" | "-t" | "--stdin" | "--tty" => {}
+                "-n" | "--namespace" => {
+                    i += 1;
+                    namespace = before.get(i).copied();
+                }
+                a if a.starts_with("--namespace=") => namespace = a.strip_prefix("--namespace="),
+                a if a.starts_with('-') => return Err(format!("error: unknown flag: {a}")),
+                a => pod = Some(a.trim_start_matches("pod/")),
+            }
+            i += 1;
+        }
+        let pod = pod.ok_or("error: expected 'exec POD_NAME COMMAND [ARG1] [ARG2] ... [ARGN]'.")?;
+        let pod = match namespace {
+            Some(ns) => format!("{ns}/{pod}"),
+            None => pod.to_string(),
+        };
+        match command.split_first() {
+            Some((&"curl", rest)) => self.exec_curl(&pod, rest),
+            Some((&"nslookup", [name])) => self.nslookup(Some(&pod), name),
+            Some((prog, _)) => Err(format!(
+                "error: {prog}: only curl and nslookup are simulated inside pods in Kubeplay"
+            )),
+            None => {
+                Err("error: you must specify at least one command for the container".to_string())
+            }
+        }
     }
 
     /// `node add [NAME]`: a new Ready worker node.
@@ -156,4 +271,28 @@ pub(crate) fn gone(
     objects.iter().all(|(kind, key)| {
         crate::kubectl::objects::get(api, *kind, &key.namespace, &key.name).is_none()
     })
+}
+
+/// Splits `--node NAME` / `--node=NAME` out of a tool's arguments.
+fn take_node<'a>(args: &[&'a str]) -> (Result<&'a str, String>, Vec<&'a str>) {
+    let mut node = None;
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "--node" => {
+                i += 1;
+                node = args.get(i).copied();
+            }
+            a if a.starts_with("--node=") => node = a.strip_prefix("--node="),
+            a => rest.push(a),
+        }
+        i += 1;
+    }
+    (
+        node.ok_or_else(|| {
+            "error: --node NAME is required (which node to run this on)".to_string()
+        }),
+        rest,
+    )
 }
