@@ -271,6 +271,21 @@ impl Recorder {
         }
     }
 
+    /// Continues a shared scenario: replays it, then records further commands after its
+    /// own.
+    pub fn replayed(scenario: Scenario) -> Recorder {
+        let sim = replay(&scenario);
+        let files = MemoryFiles {
+            files: scenario.files.clone(),
+            stdin: None,
+        };
+        Recorder {
+            sim,
+            scenario,
+            files,
+        }
+    }
+
     /// Runs a console line and records it. Lines that do not parse change nothing and are
     /// not recorded (a shared scenario holds only commands that parse).
     pub fn exec(&mut self, line: &str) -> CommandOutput {

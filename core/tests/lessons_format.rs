@@ -316,3 +316,44 @@ fn the_documented_example_loads_and_passes() {
     let report = lesson::run(&l);
     assert!(report.passed(), "{}", report.render());
 }
+
+#[test]
+fn expected_output_may_hold_placeholders_filled_at_check_time() {
+    let l = Lesson::load(
+        r#"
+name: ips
+title: IPs
+cluster:
+  manifests:
+  - inline: |
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: web-1, labels: {app: web}}
+      spec:
+        containers: [{name: web, image: nginx}]
+steps:
+- title: Look
+  commands: [kubectl get pods -o wide]
+  checks:
+  - description: the table shows the pod's IP
+    output: {command: kubectl get pods -o wide, matches: ["{{pod app=web}}", "{{podIP app=web}}", "{{podNode app=web}}"]}
+  - description: and not another pod's
+    output: {command: kubectl get pods -o wide, notContains: "{{podIP app=web 2}}"}
+"#,
+        "ips.yaml",
+        &NoFiles,
+    )
+    .unwrap();
+    let report = lesson::run(&l);
+    let checks = &report.steps[0].checks;
+    assert!(checks[0].passed, "{}", checks[0].detail);
+    // There is no second pod: the placeholder cannot be filled, so the check fails and says why.
+    assert!(!checks[1].passed);
+    assert!(
+        checks[1]
+            .detail
+            .contains("no pod number 2 matches \"app=web\" (there are 1)"),
+        "{}",
+        checks[1].detail
+    );
+}

@@ -216,3 +216,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_replayed_scenario_records_on_and_shares_again() {
+    let r = recorded();
+    let mut again = Recorder::replayed(decode(&encode(r.scenario())).unwrap());
+    assert!(again.exec("kubectl scale deployment web --replicas=1").ok);
+    again.advance(5_000);
+    assert_eq!(again.scenario().commands.len(), 7);
+    let sim = replay(&decode(&encode(again.scenario())).unwrap());
+    assert_eq!(sim.trace_hash(), again.sim.trace_hash());
+    assert_ne!(sim.trace_hash(), r.sim.trace_hash());
+}

@@ -482,7 +482,16 @@ impl CheckKind {
                 {
                     Err("needs contains, notContains, matches or exitCode".into())
                 } else {
-                    super::template::sample(&c.command).map(|_| ())
+                    super::template::sample(&c.command)?;
+                    for s in c
+                        .contains
+                        .iter()
+                        .chain(&c.not_contains)
+                        .chain(c.matches.iter().flatten())
+                    {
+                        super::template::sample(s)?;
+                    }
+                    Ok(())
                 }
             }
             CheckKind::ReplicaSet(_)
@@ -762,20 +771,25 @@ impl CheckKind {
                     ));
                 };
                 let text = format!("{}{}", out.stdout, out.stderr);
+                // Expected strings may hold placeholders too (`{{podIP app=web}}`).
+                let fill = |s: &String| super::template::resolve(s, sim);
                 let mut problems = Vec::new();
                 if let Some(s) = &c.contains {
+                    let s = fill(s)?;
                     if !text.contains(s.as_str()) {
                         problems.push(format!("does not contain {s:?}"));
                     }
                 }
                 if let Some(s) = &c.not_contains {
+                    let s = fill(s)?;
                     if text.contains(s.as_str()) {
                         problems.push(format!("contains {s:?}"));
                     }
                 }
                 if let Some(parts) = &c.matches {
+                    let parts = parts.iter().map(fill).collect::<Result<Vec<_>, _>>()?;
                     let mut rest = text.as_str();
-                    for p in parts {
+                    for p in &parts {
                         match rest.find(p.as_str()) {
                             Some(i) => rest = &rest[i + p.len()..],
                             None => {

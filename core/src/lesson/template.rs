@@ -1,7 +1,8 @@
 //! Placeholders in lesson commands. Pod names carry random suffixes and ClusterIPs and
 //! NodePorts are allocated, so a lesson cannot write them down; it writes `{{pod app=web}}`
 //! and the runner (or the web UI, before showing the command) fills in the current value,
-//! as a learner would copy it from `kubectl get` output.
+//! as a learner would copy it from `kubectl get` output. Only `{{` opens a placeholder; a
+//! lone `}}` is text (JSON patches end in it).
 //!
 //! | placeholder | value |
 //! |---|---|
@@ -74,9 +75,6 @@ fn pieces(line: &str) -> Result<Vec<Result<&str, Placeholder<'_>>>, String> {
         check_args(function, &args)?;
         out.push(Err(Placeholder { function, args }));
         rest = &after[end + 2..];
-    }
-    if rest.contains("}}") {
-        return Err(format!("unopened placeholder in {line:?}"));
     }
     out.push(Ok(rest));
     Ok(out)
@@ -244,7 +242,11 @@ mod tests {
             ("get pods", Ok("get pods")),
             ("delete pod {{pods app=web}}", Err("unknown placeholder")),
             ("delete pod {{pod app=web", Err("unclosed")),
-            ("delete pod }}", Err("unopened")),
+            // A lone `}}` is text (JSON patches end in it).
+            (
+                r#"patch svc web -p '{"spec":{"type":"NodePort"}}'"#,
+                Ok(r#"patch svc web -p '{"spec":{"type":"NodePort"}}'"#),
+            ),
             ("delete pod {{}}", Err("empty")),
             ("delete pod {{pod}}", Err("needs a label selector")),
             ("delete pod {{pod app=web 0}}", Err("index")),
