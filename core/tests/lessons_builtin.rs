@@ -36,9 +36,16 @@ lesson_tests!(
     pods_come_and_go => "pods-come-and-go",
     pod_ip_changes => "pod-ip-changes",
     service_stable_ip => "service-stable-ip",
+    vip_iptables => "vip-iptables",
+    vip_ipvs => "vip-ipvs",
+    kube_proxy_sync => "kube-proxy-sync",
+    reachable_from_outside => "reachable-from-outside",
     labels_select_pods => "labels-select-pods",
     endpointslices => "endpointslices",
     service_types => "service-types",
+    zero_downtime_rollout => "zero-downtime-rollout",
+    session_affinity => "session-affinity",
+    external_traffic_policy => "external-traffic-policy",
 );
 
 #[test]

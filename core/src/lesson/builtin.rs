@@ -19,6 +19,19 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../lessons/service-stable-ip.yaml"),
     ),
     (
+        "vip-iptables",
+        include_str!("../../lessons/vip-iptables.yaml"),
+    ),
+    ("vip-ipvs", include_str!("../../lessons/vip-ipvs.yaml")),
+    (
+        "kube-proxy-sync",
+        include_str!("../../lessons/kube-proxy-sync.yaml"),
+    ),
+    (
+        "reachable-from-outside",
+        include_str!("../../lessons/reachable-from-outside.yaml"),
+    ),
+    (
         "labels-select-pods",
         include_str!("../../lessons/labels-select-pods.yaml"),
     ),
@@ -29,6 +42,18 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "service-types",
         include_str!("../../lessons/service-types.yaml"),
+    ),
+    (
+        "zero-downtime-rollout",
+        include_str!("../../lessons/zero-downtime-rollout.yaml"),
+    ),
+    (
+        "session-affinity",
+        include_str!("../../lessons/session-affinity.yaml"),
+    ),
+    (
+        "external-traffic-policy",
+        include_str!("../../lessons/external-traffic-policy.yaml"),
     ),
 ];
 

@@ -677,7 +677,7 @@ impl CheckKind {
                     .filter(|(labels, _)| sel.matches(labels))
                     .filter_map(|(_, ip)| ip.as_ref())
                     .collect();
-                let now: Vec<String> = api
+                let mut now: Vec<String> = api
                     .pods
                     .in_namespace("default")
                     .filter(|p| {
@@ -685,6 +685,7 @@ impl CheckKind {
                     })
                     .filter_map(|p| p.status.pod_ip.clone())
                     .collect();
+                now.sort();
                 let new = now.iter().filter(|ip| !before.contains(ip)).count() as u64;
                 let mut counts = c.counts();
                 if counts == CountSpec::default() {
