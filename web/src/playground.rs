@@ -1,22 +1,57 @@
 //! The page's one piece of state: the simulated cluster, plus what the page shows of it.
 //!
 //! Everything the user does becomes an [`Action`] on this reducer; the components only draw
-//! [`Playground::view`] and dispatch actions. No Kubernetes logic lives here: commands go to
-//! the core's console exactly as a user would type them.
+//! the snapshots it holds and dispatch actions. No Kubernetes logic lives here: every control
+//! becomes a console line ([`Playground::scale_command`] and friends) run exactly as a learner
+//! would type it, and echoed in the console.
 
+use crate::announce;
+use crate::console::EDITOR_FILE;
+use crate::console::{self, PageFiles, CLIENT_FILE};
+use crate::params::{percent_decode, percent_encode, proxy_word};
+use crate::scenario::Scenario;
+use kubeplay_core::dataplane::{Client, Outcome, SyncStatus};
 use kubeplay_core::kubectl::CommandOutput;
+use kubeplay_core::proxy::{Programmed, ProxyMode};
+use kubeplay_core::sim::{Sim, SimConfig};
+use kubeplay_core::time::Millis;
 use kubeplay_core::view::ClusterView;
-use kubeplay_core::{Sim, SimConfig};
 use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use yew::Reducible;
 
-/// The Deployment the first page works with.
+/// The Deployment and Service the page's controls act on.
 pub const DEPLOYMENT: &str = "web";
 /// Its replicas at start.
 pub const INITIAL_REPLICAS: u32 = 3;
-/// The namespace drawn (the Deployment's).
-const NAMESPACE: &str = "default";
+/// Image repository of the Deployment; the controls pick a tag.
+pub const IMAGE: &str = "nginx";
+/// Tags offered by "roll out an image"; the first is the starting image.
+pub const TAGS: [&str; 4] = ["1.25", "1.26", "1.27", "1.27-broken"];
+/// Service types offered.
+pub const SERVICE_TYPES: [&str; 3] = ["ClusterIP", "NodePort", "LoadBalancer"];
+/// The namespace drawn.
+pub const NAMESPACE: &str = "default";
+/// Starting request rate of the client pod.
+pub const INITIAL_RATE: u32 = 5;
+/// A frame never advances more than this much real time, so a hidden tab (whose frames stop)
+/// does not pile up minutes of simulation when it comes back.
+pub const MAX_FRAME_MS: f64 = 100.0;
+/// "Step" advances this much virtual time.
+pub const STEP_MS: Millis = 100;
+/// How long (real time) a request dot travels.
+pub const DOT_LIFE_MS: f64 = 900.0;
+/// A failed request's dot stays where it stopped this long, so its cause can be read on hover.
+pub const FAILED_DOT_LIFE_MS: f64 = 3_000.0;
+/// At most this many dots at once (at high rates the rest are counted, not drawn).
+pub const MAX_DOTS: usize = 48;
+/// Seconds of history in the per-pod request chart.
+pub const CHART_SECONDS: usize = 30;
+/// Lines of console history kept.
+const HISTORY_MAX: usize = 200;
+/// Events listed.
+const EVENTS_MAX: usize = 40;
 
 /// A command the page ran and what the console printed for it.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,56 +62,763 @@ pub struct Echo {
     pub output: CommandOutput,
 }
 
+/// Who a request came from, as the diagram places it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// A pod (its name).
+    Pod(String),
+    /// A client outside the cluster.
+    External,
+}
+
+/// A request being animated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dot {
+    /// The data plane's request id (the key).
+    pub id: u64,
+    /// Sender.
+    pub from: Sender,
+    /// Node whose rules routed it.
+    pub node: Option<String>,
+    /// Pod that answered, if any.
+    pub pod: Option<String>,
+    /// `served`, `refused`, `timed out`, …
+    pub outcome: &'static str,
+    /// Why, in words (failures).
+    pub cause: String,
+    /// Real time it appeared (ms, the frame clock).
+    pub born: f64,
+}
+
+/// One row of the events log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRow {
+    /// Virtual time of the last occurrence.
+    pub at: Millis,
+    /// `Normal` / `Warning`.
+    pub type_: String,
+    /// Reason.
+    pub reason: String,
+    /// `kind/name`.
+    pub object: String,
+    /// Message.
+    pub message: String,
+}
+
+/// One second of the request chart.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChartSample {
+    /// The second (virtual).
+    pub second: u64,
+    /// Requests served per pod name.
+    pub served: BTreeMap<String, u64>,
+    /// Requests that failed.
+    pub failed: u64,
+}
+
+/// A node's kube-proxy state, for the node header.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProxyState {
+    /// In sync with the API.
+    pub in_sync: bool,
+    /// Stale for this long (ms).
+    pub stale_ms: Millis,
+    /// Not programmed at all (node down or just added).
+    pub unprogrammed: bool,
+}
+
+/// What the diagram needs beyond the core's [`ClusterView`]: kube-proxy state per node, which
+/// nodes have each endpoint programmed, and ReplicaSet revision colours.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extras {
+    /// Per node name.
+    pub proxy: BTreeMap<String, ProxyState>,
+    /// Per `service/ip`: the nodes whose kube-proxy routes to that endpoint.
+    pub programmed: BTreeMap<String, BTreeSet<String>>,
+    /// Per `pod-template-hash`: a colour index, in order of first sight.
+    pub revisions: BTreeMap<String, usize>,
+}
+
+/// The kube-proxy rules panel.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rules {
+    /// Node shown.
+    pub node: String,
+    /// Lines, with whether each one is new since the previous sync shown.
+    pub lines: Vec<(String, bool)>,
+    /// Sync time the lines are from.
+    pub synced_at: Millis,
+}
+
+/// What is selected in the diagram.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Selection {
+    /// Nothing.
+    #[default]
+    None,
+    /// A pod, by name.
+    Pod(String),
+    /// A node, by name.
+    Node(String),
+}
+
+/// The traffic control's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Traffic {
+    /// Requests per second (0 = stopped).
+    pub rate: u32,
+    /// HTTP keep-alive.
+    pub keep_alive: bool,
+    /// From the external user instead of the client pod.
+    pub external: bool,
+}
+
 /// What the user (or the clock) can do to the playground.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    /// Let `ms` of virtual time pass.
-    Tick(u64),
-    /// `kubectl scale` the Deployment to one more replica.
-    ScaleUp,
+    /// An animation frame at real time `now` (ms).
+    Frame(f64),
+    /// Advance [`STEP_MS`] of virtual time.
+    Step,
+    /// Pause or resume the clock.
+    SetPaused(bool),
+    /// Set the speed (virtual ms per real ms).
+    SetSpeed(f64),
+    /// Run console lines, in order (each echoed).
+    Run(Vec<String>),
+    /// Select a pod or node.
+    Select(Selection),
+    /// Show this node's kube-proxy rules.
+    ShowRules(String),
+    /// The YAML editor's text changed.
+    SetEditor(String),
+    /// Fill the editor with the Deployment and Service as YAML (`kubectl get … -o yaml`).
+    ExportYaml,
+    /// Rebuild the cluster with another kube-proxy mode, replaying the scenario.
+    SetProxy(ProxyMode),
+    /// Start over with a fresh cluster.
+    Reset,
+    /// Replace the cluster by a scenario (from a shared link or storage).
+    Load(Scenario),
+    /// Show a notice (bad URL parameter, undecodable link).
+    Notice(String),
+    /// Dismiss all notices.
+    ClearNotices,
 }
 
 /// The reducer state.
 ///
 /// The `Sim` is large and not `Clone`, so every state shares one `Sim` and carries its own
-/// snapshot (`view`): a render only ever reads the snapshot.
+/// snapshots: a render only ever reads the snapshots. Collections are behind `Rc` so that a
+/// new state shares whatever did not change (and components compare them cheaply).
+#[derive(Clone)]
 pub struct Playground {
     sim: Rc<RefCell<Sim>>,
     /// The cluster as drawn.
     pub view: Rc<ClusterView>,
+    /// Proxy state and colours for the diagram.
+    pub extras: Rc<Extras>,
+    /// Commands run so far, oldest first.
+    pub history: Rc<Vec<Echo>>,
+    /// How to rebuild this cluster.
+    pub scenario: Rc<Scenario>,
+    /// Virtual ms per real ms.
+    pub speed: f64,
+    /// Clock stopped.
+    pub paused: bool,
+    /// Requests being animated.
+    pub dots: Rc<Vec<Dot>>,
+    /// Requests not drawn because too many were in flight.
+    pub undrawn: u64,
+    /// Latest distinct failure causes `(outcome, cause)`, newest first.
+    pub failures: Rc<Vec<(String, String)>>,
+    /// Real time of the last frame.
+    pub real_ms: Option<f64>,
+    /// Virtual time not yet advanced (sub-millisecond remainders of frames).
+    carry: f64,
+    /// The live region's text.
+    pub announcement: Rc<String>,
+    /// Per-second request counts.
+    pub chart: Rc<Vec<ChartSample>>,
+    /// Recent events, newest first.
+    pub events: Rc<Vec<EventRow>>,
+    events_seen: usize,
     /// The Deployment's desired replicas, as last set by a command.
     pub replicas: u32,
-    /// Commands run so far, oldest first.
-    pub history: Vec<Echo>,
+    /// Image tag last rolled out.
+    pub tag: String,
+    /// Traffic settings.
+    pub traffic: Traffic,
+    /// Diagram selection.
+    pub selected: Selection,
+    /// kube-proxy rules panel.
+    pub rules: Rc<Rules>,
+    /// YAML editor text.
+    pub editor: Rc<String>,
+    /// Notices to show (bad parameters, …).
+    pub notices: Rc<Vec<String>>,
+    last_request: u64,
+}
+
+/// The console lines that build the starting cluster: the Deployment, its Service, the
+/// client pod and its traffic.
+pub fn starting_commands() -> Vec<String> {
+    vec![
+        format!(
+            "kubectl create deployment {DEPLOYMENT} --image={IMAGE}:{} --replicas={INITIAL_REPLICAS}",
+            TAGS[0]
+        ),
+        format!("kubectl expose deployment {DEPLOYMENT} --port=80"),
+        format!("kubectl apply -f {CLIENT_FILE}"),
+        format!("traffic start --from client --rate {INITIAL_RATE} {DEPLOYMENT}"),
+    ]
+}
+
+/// A scenario entry that sets the YAML editor's text for the `kubectl apply -f editor.yaml`
+/// that follows it (a comment to the console, so replaying it elsewhere is harmless).
+const EDITOR_ENTRY: &str = "# editor.yaml ";
+
+fn editor_entry(text: &str) -> String {
+    format!("{EDITOR_ENTRY}{}", percent_encode(text))
+}
+
+/// A fresh scenario with `seed`, nodes and proxy mode, running [`starting_commands`].
+pub fn fresh_scenario(seed: u64, proxy: ProxyMode) -> Scenario {
+    Scenario {
+        seed,
+        nodes: 3,
+        proxy,
+        commands: starting_commands().into_iter().map(|c| (0, c)).collect(),
+    }
 }
 
 impl Playground {
-    /// A three-node cluster running `web` with [`INITIAL_REPLICAS`] pods.
+    /// The default cluster: three nodes, `web` with [`INITIAL_REPLICAS`] pods behind a Service,
+    /// and a client pod sending it requests.
     pub fn new() -> Playground {
+        Playground::from_scenario(&fresh_scenario(1, ProxyMode::Iptables))
+    }
+
+    /// Rebuilds the cluster a scenario describes by replaying its commands at their times.
+    pub fn from_scenario(scenario: &Scenario) -> Playground {
         let mut sim = Sim::new(SimConfig {
-            nodes: 3,
-            seed: 1,
+            nodes: scenario.nodes,
+            seed: scenario.seed,
+            proxy_mode: scenario.proxy,
+            // The page never shows the trace hash; hashing every object costs at 1,000 pods.
+            trace_objects: false,
             ..Default::default()
         });
-        let command = format!(
-            "kubectl create deployment {DEPLOYMENT} --image=nginx --replicas={INITIAL_REPLICAS}"
-        );
-        let output = sim.exec(&command);
+        let mut files = PageFiles::with_editor("");
+        let mut editor = String::new();
+        let mut history = Vec::new();
+        for (at, line) in &scenario.commands {
+            let now = sim.now();
+            if *at > now {
+                sim.advance(at - now);
+            }
+            if let Some(text) = line.strip_prefix(EDITOR_ENTRY) {
+                editor = percent_decode(text);
+                files = PageFiles::with_editor(&editor);
+                continue;
+            }
+            let output = console::run(&mut sim, line, &files);
+            history.push(Echo {
+                command: line.clone(),
+                output,
+            });
+        }
         let view = Rc::new(sim.view(Some(NAMESPACE)));
-        Playground {
+        let mut p = Playground {
             sim: Rc::new(RefCell::new(sim)),
             view,
+            extras: Rc::default(),
+            history: Rc::new(history),
+            scenario: Rc::new(scenario.clone()),
+            speed: 1.0,
+            paused: false,
+            dots: Rc::default(),
+            undrawn: 0,
+            failures: Rc::default(),
+            real_ms: None,
+            carry: 0.0,
+            announcement: Rc::default(),
+            chart: Rc::default(),
+            events: Rc::default(),
+            events_seen: usize::MAX,
             replicas: INITIAL_REPLICAS,
-            history: vec![Echo { command, output }],
+            tag: TAGS[0].to_string(),
+            traffic: Traffic {
+                rate: INITIAL_RATE,
+                keep_alive: false,
+                external: false,
+            },
+            selected: Selection::None,
+            rules: Rc::default(),
+            editor: Rc::new(editor),
+            notices: Rc::default(),
+            last_request: 0,
+        };
+        let history = Rc::clone(&p.history);
+        p.settings_from(&history);
+        p.refresh(false);
+        p.last_request = p.sim.borrow().infra.dataplane.last().map_or(0, |r| r.id);
+        p.rules = Rc::new(p.rules_for("node-1"));
+        p
+    }
+
+    /// Derives the controls' settings (replicas, tag, traffic) from the commands run so far,
+    /// so a restored scenario shows the controls as they were.
+    fn settings_from(&mut self, echoes: &[Echo]) {
+        for e in echoes.iter().filter(|e| e.output.ok) {
+            let words: Vec<&str> = e.command.split_whitespace().collect();
+            for w in &words {
+                if let Some(n) = w.strip_prefix("--replicas=").and_then(|n| n.parse().ok()) {
+                    self.replicas = n;
+                }
+                if let Some(tag) = w.strip_prefix(&format!("{IMAGE}=")) {
+                    self.tag = tag.split(':').nth(1).unwrap_or(tag).to_string();
+                }
+            }
+            if words.first() == Some(&"traffic") {
+                match words.get(1) {
+                    Some(&"stop") => self.traffic.rate = 0,
+                    Some(&"start") => {
+                        self.traffic.external = words.contains(&"--external");
+                        self.traffic.keep_alive = words.contains(&"--keep-alive");
+                        self.traffic.rate = words
+                            .iter()
+                            .position(|w| *w == "--rate")
+                            .and_then(|i| words.get(i + 1))
+                            .and_then(|r| r.parse().ok())
+                            .unwrap_or(10);
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 
-    /// The command [`Action::ScaleUp`] runs next.
-    pub fn scale_up_command(&self) -> String {
-        format!(
-            "kubectl scale deployment {DEPLOYMENT} --replicas={}",
-            self.replicas + 1
-        )
+    /// Runs `f` with the simulated cluster (read-only uses: the console's completions).
+    pub fn with_sim<R>(&self, f: impl FnOnce(&Sim) -> R) -> R {
+        f(&self.sim.borrow())
+    }
+
+    /// Object names the console completes.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .view
+            .nodes
+            .iter()
+            .flat_map(|n| {
+                std::iter::once(n.name.clone()).chain(n.pods.iter().map(|p| p.name.clone()))
+            })
+            .chain(self.view.services.iter().map(|s| s.name.clone()))
+            .collect();
+        names.push(DEPLOYMENT.to_string());
+        names
+    }
+
+    // ---- the console lines behind the controls -----------------------------------------
+
+    /// `kubectl scale deployment web --replicas=N`.
+    pub fn scale_command(n: u32) -> String {
+        format!("kubectl scale deployment {DEPLOYMENT} --replicas={n}")
+    }
+
+    /// `kubectl set image deployment/web nginx=nginx:TAG`.
+    pub fn image_command(tag: &str) -> String {
+        format!("kubectl set image deployment/{DEPLOYMENT} {IMAGE}={IMAGE}:{tag}")
+    }
+
+    /// `kubectl rollout undo|pause|resume deployment/web`.
+    pub fn rollout_command(verb: &str) -> String {
+        format!("kubectl rollout {verb} deployment/{DEPLOYMENT}")
+    }
+
+    /// Kill a pod: delete it without waiting (the animation shows the wait).
+    pub fn kill_command(pod: &str) -> String {
+        format!("kubectl delete pod {pod} --wait=false")
+    }
+
+    /// Set a pod's labels (`--overwrite`; `key-` removes a label).
+    pub fn label_command(pod: &str, labels: &str) -> String {
+        format!("kubectl label pod {pod} {labels} --overwrite")
+    }
+
+    /// `node fail|recover NODE`, `kubectl cordon|uncordon|drain NODE`.
+    pub fn node_command(verb: &str, node: &str) -> String {
+        match verb {
+            "fail" | "recover" => format!("node {verb} {node}"),
+            "drain" => format!("kubectl drain {node} --ignore-daemonsets --delete-emptydir-data"),
+            _ => format!("kubectl {verb} {node}"),
+        }
+    }
+
+    /// `node add`.
+    pub fn add_node_command() -> String {
+        "node add".to_string()
+    }
+
+    /// Change the Service's type. Leaving NodePort/LoadBalancer also clears the fields that
+    /// only those types may carry, as a user patching by hand must.
+    pub fn service_type_command(type_: &str) -> String {
+        let patch = if type_ == "ClusterIP" {
+            r#"{"spec":{"type":"ClusterIP","externalTrafficPolicy":null,"ports":[{"port":80,"nodePort":null}]}}"#.to_string()
+        } else {
+            format!(r#"{{"spec":{{"type":"{type_}"}}}}"#)
+        };
+        format!("kubectl patch service {DEPLOYMENT} -p '{patch}'")
+    }
+
+    /// The lines that set the traffic: stop what runs, start at the new settings.
+    pub fn traffic_commands(t: &Traffic) -> Vec<String> {
+        let mut lines = vec!["traffic stop".to_string()];
+        if t.rate > 0 {
+            let from = if t.external {
+                "--external".to_string()
+            } else {
+                "--from client".to_string()
+            };
+            let keep = if t.keep_alive { " --keep-alive" } else { "" };
+            lines.push(format!(
+                "traffic start {from} --rate {}{keep} {DEPLOYMENT}",
+                t.rate
+            ));
+        }
+        lines
+    }
+
+    /// The address the external user sends to: the load balancer, else a node port.
+    pub fn external_target(&self) -> Option<String> {
+        let svc = self.view.services.iter().find(|s| s.name == DEPLOYMENT)?;
+        if let Some(ip) = &svc.load_balancer_ip {
+            return Some(ip.clone());
+        }
+        let node_port = svc
+            .ports
+            .first()
+            .and_then(|p| p.split_once(':'))
+            .and_then(|(_, rest)| rest.split('/').next())?;
+        let node = self.view.nodes.first()?;
+        Some(format!("{}:{node_port}", node.internal_ip))
+    }
+
+    // ---- refresh ------------------------------------------------------------------------
+
+    /// Re-reads the snapshots after the cluster changed; `announce` adds the differences to
+    /// the live region.
+    fn refresh(&mut self, announce: bool) {
+        let sim = self.sim.borrow();
+        let view = sim.view(Some(NAMESPACE));
+        if announce {
+            let said = announce::changes(&self.view, &view);
+            if !said.is_empty() {
+                self.announcement = Rc::new(announce::sentence(&said));
+            }
+        }
+        if !same_apart_from_time(&self.view, &view) {
+            self.view = Rc::new(view);
+        } else if self.view.time_ms != view.time_ms {
+            // Only the clock moved; keep sharing the pod lists.
+            let mut v = (*self.view).clone();
+            v.time_ms = view.time_ms;
+            self.view = Rc::new(v);
+        }
+        let extras = extras(&sim, &self.view, &self.extras.revisions);
+        if extras != *self.extras {
+            self.extras = Rc::new(extras);
+        }
+        // New requests become dots.
+        let now = self.real_ms.unwrap_or(0.0);
+        let mut dots: Vec<Dot> = self
+            .dots
+            .iter()
+            .filter(|d| {
+                now - d.born
+                    < if d.outcome == "served" {
+                        DOT_LIFE_MS
+                    } else {
+                        FAILED_DOT_LIFE_MS
+                    }
+            })
+            .cloned()
+            .collect();
+        let mut last = self.last_request;
+        let mut undrawn = self.undrawn;
+        let mut failures: Option<Vec<(String, String)>> = None;
+        for r in sim
+            .infra
+            .dataplane
+            .log()
+            .filter(|r| r.id > self.last_request)
+        {
+            last = last.max(r.id);
+            if r.served_by().is_none() {
+                let f = failures.get_or_insert_with(|| (*self.failures).clone());
+                let entry = (r.outcome.name().to_string(), r.cause.clone());
+                f.retain(|e| *e != entry);
+                f.insert(0, entry);
+                f.truncate(5);
+            }
+            if dots.len() >= MAX_DOTS {
+                undrawn += 1;
+                continue;
+            }
+            dots.push(Dot {
+                id: r.id,
+                from: match &r.client_kind() {
+                    Client::Pod(k) => Sender::Pod(k.name.clone()),
+                    Client::External(_) => Sender::External,
+                },
+                node: r.hops.first().map(|(n, _)| n.clone()),
+                pod: r.served_by().map(|k| k.name.clone()),
+                outcome: r.outcome.name(),
+                cause: match &r.outcome {
+                    Outcome::Served { pod, pod_ip, .. } => {
+                        format!("served by {} ({pod_ip})", pod.name)
+                    }
+                    _ => r.cause.clone(),
+                },
+                born: now,
+            });
+        }
+        self.last_request = last;
+        self.undrawn = undrawn;
+        if let Some(f) = failures {
+            self.failures = Rc::new(f);
+        }
+        if dots != *self.dots {
+            self.dots = Rc::new(dots);
+        }
+        // The chart: one sample per completed virtual second.
+        let second = sim.now() / 1000;
+        if self.chart.last().is_none_or(|s| s.second + 1 < second) && second > 0 {
+            let c = sim.infra.dataplane.stats.window(sim.now() - 1000, 1000);
+            let mut chart = (*self.chart).clone();
+            chart.push(ChartSample {
+                second: second - 1,
+                served: c
+                    .by_pod
+                    .into_iter()
+                    .map(|(k, v)| (k.rsplit('/').next().unwrap_or(&k).to_string(), v))
+                    .collect(),
+                failed: c.by_kind[1..].iter().sum(),
+            });
+            let excess = chart.len().saturating_sub(CHART_SECONDS);
+            chart.drain(..excess);
+            self.chart = Rc::new(chart);
+        }
+        // Events: re-listed only when the store changed size.
+        let seen = sim.api.events.len();
+        if seen != self.events_seen {
+            self.events_seen = seen;
+            let mut rows: Vec<EventRow> = sim
+                .api
+                .events
+                .in_namespace(NAMESPACE)
+                .map(|e| EventRow {
+                    at: e
+                        .last_timestamp
+                        .or(e.first_timestamp)
+                        .map_or(0, |t| t.virtual_ms()),
+                    type_: e.type_.clone(),
+                    reason: e.reason.clone(),
+                    object: format!(
+                        "{}/{}",
+                        e.involved_object.kind.to_lowercase(),
+                        e.involved_object.name
+                    ),
+                    message: e.message.clone(),
+                })
+                .collect();
+            rows.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.object.cmp(&b.object)));
+            rows.truncate(EVENTS_MAX);
+            self.events = Rc::new(rows);
+        }
+        drop(sim);
+        // The rules panel follows its node's syncs.
+        let synced = self.synced_at(&self.rules.node);
+        if synced != Some(self.rules.synced_at) {
+            let node = self.rules.node.clone();
+            let rules = self.rules_for(&node);
+            self.rules = Rc::new(rules);
+        }
+    }
+
+    fn synced_at(&self, node: &str) -> Option<Millis> {
+        self.sim
+            .borrow()
+            .infra
+            .dataplane
+            .node(node)
+            .map(|n| n.synced_at)
+    }
+
+    /// The rules programmed on `node` (the nat table in iptables mode), lines new since the
+    /// panel last showed this node marked.
+    fn rules_for(&self, node: &str) -> Rules {
+        let sim = self.sim.borrow();
+        let text = match sim.infra.dataplane.node(node).map(|n| n.proxy.programmed()) {
+            Some(Programmed::Iptables(_)) => sim.iptables_save(node, Some("nat")),
+            Some(Programmed::Ipvs(_)) => sim.ipvsadm(node),
+            Some(Programmed::Nftables(_)) => sim.nft_list(node),
+            None => Ok(String::new()),
+        }
+        .unwrap_or_else(|e| e);
+        let before: BTreeSet<&str> = if self.rules.node == node {
+            self.rules.lines.iter().map(|(l, _)| l.as_str()).collect()
+        } else {
+            BTreeSet::new()
+        };
+        let fresh = !before.is_empty();
+        Rules {
+            node: node.to_string(),
+            lines: text
+                .lines()
+                .map(|l| (l.to_string(), fresh && !before.contains(l)))
+                .collect(),
+            synced_at: sim.infra.dataplane.node(node).map_or(0, |n| n.synced_at),
+        }
+    }
+
+    /// The `iptables-save`-like command that prints the rules panel's text.
+    pub fn rules_command(&self) -> String {
+        match self.scenario.proxy {
+            ProxyMode::Iptables => format!("iptables-save -t nat --node {}", self.rules.node),
+            ProxyMode::Ipvs => format!("ipvsadm -Ln --node {}", self.rules.node),
+            ProxyMode::Nftables => format!("nft list ruleset --node {}", self.rules.node),
+        }
+    }
+
+    fn run_lines(&mut self, lines: &[String]) {
+        let mut history = (*self.history).clone();
+        let mut scenario = (*self.scenario).clone();
+        let first_new = history.len();
+        {
+            let mut sim = self.sim.borrow_mut();
+            let files = PageFiles::with_editor(&self.editor);
+            for line in lines {
+                let line = line.trim().to_string();
+                if line.contains(EDITOR_FILE) {
+                    // The file does not travel with a shared link: the scenario carries it.
+                    scenario
+                        .commands
+                        .push((sim.now(), editor_entry(&self.editor)));
+                }
+                let output = console::run(&mut sim, &line, &files);
+                scenario.commands.push((sim.now(), line.clone()));
+                history.push(Echo {
+                    command: line,
+                    output,
+                });
+            }
+        }
+        // Settings follow the commands that succeeded (a typed `kubectl scale` moves the
+        // slider).
+        self.settings_from(&history[first_new..]);
+        let excess = history.len().saturating_sub(HISTORY_MAX);
+        history.drain(..excess);
+        self.history = Rc::new(history);
+        self.scenario = Rc::new(scenario);
+    }
+
+    fn rebuild(&self, scenario: &Scenario) -> Playground {
+        let mut p = Playground::from_scenario(scenario);
+        p.speed = self.speed;
+        p.paused = self.paused;
+        p.real_ms = self.real_ms;
+        p.notices = Rc::clone(&self.notices);
+        p.editor = Rc::clone(&self.editor);
+        p
+    }
+}
+
+/// Whether two snapshots differ only in their clock.
+fn same_apart_from_time(a: &ClusterView, b: &ClusterView) -> bool {
+    a.nodes == b.nodes && a.unscheduled == b.unscheduled && a.services == b.services
+}
+
+fn extras(sim: &Sim, view: &ClusterView, revisions: &BTreeMap<String, usize>) -> Extras {
+    let now = sim.now();
+    let dp = &sim.infra.dataplane;
+    let proxy = view
+        .nodes
+        .iter()
+        .map(|n| {
+            let state = match dp.sync_status(&n.name) {
+                SyncStatus::InSync { .. } => ProxyState {
+                    in_sync: true,
+                    stale_ms: 0,
+                    unprogrammed: false,
+                },
+                SyncStatus::Stale { since, .. } => ProxyState {
+                    in_sync: false,
+                    // Tenths of a second are what the header shows; finer would re-render
+                    // the node every frame for nothing.
+                    stale_ms: now.saturating_sub(since) / 100 * 100,
+                    unprogrammed: false,
+                },
+                SyncStatus::NotProgrammed => ProxyState {
+                    in_sync: false,
+                    stale_ms: 0,
+                    unprogrammed: true,
+                },
+            };
+            (n.name.clone(), state)
+        })
+        .collect();
+    let mut programmed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (node, rules) in dp.nodes() {
+        for svc in &view.services {
+            let key = format!("{}/{}", svc.namespace, svc.name);
+            let Some(ports) = rules.proxy.services().get(&key) else {
+                continue;
+            };
+            for ep in ports.iter().flat_map(|p| &p.endpoints) {
+                programmed
+                    .entry(format!("{}/{}", svc.name, ep.ip))
+                    .or_default()
+                    .insert(node.clone());
+            }
+        }
+    }
+    let mut revisions = revisions.clone();
+    let mut pods: Vec<_> = view
+        .nodes
+        .iter()
+        .flat_map(|n| &n.pods)
+        .chain(&view.unscheduled)
+        .collect();
+    pods.sort_by_key(|p| p.created_ms);
+    for p in pods {
+        if let Some(h) = &p.template_hash {
+            let next = revisions.len();
+            revisions.entry(h.clone()).or_insert(next);
+        }
+    }
+    Extras {
+        proxy,
+        programmed,
+        revisions,
+    }
+}
+
+/// The client a request came from.
+trait ClientKind {
+    fn client_kind(&self) -> Client;
+}
+
+impl ClientKind for kubeplay_core::dataplane::RequestRecord {
+    fn client_kind(&self) -> Client {
+        // `pod default/client` or `external 203.0.113.10`.
+        match self.client.strip_prefix("pod ") {
+            Some(key) => {
+                let (ns, name) = key.split_once('/').unwrap_or(("default", key));
+                Client::Pod(kubeplay_core::apiserver::ObjectKey::new(ns, name))
+            }
+            None => Client::External(self.src),
+        }
     }
 }
 
@@ -90,89 +832,297 @@ impl Reducible for Playground {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut replicas = self.replicas;
-        let mut history = self.history.clone();
-        let view = {
-            let mut sim = self.sim.borrow_mut();
-            match action {
-                Action::Tick(ms) => sim.advance(ms),
-                Action::ScaleUp => {
-                    let command = self.scale_up_command();
-                    let output = sim.exec(&command);
-                    if output.ok {
-                        replicas += 1;
+        let mut p = (*self).clone();
+        match action {
+            Action::Frame(now) => {
+                let elapsed = p
+                    .real_ms
+                    .map_or(0.0, |prev| (now - prev).clamp(0.0, MAX_FRAME_MS));
+                p.real_ms = Some(now);
+                if !p.paused {
+                    let virtual_ms = elapsed * p.speed + p.carry;
+                    let whole = virtual_ms.floor();
+                    p.carry = virtual_ms - whole;
+                    if whole >= 1.0 {
+                        p.sim.borrow_mut().advance(whole as Millis);
                     }
-                    history.push(Echo { command, output });
+                }
+                p.refresh(true);
+            }
+            Action::Step => {
+                p.sim.borrow_mut().advance(STEP_MS);
+                p.refresh(true);
+            }
+            Action::SetPaused(paused) => p.paused = paused,
+            Action::SetSpeed(speed) => {
+                if speed.is_finite() && speed > 0.0 {
+                    p.speed = speed.clamp(0.25, 20.0);
                 }
             }
-            sim.view(Some(NAMESPACE))
-        };
-        Rc::new(Playground {
-            sim: Rc::clone(&self.sim),
-            view: Rc::new(view),
-            replicas,
-            history,
-        })
+            Action::Run(lines) => {
+                p.run_lines(&lines);
+                p.refresh(true);
+            }
+            Action::Select(s) => {
+                if let Selection::Node(n) = &s {
+                    p.rules = Rc::new(p.rules_for(n));
+                }
+                p.selected = s;
+            }
+            Action::ShowRules(node) => p.rules = Rc::new(p.rules_for(&node)),
+            Action::SetEditor(text) => p.editor = Rc::new(text),
+            Action::ExportYaml => {
+                let line = format!("kubectl get deployment,service {DEPLOYMENT} -o yaml");
+                p.run_lines(std::slice::from_ref(&line));
+                if let Some(e) = p.history.last().filter(|e| e.output.ok) {
+                    p.editor = Rc::new(e.output.stdout.clone());
+                }
+                p.refresh(true);
+            }
+            Action::SetProxy(mode) => {
+                let mut s = (*p.scenario).clone();
+                s.proxy = mode;
+                let mut q = p.rebuild(&s);
+                let mut history = (*q.history).clone();
+                history.push(Echo {
+                    command: format!(
+                        "# kube-proxy restarted on every node with --proxy-mode={} (the cluster was replayed from its history)",
+                        proxy_word(mode)
+                    ),
+                    output: CommandOutput::ok(""),
+                });
+                q.history = Rc::new(history);
+                q.announcement =
+                    Rc::new(format!("kube-proxy now runs in {} mode", proxy_word(mode)));
+                return Rc::new(q);
+            }
+            Action::Reset => {
+                let s = fresh_scenario(p.scenario.seed, p.scenario.proxy);
+                let mut q = p.rebuild(&s);
+                q.announcement = Rc::new("The cluster was reset".to_string());
+                return Rc::new(q);
+            }
+            Action::Load(s) => return Rc::new(p.rebuild(&s)),
+            Action::Notice(n) => {
+                let mut notices = (*p.notices).clone();
+                notices.push(n);
+                p.notices = Rc::new(notices);
+            }
+            Action::ClearNotices => p.notices = Rc::default(),
+        }
+        Rc::new(p)
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
-    fn pods(p: &Playground) -> usize {
-        let on_nodes: usize = p.view.nodes.iter().map(|n| n.pods.len()).sum();
-        on_nodes + p.view.unscheduled.len()
-    }
-
-    fn running(p: &Playground) -> usize {
+    fn pods(p: &Playground) -> Vec<&kubeplay_core::view::PodView> {
         p.view
             .nodes
             .iter()
             .flat_map(|n| &n.pods)
-            .filter(|pod| pod.ready && pod.ip.is_some())
-            .count()
+            .chain(&p.view.unscheduled)
+            .filter(|pod| pod.name != "client")
+            .collect()
     }
 
-    fn after(p: Rc<Playground>, actions: &[Action]) -> Rc<Playground> {
-        actions.iter().fold(p, |p, a| p.reduce(*a))
+    fn ready(p: &Playground) -> usize {
+        pods(p).iter().filter(|pod| pod.ready).count()
+    }
+
+    fn run(p: Rc<Playground>, line: String) -> Rc<Playground> {
+        p.reduce(Action::Run(vec![line]))
+    }
+
+    fn frames(mut p: Rc<Playground>, real_ms: u32) -> Rc<Playground> {
+        let start = p.real_ms.unwrap_or(0.0);
+        p = p.reduce(Action::Frame(start));
+        for i in 1..=(real_ms / 50) {
+            p = p.reduce(Action::Frame(start + f64::from(i) * 50.0));
+        }
+        p
     }
 
     #[test]
-    fn starts_with_three_nodes_and_the_deployment_created() {
-        let p = Playground::new();
-        assert_eq!(p.view.nodes.len(), 3);
-        assert_eq!(p.history.len(), 1);
-        assert!(p.history[0].output.ok, "{:?}", p.history[0].output);
-        assert_eq!(p.history[0].output.stdout, "deployment.apps/web created\n");
-        assert_eq!(pods(&p), INITIAL_REPLICAS as usize);
-    }
-
-    #[test]
-    fn pods_become_ready_with_ips_as_virtual_time_passes() {
-        let p = after(Rc::new(Playground::new()), &[Action::Tick(10_000)]);
-        assert_eq!(running(&p), INITIAL_REPLICAS as usize);
-    }
-
-    #[test]
-    fn scale_up_runs_kubectl_scale_and_adds_a_pod() {
+    fn starts_with_the_deployment_its_service_and_a_client_sending_requests() {
         let p = Rc::new(Playground::new());
-        assert_eq!(
-            p.scale_up_command(),
-            "kubectl scale deployment web --replicas=4"
+        assert_eq!(p.view.nodes.len(), 3);
+        let commands: Vec<&str> = p.history.iter().map(|e| e.command.as_str()).collect();
+        assert_eq!(commands, starting_commands());
+        for e in p.history.iter() {
+            assert!(e.output.ok, "{}: {:?}", e.command, e.output);
+        }
+        assert_eq!(pods(&p).len(), INITIAL_REPLICAS as usize);
+        let p = frames(p, 10_000);
+        assert_eq!(ready(&p), 3);
+        let svc = p
+            .view
+            .services
+            .iter()
+            .find(|s| s.name == "web")
+            .expect("web");
+        assert_eq!(svc.endpoints.iter().filter(|e| e.ready).count(), 3);
+        assert!(
+            p.chart.iter().any(|s| s.served.values().sum::<u64>() > 0),
+            "{:?}",
+            p.chart
         );
-        let p = after(p, &[Action::ScaleUp]);
-        let echo = p.history.last().cloned();
-        assert_eq!(
-            echo.map(|e| (e.command, e.output.stdout)),
-            Some((
-                "kubectl scale deployment web --replicas=4".to_string(),
-                "deployment.apps/web scaled\n".to_string()
-            ))
+    }
+
+    #[test]
+    fn each_control_runs_its_console_line() {
+        let cases: Vec<(String, &str)> = vec![
+            (Playground::scale_command(5), "deployment.apps/web scaled\n"),
+            (
+                Playground::image_command("1.26"),
+                "deployment.apps/web image updated\n",
+            ),
+            (
+                Playground::rollout_command("pause"),
+                "deployment.apps/web paused\n",
+            ),
+            (
+                Playground::rollout_command("resume"),
+                "deployment.apps/web resumed\n",
+            ),
+            (
+                Playground::rollout_command("undo"),
+                "deployment.apps/web rolled back\n",
+            ),
+            (
+                Playground::node_command("cordon", "node-2"),
+                "node/node-2 cordoned\n",
+            ),
+            (
+                Playground::node_command("uncordon", "node-2"),
+                "node/node-2 uncordoned\n",
+            ),
+            (
+                Playground::node_command("fail", "node-3"),
+                "node/node-3 failed (powered off)\n",
+            ),
+            (
+                Playground::node_command("recover", "node-3"),
+                "node/node-3 recovered\n",
+            ),
+            (Playground::add_node_command(), "node/node-4 added\n"),
+            (
+                Playground::service_type_command("NodePort"),
+                "service/web patched\n",
+            ),
+            (
+                Playground::service_type_command("ClusterIP"),
+                "service/web patched\n",
+            ),
+        ];
+        let mut p = frames(Rc::new(Playground::new()), 5_000);
+        for (line, stdout) in cases {
+            p = run(p, line.clone());
+            let e = p.history.last().expect("echo");
+            assert_eq!(e.command, line);
+            assert_eq!(e.output.stdout, stdout, "{line}: {:?}", e.output);
+            assert_eq!(p.scenario.commands.last().map(|c| &c.1), Some(&line));
+        }
+        assert_eq!(p.replicas, 5);
+    }
+
+    #[test]
+    fn scale_draws_the_new_pods() {
+        let p = run(Rc::new(Playground::new()), Playground::scale_command(5));
+        assert_eq!(pods(&p).len(), 5);
+        let p = frames(p, 10_000);
+        assert_eq!(ready(&p), 5);
+        assert!(
+            p.announcement.contains("Service web now has"),
+            "{}",
+            p.announcement
         );
+    }
+
+    #[test]
+    fn a_killed_pod_terminates_and_is_replaced() {
+        let p = frames(Rc::new(Playground::new()), 8_000);
+        let victim = pods(&p)[0].name.clone();
+        let p = run(p, Playground::kill_command(&victim));
+        assert!(p.history.last().is_some_and(|e| e.output.ok));
+        let gone = |p: &Playground| !pods(p).iter().any(|q| q.name == victim);
+        assert!(pods(&p).iter().any(|q| q.name == victim && q.terminating));
+        let p = frames(p, 40_000);
+        assert!(gone(&p));
+        assert_eq!(ready(&p), 3);
+    }
+
+    #[test]
+    fn relabelled_pod_leaves_the_service() {
+        let p = frames(Rc::new(Playground::new()), 8_000);
+        let name = pods(&p)[0].name.clone();
+        let p = run(p, Playground::label_command(&name, "app=debug"));
+        assert!(
+            p.history.last().is_some_and(|e| e.output.ok),
+            "{:?}",
+            p.history.last()
+        );
+        let p = frames(p, 2_000);
+        let svc = p
+            .view
+            .services
+            .iter()
+            .find(|s| s.name == "web")
+            .expect("web");
+        assert!(!svc.endpoints.iter().any(|e| e.pod == name));
+        // The ReplicaSet replaced it.
+        assert_eq!(
+            pods(&p)
+                .iter()
+                .filter(|q| q.labels.get("app").map(String::as_str) == Some("web"))
+                .count(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_hidden_tab_does_not_pile_up_time() {
+        let p = Rc::new(Playground::new()).reduce(Action::Frame(1_000.0));
+        let t = p.view.time_ms;
+        let p = p.reduce(Action::Frame(601_000.0));
+        assert_eq!(p.view.time_ms - t, MAX_FRAME_MS as u64);
+        let p = p
+            .reduce(Action::SetSpeed(20.0))
+            .reduce(Action::Frame(601_050.0));
+        assert_eq!(p.view.time_ms - t, 100 + 1_000);
+        let p = p
+            .reduce(Action::SetPaused(true))
+            .reduce(Action::Frame(602_000.0));
+        assert_eq!(p.view.time_ms - t, 1_100);
+        let p = p.reduce(Action::Step);
+        assert_eq!(p.view.time_ms - t, 1_100 + STEP_MS);
+    }
+
+    #[test]
+    fn requests_become_dots_and_replay_is_deterministic() {
+        let p = frames(Rc::new(Playground::new()), 6_000);
+        assert!(!p.dots.is_empty() || p.undrawn > 0);
+        assert!(p
+            .dots
+            .iter()
+            .all(|d| d.from == Sender::Pod("client".into())));
+        let q = Playground::from_scenario(&p.scenario);
+        let r = q.with_sim(|s| s.view(Some(NAMESPACE)));
+        let mut v = (*p.view).clone();
+        v.time_ms = r.time_ms;
+        assert_eq!(r.nodes.len(), v.nodes.len());
+    }
+
+    #[test]
+    fn proxy_mode_replays_the_cluster() {
+        let p = frames(Rc::new(Playground::new()), 3_000);
+        let p = run(p, Playground::scale_command(4));
+        let p = p.reduce(Action::SetProxy(ProxyMode::Ipvs));
+        assert_eq!(p.scenario.proxy, ProxyMode::Ipvs);
+        assert_eq!(pods(&p).len(), 4);
         assert_eq!(p.replicas, 4);
-        assert_eq!(pods(&p), 4);
-        let p = after(p, &[Action::ScaleUp, Action::Tick(10_000)]);
-        assert_eq!((p.replicas, running(&p)), (5, 5));
+        assert!(p.rules_command().starts_with("ipvsadm"));
     }
 }

@@ -1,13 +1,15 @@
-//! `cargo xtask`: the project's two entry points.
+//! `cargo xtask`: the project's entry points.
 //!
 //! * `cargo xtask serve [trunk args]`: installs what the web build needs, then `trunk serve`.
 //! * `cargo xtask test`: installs the same plus a browser, then runs every check and prints
 //!   one closing `N passed, M failed` line.
+//! * `cargo xtask measure`: size and speed of the release page in headless Chromium.
 //!
 //! Std-only on purpose: this crate is compiled before any tool exists, so it must build from a
 //! bare Rust toolchain in seconds.
 
 mod lockfile;
+mod measure;
 mod proc;
 mod serve;
 mod summary;
@@ -24,7 +26,9 @@ commands:
   serve [trunk serve args]   install missing tools, then `trunk serve` on 127.0.0.1:8080
                              (extra args pass through, e.g. --port 9000 --release)
   test                       install missing tools and a browser, then run fmt, clippy,
-                             native tests, wasm tests in headless Chromium and the e2e test";
+                             native tests, wasm tests in headless Chromium and the e2e test
+  measure                    release build, then in headless Chromium: wasm + JS gzipped size,
+                             time to the first drawn diagram, frame times at 100 and 1,000 pods";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
     match command.as_deref() {
         Some("serve") => serve::run(&workspace_root(), &rest),
         Some("test") => test::run(&workspace_root(), &rest),
+        Some("measure") => measure::run(&workspace_root(), &rest),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
