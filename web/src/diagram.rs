@@ -328,7 +328,7 @@ fn clients(props: &ClientsProps) -> Html {
                 <text x={(x - 20).to_string()} y={(y + 114).to_string()} class="side-label">{ "client pod" }</text>
                 <text x={(x - 20).to_string()} y={(y + 132).to_string()} class="side-detail">
                     { match &props.client_node {
-                        Some(n) => format!("in the cluster, on {n}"),
+                        Some(n) => format!("on {n}"),
                         None => "not running".to_string(),
                     } }
                 </text>

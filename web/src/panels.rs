@@ -244,7 +244,7 @@ pub fn time_bar(p: &TimeBarProps) -> Html {
     html! {
         <section class="time" aria-label="Time">
             <button data-testid="play" onclick={toggle} aria-pressed={(!p.paused).to_string()}>
-                { if p.paused { "▶ Play" } else { "⏸ Pause" } }
+                { if p.paused { "Play" } else { "Pause" } }
             </button>
             <button data-testid="step" onclick={step} disabled={!p.paused}
                     title="Advance 0.1 s of virtual time">{ "Step" }</button>
