@@ -138,7 +138,7 @@ async function main() {
 
     const pods = () => page.locator('[data-testid=cluster] [data-testid=pod]').count();
     let before = 0;
-    await attempt('diagram renders three nodes and their pods', async () => {
+    await attempt('diagram renders three nodes, the Service and its pods', async () => {
       await page.waitForFunction(
         () => document.querySelectorAll('[data-testid=cluster] [data-testid=pod]').length > 0,
         null,
@@ -150,29 +150,59 @@ async function main() {
       return `3 nodes, ${before} pods`;
     });
 
-    await attempt('clicking "Scale up" adds a pod', async () => {
-      await page.getByRole('button', { name: /scale up/i }).click();
+    await attempt('scale to 5 with the slider runs kubectl scale', async () => {
+      await page.locator('[data-testid=replicas]').fill('5');
+      await page.locator('[data-testid=replicas]').dispatchEvent('change');
       await page.waitForFunction(
-        (n) => document.querySelectorAll('[data-testid=cluster] [data-testid=pod]').length > n,
-        before,
+        () => document.querySelectorAll('[data-testid=cluster] [data-testid=pod][data-pod^="web-"]').length >= 5,
+        null,
         { timeout: RENDER_TIMEOUT_MS },
       );
-      const after = await pods();
-      return `${before} -> ${after} pods`;
+      const console_ = await page.locator('[data-testid=console]').innerText();
+      if (!console_.includes('$ kubectl scale deployment web --replicas=5')) throw new Error('no echo');
+      return `${await pods()} pods`;
     });
 
-    await attempt('every pod, the new one too, becomes ready', async () => {
-      // Image pull, container start and warm-up take a few seconds of (wall-speed) virtual time.
+    await attempt('every web pod becomes ready', async () => {
       await page.waitForFunction(
-        (n) => {
-          const all = document.querySelectorAll('[data-testid=cluster] [data-testid=pod]');
-          const ready = document.querySelectorAll('[data-testid=cluster] [data-testid=pod].ready');
-          return all.length > n && ready.length === all.length;
+        () => {
+          const all = document.querySelectorAll('[data-testid=cluster] [data-testid=pod][data-pod^="web-"]');
+          const ready = document.querySelectorAll('[data-testid=cluster] [data-testid=pod][data-pod^="web-"].ready');
+          return all.length === 5 && ready.length === 5;
         },
-        before,
+        null,
         { timeout: RENDER_TIMEOUT_MS },
       );
-      return `${await pods()} ready pods`;
+      return '5 ready pods';
+    });
+
+    await attempt('rolling out nginx:1.26 replaces the pods and requests keep being served', async () => {
+      await page.selectOption('[data-testid=image]', '1.26');
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid=console]').innerText
+          .includes('$ kubectl set image deployment/web nginx=nginx:1.26'),
+        null,
+        { timeout: RENDER_TIMEOUT_MS },
+      );
+      await page.waitForTimeout(1500);
+      fs.mkdirSync(path.dirname(args.screenshot), { recursive: true });
+      await page.screenshot({ path: args.screenshot.replace(/\.png$/, '-rollout.png'), fullPage: true });
+      // Served requests (green dots) keep arriving during and after the rollout.
+      let served = 0;
+      for (let i = 0; i < 20 && served === 0; i++) {
+        served = await page.locator('[data-testid=request].served').count();
+        await page.waitForTimeout(250);
+      }
+      if (served === 0) throw new Error('no served request drawn');
+      await page.waitForFunction(
+        () => {
+          const all = document.querySelectorAll('[data-testid=cluster] [data-testid=pod][data-pod^="web-"]');
+          return all.length === 5 && [...all].every((p) => p.textContent.includes('1.26') && p.classList.contains('ready'));
+        },
+        null,
+        { timeout: RENDER_TIMEOUT_MS },
+      );
+      return `${served} served dots in flight; 5 pods on nginx:1.26`;
     });
 
     await attempt('screenshot written', async () => {
