@@ -45,6 +45,12 @@ pub fn initial_scenario(
 ) -> (Scenario, Vec<String>) {
     let fresh = || fresh_scenario(params.seed.unwrap_or(1), params.proxy.unwrap_or_default());
     let mut notices = Vec::new();
+    if let Some(lesson) = &params.lesson {
+        // kubeplay_core::lesson exists; the page's lesson sidebar does not yet.
+        notices.push(format!(
+            "Lesson {lesson:?}: lessons are not shown in the page yet; this is the plain playground."
+        ));
+    }
     if let Some(encoded) = fragment.strip_prefix(SHARE_PREFIX) {
         match Scenario::decode(&params::percent_decode(encoded)) {
             Ok(s) => return (s, notices),
