@@ -88,8 +88,16 @@ version = "0.2.131"
     }
 
     #[test]
-    fn the_workspace_lock_pins_one_wasm_bindgen() {
+    fn trunk_toml_pins_the_wasm_bindgen_locked_in_cargo_lock() {
+        // Plain `trunk serve` reads Trunk.toml; a stale pin there would make it download.
         let lock = include_str!("../../Cargo.lock");
-        assert!(locked_version(lock, "wasm-bindgen").is_ok());
+        let trunk_toml = include_str!("../../Trunk.toml");
+        let pinned = trunk_toml
+            .lines()
+            .find_map(|l| string_value(l.trim(), "wasm_bindgen"));
+        assert_eq!(
+            pinned.map(String::from),
+            locked_version(lock, "wasm-bindgen").ok()
+        );
     }
 }
