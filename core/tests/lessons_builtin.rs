@@ -113,3 +113,36 @@ fn lesson_help_and_unknown_lessons() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither a built-in lesson"));
 }
+
+#[test]
+fn a_lesson_file_reads_its_file_manifests_next_to_it() {
+    let dir = std::env::temp_dir().join(format!("kubeplay-lesson-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("web.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("lesson.yaml"),
+        "name: from-disk\ntitle: From disk\ncluster:\n  manifests: [{file: web.yaml}]\nsteps:\n- title: Look\n  commands: [kubectl get pods]\n  checks:\n  - description: two pods\n    pods: {selector: app=web, phase: Running, count: 2}\n",
+    )
+    .unwrap();
+    // Run from another directory: the path is relative to the lesson file, not the cwd.
+    let out = Command::new(env!("CARGO_BIN_EXE_kubeplay"))
+        .args(["lesson", "run", dir.join("lesson.yaml").to_str().unwrap()])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("(setup) $ kubectl apply -f manifest-1.yaml\ndeployment.apps/web created"),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -228,3 +228,25 @@ fn a_replayed_scenario_records_on_and_shares_again() {
     assert_eq!(sim.trace_hash(), again.sim.trace_hash());
     assert_ne!(sim.trace_hash(), r.sim.trace_hash());
 }
+
+#[test]
+fn every_builtin_lesson_played_through_replays_to_the_same_trace() {
+    for name in builtin::names() {
+        let mut s = LessonSession::start(builtin::load(name).unwrap().unwrap());
+        while let Some(step) = s.current() {
+            for i in 0..step.commands.len() {
+                s.run_suggested(i);
+            }
+            s.next_step();
+        }
+        let text = encode(s.scenario());
+        let sim = replay(&decode(&text).unwrap());
+        assert_eq!(sim.trace_hash(), s.sim.trace_hash(), "{name}");
+        assert_eq!(
+            sim.infra.dataplane.stats.total, s.sim.infra.dataplane.stats.total,
+            "{name}: the same requests with the same outcomes"
+        );
+        eprintln!("{name}: {} characters", text.len());
+        assert!(text.len() < 8_000, "{name}: {} characters", text.len());
+    }
+}
