@@ -85,3 +85,21 @@ fn validate_is_silent_for_valid_manifests_and_prints_the_api_server_error_otherw
         "The Service \"web\" is invalid: spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767\n"
     );
 }
+
+#[test]
+fn run_creates_a_client_pod_that_can_curl_a_service() {
+    let (code, out, err) = kubeplay(
+        &["shell"],
+        "run client --image=busybox -- sleep 3600\ncreate deployment web --image=nginx --replicas=2\nexpose deployment web --port=80\nwait 10s\nget pod client --show-labels --no-headers\nexec client -- curl -s web\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("pod/client created\n"));
+    assert!(
+        out.contains("client   1/1   Running   0     10s   run=client"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Hostname: web-"),
+        "the echo server names the pod that answered: {out}"
+    );
+}

@@ -180,6 +180,43 @@ pub fn execute(api: &mut ApiServer, cmd: &Command, files: &dyn FileSource) -> Ex
             );
             create_built(api, obj, options, "created")
         }
+        Command::Run {
+            name,
+            image,
+            labels,
+            port,
+            restart,
+            args,
+            command,
+            options,
+        } => {
+            use crate::api::core::{Container, ContainerPort};
+            let mut pod = Pod::default();
+            pod.metadata.name = name.clone();
+            pod.metadata.namespace = ns_or_default(&options.namespace);
+            pod.metadata.labels = labels.iter().cloned().collect();
+            let mut c = Container {
+                name: name.clone(),
+                image: image.clone(),
+                ports: port
+                    .map(|p| {
+                        vec![ContainerPort {
+                            container_port: p,
+                            ..Default::default()
+                        }]
+                    })
+                    .unwrap_or_default(),
+                ..Default::default()
+            };
+            if !args.is_empty() {
+                let key = if *command { "command" } else { "args" };
+                c.extra.insert(key.into(), serde_json::json!(args));
+            }
+            pod.spec.containers = vec![c];
+            pod.spec.restart_policy = restart.clone();
+            pod.set_type_meta();
+            create_built(api, Object::Pod(Arc::new(pod)), options, "created")
+        }
         Command::CreateNamespace { name, options } => {
             let mut n = Namespace::default();
             n.metadata.name = name.clone();

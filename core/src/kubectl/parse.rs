@@ -463,6 +463,25 @@ pub enum Command {
         /// `-n`.
         namespace: Option<String>,
     },
+    /// `run NAME --image=IMAGE [--labels=…] [--port=N] [--restart=…] [-- ARGS…]`.
+    Run {
+        /// Pod (and container) name.
+        name: String,
+        /// Image.
+        image: String,
+        /// `--labels k=v,…` (default `run=NAME`).
+        labels: Vec<(String, String)>,
+        /// `--port`.
+        port: Option<i32>,
+        /// `--restart` (`Always`, `OnFailure`, `Never`).
+        restart: Option<String>,
+        /// Arguments after `--` (`--command` makes them the command).
+        args: Vec<String>,
+        /// `--command`.
+        command: bool,
+        /// `-n`, `--dry-run`, `-o`.
+        options: CreateOptions,
+    },
     /// Playground: `wait DURATION` advances virtual time.
     Wait {
         /// How long.
@@ -902,6 +921,7 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         "apply" => parse_apply(rest),
         "create" => parse_create(rest),
         "expose" => parse_expose(rest),
+        "run" => parse_run(rest),
         "scale" => parse_scale(rest),
         "set" => parse_set(rest),
         "rollout" => parse_rollout(rest),
@@ -1041,6 +1061,83 @@ fn parse_create(words: &[String]) -> Result<Command, ParseError> {
                 namespace: p.namespace(),
             })
         }
+    }
+}
+
+fn parse_run(words: &[String]) -> Result<Command, ParseError> {
+    let (flags, args) = match words.iter().position(|w| w == "--") {
+        Some(i) => (&words[..i], words[i + 1..].to_vec()),
+        None => (words, Vec::new()),
+    };
+    let p = parse_flags(
+        flags,
+        &[
+            f("image", None, Str),
+            f("labels", Some('l'), Str),
+            f("port", None, Int),
+            f("restart", None, Str),
+            f("command", None, Bool),
+            DRY_RUN,
+            OUTPUT,
+        ],
+        "kubectl run",
+    )?;
+    let name = match p.args.as_slice() {
+        [] => return Err(ParseError::usage("NAME is required for run", "kubectl run")),
+        [n, rest @ ..] => {
+            if !rest.is_empty() && args.is_empty() {
+                // kubectl takes extra words as arguments to the container.
+                return Ok(Command::Run {
+                    name: n.clone(),
+                    image: p
+                        .str("image")
+                        .ok_or_else(|| ParseError::error("required flag(s) \"image\" not set"))?,
+                    labels: run_labels(n, p.str("labels"))?,
+                    port: int_flag(&p, "port")?,
+                    restart: run_restart(p.str("restart"))?,
+                    args: rest.to_vec(),
+                    command: p.bool("command"),
+                    options: create_options(&p)?,
+                });
+            }
+            n.clone()
+        }
+    };
+    let image = p
+        .str("image")
+        .ok_or_else(|| ParseError::error("required flag(s) \"image\" not set"))?;
+    Ok(Command::Run {
+        labels: run_labels(&name, p.str("labels"))?,
+        port: int_flag(&p, "port")?,
+        restart: run_restart(p.str("restart"))?,
+        name,
+        image,
+        args,
+        command: p.bool("command"),
+        options: create_options(&p)?,
+    })
+}
+
+fn run_labels(name: &str, labels: Option<String>) -> Result<Vec<(String, String)>, ParseError> {
+    match labels {
+        None => Ok(vec![("run".to_string(), name.to_string())]),
+        Some(l) => l
+            .split(',')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+                _ => Err(ParseError::error(format!("invalid label spec: {kv}"))),
+            })
+            .collect(),
+    }
+}
+
+fn run_restart(r: Option<String>) -> Result<Option<String>, ParseError> {
+    match r.as_deref() {
+        None => Ok(None),
+        Some("Always") | Some("OnFailure") | Some("Never") => Ok(r),
+        Some(other) => Err(ParseError::error(format!(
+            "invalid restart policy: {other}"
+        ))),
     }
 }
 
