@@ -434,6 +434,32 @@ impl Service {
                 }
             }
         }
+        // So does an unchanged externalTrafficPolicy when the Service stops being reachable from
+        // outside (and the LoadBalancer-only fields when it stops being a LoadBalancer).
+        let external = |s: &Service| {
+            matches!(service_type(s), "NodePort" | "LoadBalancer")
+                || !s.spec.external_ips.is_empty()
+        };
+        if type_changed
+            && external(old)
+            && !external(self)
+            && self.spec.external_traffic_policy == old.spec.external_traffic_policy
+        {
+            self.spec.external_traffic_policy = None;
+        }
+        if type_changed
+            && service_type(old) == "LoadBalancer"
+            && service_type(self) != "LoadBalancer"
+        {
+            if self.spec.allocate_load_balancer_node_ports
+                == old.spec.allocate_load_balancer_node_ports
+            {
+                self.spec.allocate_load_balancer_node_ports = None;
+            }
+            if self.spec.load_balancer_class == old.spec.load_balancer_class {
+                self.spec.load_balancer_class = None;
+            }
+        }
         if needs_health_check_port(self) {
             if self.spec.health_check_node_port.is_none_or(|p| p == 0) {
                 self.spec.health_check_node_port = old.spec.health_check_node_port;
