@@ -90,6 +90,11 @@ const BAD: &[(&str, &str, &str)] = &[
         "steps[0].commands[0]:",
     ),
     (
+        "name: x\ntitle: X\nsteps: [{title: a, commands: [wait 2h]}]\n",
+        "",
+        "steps[0].commands[0]: a wait longer than 1h",
+    ),
+    (
         "name: x\ntitle: X\nsteps: [{title: a, commands: ['kubectl delete pod {{pods app=web}}']}]\n",
         "",
         "unknown placeholder {{pods}}",

@@ -313,7 +313,14 @@ impl Lesson {
 /// A command must parse once its placeholders are filled with sample values.
 fn validate_command(cmd: &str) -> Result<(), String> {
     let sample = template::sample(cmd)?;
-    crate::kubectl::parse(&sample).map_err(|e| e.to_string().trim_end().to_string())?;
+    let parsed =
+        crate::kubectl::parse(&sample).map_err(|e| e.to_string().trim_end().to_string())?;
+    // A lesson must run in bounded time.
+    if let crate::kubectl::Command::Wait { duration } = parsed {
+        if duration > MAX_WARMUP_MS {
+            return Err("a wait longer than 1h".into());
+        }
+    }
     Ok(())
 }
 
