@@ -1,19 +1,21 @@
-//! The data plane end to end through the Sim:
-//! * `request`: one request from a pod to a Service name (DNS, routing through the client
-//!   node's programmed rules, delivery check, conntrack, counters, log), in a small cluster
-//!   and in one with 100 nodes × 1,000 Services: the cost must not depend on cluster size.
-//! * `endpoint_change`: one endpoint change (a pod's readiness flipping in its
-//!   EndpointSlice) until every node's kube-proxy has programmed it, at 50 and 5,000
-//!   nodes with 200 Services (partial syncs: the other Services cost nothing).
+//! One endpoint change reaching the rules of every node (issue 4):
+//! * `endpoint_change`: through the Sim, a pod's readiness flipping in its EndpointSlice
+//!   until every node's kube-proxy has programmed it, at 50 and 5,000 nodes with 200
+//!   Services (partial syncs: the other Services cost nothing);
+//! * `node_proxy_update`: the rule engine alone, one Service's endpoints replaced on every
+//!   node's [`NodeProxy`] (what each node's sync does), at 50 and 5,000 nodes.
 
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use kubeplay_core::api::core::{Container, ServicePort};
 use kubeplay_core::api::*;
-use kubeplay_core::apiserver::ObjectKey;
-use kubeplay_core::dataplane::{send, Client, RequestSpec, SyncStatus};
+use kubeplay_core::dataplane::SyncStatus;
+use kubeplay_core::proxy::{
+    EndpointInfo, NodeProxy, Protocol, ProxyConfig, ProxyMode, ServiceEndpoints, ServicePortInfo,
+};
 use kubeplay_core::{Sim, SimConfig};
 
 fn cluster(nodes: usize, services: usize, pods_per: usize) -> Sim {
@@ -60,26 +62,6 @@ fn cluster(nodes: usize, services: usize, pods_per: usize) -> Sim {
     sim.api.create(client).expect("client");
     sim.advance(30_000);
     sim
-}
-
-fn requests(c: &mut Criterion) {
-    let mut group = c.benchmark_group("request");
-    group.throughput(Throughput::Elements(1));
-    group.sample_size(20);
-    for (name, nodes, services) in [("3n-1svc", 3, 1), ("100n-1000svc", 100, 1000)] {
-        let mut sim = cluster(nodes, services, if services == 1 { 10 } else { 3 });
-        let spec = RequestSpec {
-            client: Client::Pod(ObjectKey::new("default", "client")),
-            host: "app-0".into(),
-            port: 80,
-            path: "/".into(),
-            generator: None,
-        };
-        group.bench_function(name, |b| {
-            b.iter(|| send(&mut sim.api, &mut sim.infra, &spec, None, false))
-        });
-    }
-    group.finish();
 }
 
 fn endpoint_change(c: &mut Criterion) {
@@ -132,5 +114,63 @@ fn endpoint_change(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, requests, endpoint_change);
+/// `services` Services with `eps` endpoints each, spread over `nodes` nodes.
+fn services(services: u32, eps: u32, nodes: u32) -> Vec<ServiceEndpoints> {
+    (0..services)
+        .map(|s| ServiceEndpoints {
+            service: ServicePortInfo::new(
+                "default",
+                &format!("app-{s}"),
+                "",
+                Protocol::Tcp,
+                Some(Ipv4Addr::from(0x0A60_0000 + s + 10)),
+                80,
+            ),
+            endpoints: (0..eps)
+                .map(|e| {
+                    EndpointInfo::ready(
+                        Ipv4Addr::from(0x0AF4_0000 + s * eps + e + 2),
+                        8080,
+                        &format!("node-{}", 1 + (s * eps + e) % nodes),
+                    )
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn node_proxy_update(c: &mut Criterion) {
+    let mut group = c.benchmark_group("node_proxy_update");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    for mode in [ProxyMode::Iptables, ProxyMode::Ipvs, ProxyMode::Nftables] {
+        for nodes in [50u32, 5000] {
+            let all = services(200, 2, nodes);
+            let mut proxies: Vec<NodeProxy> = (1..=nodes)
+                .map(|n| {
+                    let mut config = ProxyConfig::new(
+                        &format!("node-{n}"),
+                        vec![Ipv4Addr::from(0xAC12_0000 + n + 1)],
+                    );
+                    config.mode = mode;
+                    NodeProxy::new(config, &all)
+                })
+                .collect();
+            let mut changed = all[0].clone();
+            let mut flip = false;
+            group.bench_function(BenchmarkId::new(format!("{mode:?}"), nodes), |b| {
+                b.iter(|| {
+                    flip = !flip;
+                    changed.endpoints[0].ready = flip;
+                    for p in &mut proxies {
+                        p.update_service("default/app-0", vec![changed.clone()]);
+                    }
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, endpoint_change, node_proxy_update);
 criterion_main!(benches);
