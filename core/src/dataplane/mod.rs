@@ -161,6 +161,8 @@ pub struct DataPlane {
     next_request: u64,
     next_sport: u16,
     ipvs_expiry: VecDeque<(Millis, String, IpvsConnRef)>,
+    /// Generated iptables rules shared between nodes (the same Service rules on every node).
+    rule_cache: crate::proxy::iptables::RuleCache,
 }
 
 impl DataPlane {
@@ -195,8 +197,12 @@ impl DataPlane {
 
     /// Partial sync of one Service on `node`.
     pub fn update_service(&mut self, node: &str, key: &str, ports: &[ServiceEndpoints]) {
+        if ports.is_empty() {
+            self.rule_cache.forget(key);
+        }
         if let Some(n) = self.nodes.get_mut(node) {
-            n.proxy.update_service(key, ports.to_vec());
+            n.proxy
+                .update_service_cached(key, ports.to_vec(), Some(&mut self.rule_cache));
         }
     }
 

@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::rc::Rc;
 
 use rand_core::RngCore;
 
@@ -506,7 +507,9 @@ impl TableName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleTable {
     name: TableName,
-    chains: BTreeMap<String, Chain>,
+    /// Chains by name. A chain written by one Service alone is shared (`Rc`) between every
+    /// node whose rules for that Service are the same (see [`RuleCache`]).
+    chains: BTreeMap<String, Rc<Chain>>,
     /// The run new rules go to.
     seg: SegKey,
     /// Chains written to since [`RuleTable::begin`] (a Service's footprint).
@@ -517,7 +520,7 @@ impl RuleTable {
     fn new(name: TableName) -> Self {
         let mut chains = BTreeMap::new();
         for b in name.builtins() {
-            chains.insert((*b).to_string(), Chain::default());
+            chains.insert((*b).to_string(), Rc::new(Chain::default()));
         }
         RuleTable {
             name,
@@ -545,15 +548,16 @@ impl RuleTable {
             self.touched.insert(chain.to_string());
         }
         let seg = &self.seg;
-        self.chains
-            .entry(chain.to_string())
-            .or_default()
-            .push(seg, rule);
+        let c = match self.chains.get_mut(chain) {
+            Some(c) => c,
+            None => self.chains.entry(chain.to_string()).or_default(),
+        };
+        Rc::make_mut(c).push(seg, rule);
     }
 
     /// The chain named `name`.
     pub fn chain(&self, name: &str) -> Option<&Chain> {
-        self.chains.get(name)
+        self.chains.get(name).map(|c| &**c)
     }
 
     /// Names of all chains: built-ins in hook order, then user chains sorted (libiptc
@@ -653,7 +657,7 @@ pub struct RuleSet {
     /// Whether large-cluster mode was on (per-endpoint comments omitted).
     pub large_cluster_mode: bool,
     /// Each Service's footprint, by `namespace/name`, for partial syncs.
-    fragments: BTreeMap<String, Fragment>,
+    fragments: BTreeMap<String, Rc<Fragment>>,
     /// Endpoints over all service ports with a ClusterIP (decides large-cluster mode).
     total_endpoints: usize,
 }
@@ -693,7 +697,7 @@ fn write_services(
     nat: &mut RuleTable,
     filter: &mut RuleTable,
     owners: &mut BTreeMap<String, ChainOwner>,
-    fragments: &mut BTreeMap<String, Fragment>,
+    fragments: &mut BTreeMap<String, Rc<Fragment>>,
 ) {
     let node_ip = config.node_ips.first().copied();
     let mut i = 0;
@@ -722,12 +726,12 @@ fn write_services(
         let filter_chains = filter.begin((0, String::new()));
         fragments.insert(
             key,
-            Fragment {
+            Rc::new(Fragment {
                 seg,
                 nat: nat_chains,
                 filter: filter_chains,
                 endpoints,
-            },
+            }),
         );
     }
 }
@@ -743,6 +747,19 @@ impl RuleSet {
         key: &str,
         ports: &[ServiceEndpoints],
     ) -> bool {
+        self.replace_service_cached(config, key, ports, None)
+    }
+
+    /// [`RuleSet::replace_service`], taking the Service's rules from `cache` when another
+    /// node already built the same ones (same ports and endpoints, same mode, and rules
+    /// that do not depend on the node); the result is the same.
+    pub fn replace_service_cached(
+        &mut self,
+        config: &ProxyConfig,
+        key: &str,
+        ports: &[ServiceEndpoints],
+        cache: Option<&mut RuleCache>,
+    ) -> bool {
         let old_eps = self.fragments.get(key).map_or(0, |f| f.endpoints);
         let sorted = sorted_services(ports);
         let new_eps: usize = sorted.iter().map(|s| s.endpoints.len()).sum();
@@ -755,7 +772,7 @@ impl RuleSet {
                 for c in chains {
                     if SHARED_CHAINS.contains(&c.as_str()) {
                         if let Some(chain) = table.chains.get_mut(c) {
-                            chain.remove_seg(&f.seg);
+                            Rc::make_mut(chain).remove_seg(&f.seg);
                         }
                     } else {
                         table.chains.remove(c);
@@ -765,16 +782,184 @@ impl RuleSet {
             }
         }
         self.total_endpoints = total;
-        write_services(
-            config,
-            &sorted,
-            self.large_cluster_mode,
-            &mut self.nat,
-            &mut self.filter,
-            &mut self.owners,
-            &mut self.fragments,
-        );
+        let large = self.large_cluster_mode;
+        match cache {
+            Some(cache) if !sorted.is_empty() && sorted.iter().all(|s| node_independent(s)) => {
+                let rules = cache.get(config, key, ports, &sorted, large);
+                self.apply(key, &rules);
+            }
+            _ => write_services(
+                config,
+                &sorted,
+                large,
+                &mut self.nat,
+                &mut self.filter,
+                &mut self.owners,
+                &mut self.fragments,
+            ),
+        }
         true
+    }
+
+    /// Adds a Service's prebuilt rules: its run in the shared chains, its own chains
+    /// (shared, not copied), their owners and its footprint.
+    fn apply(&mut self, key: &str, r: &ServiceRules) {
+        for (table, shared, owned) in [
+            (&mut self.nat, &r.shared[0], &r.owned[0]),
+            (&mut self.filter, &r.shared[1], &r.owned[1]),
+        ] {
+            for (name, rules) in shared {
+                let c = match table.chains.get_mut(name) {
+                    Some(c) => c,
+                    None => table.chains.entry(name.clone()).or_default(),
+                };
+                let c = Rc::make_mut(c);
+                for rule in rules {
+                    c.push(&r.fragment.seg, rule.clone());
+                }
+            }
+            for (name, chain) in owned {
+                table.chains.insert(name.clone(), chain.clone());
+            }
+        }
+        for (chain, owner) in &r.owners {
+            self.owners.insert(chain.clone(), owner.clone());
+        }
+        self.fragments.insert(key.to_string(), r.fragment.clone());
+    }
+}
+
+/// Whether the rules of a service port are the same on every node: no Local traffic
+/// policy (local endpoints differ per node), no topology hints (the node's zone or name
+/// picks endpoints) and no load-balancer source ranges (the node's IP may be allowed).
+fn node_independent(se: &ServiceEndpoints) -> bool {
+    !se.service.uses_local_endpoints()
+        && se.service.load_balancer_source_ranges.is_empty()
+        && se
+            .endpoints
+            .iter()
+            .all(|e| e.zone_hints.is_empty() && e.node_hints.is_empty())
+}
+
+/// The rules one Service writes, built once and shared by every node that needs them.
+#[derive(Debug, PartialEq, Eq)]
+struct ServiceRules {
+    /// Its run of rules in each shared chain, for nat and filter.
+    shared: [Vec<(String, Vec<Rule>)>; 2],
+    /// The chains it alone writes, for nat and filter.
+    owned: [Vec<(String, Rc<Chain>)>; 2],
+    /// Owners of its chains.
+    owners: Vec<(String, ChainOwner)>,
+    fragment: Rc<Fragment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CacheEntry {
+    ports: Vec<ServiceEndpoints>,
+    large: bool,
+    cluster_cidr: Ipv4Cidr,
+    masquerade_all: bool,
+    rules: Rc<ServiceRules>,
+}
+
+/// Node-independent Service rules by `namespace/name`, shared between the nodes of one
+/// cluster: a Service whose rules are the same everywhere is generated once per change
+/// instead of once per node, and each node's chains point at the same rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleCache {
+    entries: BTreeMap<String, CacheEntry>,
+}
+
+impl RuleCache {
+    /// Forgets a Service (it was deleted).
+    pub fn forget(&mut self, key: &str) {
+        self.entries.remove(key);
+    }
+
+    fn get(
+        &mut self,
+        config: &ProxyConfig,
+        key: &str,
+        ports: &[ServiceEndpoints],
+        sorted: &[&ServiceEndpoints],
+        large: bool,
+    ) -> Rc<ServiceRules> {
+        if let Some(e) = self.entries.get(key) {
+            if e.large == large
+                && e.cluster_cidr == config.cluster_cidr
+                && e.masquerade_all == config.masquerade_all
+                && e.ports == ports
+            {
+                return e.rules.clone();
+            }
+        }
+        let rules = Rc::new(build_service_rules(config, sorted, large));
+        self.entries.insert(
+            key.to_string(),
+            CacheEntry {
+                ports: ports.to_vec(),
+                large,
+                cluster_cidr: config.cluster_cidr,
+                masquerade_all: config.masquerade_all,
+                rules: rules.clone(),
+            },
+        );
+        rules
+    }
+}
+
+/// Writes one Service (its sorted ports) into empty tables and splits what it wrote
+/// into its runs in the shared chains and the chains it owns.
+fn build_service_rules(
+    config: &ProxyConfig,
+    sorted: &[&ServiceEndpoints],
+    large: bool,
+) -> ServiceRules {
+    let mut nat = RuleTable::new(TableName::Nat);
+    let mut filter = RuleTable::new(TableName::Filter);
+    let mut owners = BTreeMap::new();
+    let mut fragments = BTreeMap::new();
+    write_services(
+        config,
+        sorted,
+        large,
+        &mut nat,
+        &mut filter,
+        &mut owners,
+        &mut fragments,
+    );
+    let fragment = fragments.into_values().next().unwrap_or_else(|| {
+        Rc::new(Fragment {
+            seg: (1, String::new()),
+            nat: BTreeSet::new(),
+            filter: BTreeSet::new(),
+            endpoints: 0,
+        })
+    });
+    let mut shared: [Vec<(String, Vec<Rule>)>; 2] = Default::default();
+    let mut owned: [Vec<(String, Rc<Chain>)>; 2] = Default::default();
+    for (i, (table, touched)) in [(&mut nat, &fragment.nat), (&mut filter, &fragment.filter)]
+        .into_iter()
+        .enumerate()
+    {
+        let builtins = table.name.builtins();
+        for c in touched {
+            let Some(chain) = table.chains.remove(c) else {
+                continue;
+            };
+            if SHARED_CHAINS.contains(&c.as_str()) || builtins.contains(&c.as_str()) {
+                let rules = chain.segs.get(&fragment.seg).cloned().unwrap_or_default();
+                shared[i].push((c.clone(), rules));
+            } else {
+                owned[i].push((c.clone(), chain));
+            }
+        }
+    }
+    ServiceRules {
+        shared,
+        owned,
+        owners: owners.into_iter().collect(),
+        fragment,
     }
 }
 

@@ -220,6 +220,18 @@ impl NodeProxy {
     /// size, not on how many Services the node has; the result equals a full
     /// [`NodeProxy::sync`] over the updated caches.
     pub fn update_service(&mut self, key: &str, ports: Vec<ServiceEndpoints>) {
+        self.update_service_cached(key, ports, None);
+    }
+
+    /// [`NodeProxy::update_service`] with a cache of generated rules shared by the nodes
+    /// of a cluster (iptables mode): a Service whose rules are the same on every node is
+    /// generated once, not once per node. The result is the same.
+    pub fn update_service_cached(
+        &mut self,
+        key: &str,
+        ports: Vec<ServiceEndpoints>,
+        cache: Option<&mut iptables::RuleCache>,
+    ) {
         let old = if ports.is_empty() {
             self.services.remove(key)
         } else {
@@ -230,7 +242,7 @@ impl NodeProxy {
             return;
         }
         let incremental = match &mut self.programmed {
-            Programmed::Iptables(r) => r.replace_service(&self.config, key, new),
+            Programmed::Iptables(r) => r.replace_service_cached(&self.config, key, new, cache),
             Programmed::Ipvs(t) => {
                 let old = old.as_deref().unwrap_or(&[]);
                 t.replace_service(&self.config, old, new);

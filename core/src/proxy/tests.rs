@@ -1313,6 +1313,51 @@ mod props {
             }
         }
 
+        /// Rules taken from the cache shared by the nodes of a cluster equal the rules each
+        /// node generates itself, on the node that filled the cache and on another one
+        /// (a different node name: Local policies must not be shared).
+        #[test]
+        fn shared_rule_cache_changes_nothing(
+            ops in proptest::collection::vec((0u8..3, 0u8..5, 0u8..3, any::<bool>(), any::<bool>()), 1..10),
+        ) {
+            let mut cache = iptables::RuleCache::default();
+            let configs = [fake_config(ProxyMode::Iptables), {
+                let mut c = fake_config(ProxyMode::Iptables);
+                c.node_name = OTHER.to_string();
+                c
+            }];
+            let mut plain: Vec<NodeProxy> = configs.iter().map(|c| NodeProxy::new(c.clone(), &[])).collect();
+            let mut cached = plain.clone();
+            for (which, n_eps, kind, local, gone) in ops {
+                let name = format!("svc{which}");
+                let mut s = svc("ns1", &name, "p", &format!("172.30.0.{}", 10 + which), 80);
+                if kind >= 1 {
+                    s.node_port = Some(30000 + u16::from(which));
+                }
+                if kind == 2 {
+                    s.load_balancer_ips = vec![ip(&format!("1.2.3.{which}"))];
+                    s.session_affinity = SessionAffinity::ClientIp { timeout_s: 60 };
+                }
+                if local {
+                    s.external_traffic_policy = TrafficPolicy::Local;
+                    s.internal_traffic_policy = TrafficPolicy::Local;
+                }
+                let eps = (0..n_eps)
+                    .map(|e| ep(&format!("10.180.{which}.{e}"), 8080, if e % 2 == 0 { NODE } else { OTHER }))
+                    .collect();
+                let ports = if gone { Vec::new() } else { vec![se(s, eps)] };
+                let key = format!("ns1/{name}");
+                if gone {
+                    cache.forget(&key);
+                }
+                for (p, c) in plain.iter_mut().zip(cached.iter_mut()) {
+                    p.update_service(&key, ports.clone());
+                    c.update_service_cached(&key, ports.clone(), Some(&mut cache));
+                    prop_assert_eq!(&*p, &*c);
+                }
+            }
+        }
+
         #[test]
         fn routing_any_flow_never_panics(
             src in any::<u32>(), dst_pick in 0usize..6, port in any::<u16>(), kind in 0u8..3, mode in 0u8..3, t in any::<u32>(),
