@@ -384,7 +384,34 @@ pub fn to_json(v: &Value) -> String {
 
 /// `-o yaml`: block-style YAML with sorted keys, ending in a newline.
 pub fn to_yaml(v: &Value) -> String {
-    serde_yaml_ng::to_string(&sorted(v)).unwrap_or_default()
+    let yaml = serde_yaml_ng::to_string(&sorted(v)).unwrap_or_default();
+    yaml.lines()
+        .map(kubectl_quoting)
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// Quotes scalars the way kubectl's YAML printer (go-yaml) does where serde's emitter differs:
+/// strings that look like timestamps are double-quoted (a YAML reader would otherwise take them
+/// for timestamps), and quoted strings use double quotes (`resourceVersion: "48"`).
+fn kubectl_quoting(line: &str) -> String {
+    let (head, value) = match line.find(": ") {
+        Some(i) => line.split_at(i + 2),
+        None => match line.trim_start().strip_prefix("- ") {
+            Some(rest) => line.split_at(line.len() - rest.len()),
+            None => return line.to_string(),
+        },
+    };
+    if crate::time::Time::parse_rfc3339(value).is_some() {
+        return format!("{head}\"{value}\"");
+    }
+    if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        if !inner.contains(['\'', '"', '\\']) {
+            return format!("{head}\"{inner}\"");
+        }
+    }
+    line.to_string()
 }
 
 /// kubectl's wrapper around several objects: `{"apiVersion":"v1","kind":"List",…}`.
@@ -599,7 +626,7 @@ mod tests {
         );
         assert_eq!(
             y,
-            "n: '80'\nspec:\n  containers:\n  - image: nginx\n    name: a\n"
+            "n: \"80\"\nspec:\n  containers:\n  - image: nginx\n    name: a\n"
         );
     }
 

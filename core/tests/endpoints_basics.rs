@@ -250,6 +250,6 @@ fn load_balancers_get_an_address_after_provisioning() {
     let s = sim.api.get::<Service>("default", "web").unwrap();
     assert_eq!(
         s.status.load_balancer.ingress[0].ip.as_deref(),
-        Some("203.0.113.10")
+        Some("198.51.100.10")
     );
 }

@@ -299,7 +299,7 @@ pub struct ContainerStatus {
     /// Image.
     pub image: String,
     /// Resolved image ID.
-    #[serde(default)]
+    #[serde(rename = "imageID", default)]
     pub image_id: String,
     /// Runtime container ID.
     #[serde(

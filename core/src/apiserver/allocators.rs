@@ -19,8 +19,9 @@ pub const SERVICE_CIDR_SIZE: u32 = 1 << 20;
 pub const NODE_PORT_MIN: i32 = 30000;
 /// Last NodePort.
 pub const NODE_PORT_MAX: i32 = 32767;
-/// The simulated cloud's pool of load-balancer addresses (a documentation range).
-pub const LB_POOL_BASE: u32 = 0xCB00_7100; // 203.0.113.0
+/// The simulated cloud's pool of load-balancer addresses (TEST-NET-2, a documentation range;
+/// outside clients use TEST-NET-3, so the two never collide).
+pub const LB_POOL_BASE: u32 = 0xC633_6400; // 198.51.100.0
 
 /// Allocation state.
 #[derive(Clone, Debug, Default)]
@@ -122,7 +123,7 @@ impl Allocators {
         self.node_ports.remove(&port);
     }
 
-    /// The next free load-balancer address of the simulated cloud (203.0.113.10 onwards).
+    /// The next free load-balancer address of the simulated cloud (198.51.100.10 onwards).
     pub fn next_lb_ip(&mut self) -> Option<Ipv4Addr> {
         (10..255)
             .map(|o| LB_POOL_BASE + o)

@@ -478,7 +478,7 @@ fn yaml_and_json_output() {
         "{yaml}"
     );
     assert!(
-        yaml.ends_with("kind: List\nmetadata:\n  resourceVersion: ''\n"),
+        yaml.ends_with("kind: List\nmetadata:\n  resourceVersion: \"\"\n"),
         "{yaml}"
     );
     let back = crate::manifest::parse_manifest(&yaml, "-").unwrap();
