@@ -7,6 +7,7 @@
 pub mod announce;
 pub mod console;
 pub mod diagram;
+pub mod lesson;
 pub mod panels;
 pub mod params;
 pub mod playground;
@@ -45,12 +46,6 @@ pub fn initial_scenario(
 ) -> (Scenario, Vec<String>) {
     let fresh = || fresh_scenario(params.seed.unwrap_or(1), params.proxy.unwrap_or_default());
     let mut notices = Vec::new();
-    if let Some(lesson) = &params.lesson {
-        // kubeplay_core::lesson exists; the page's lesson sidebar does not yet.
-        notices.push(format!(
-            "Lesson {lesson:?}: lessons are not shown in the page yet; this is the plain playground."
-        ));
-    }
     if let Some(encoded) = fragment.strip_prefix(SHARE_PREFIX) {
         match Scenario::decode(&params::percent_decode(encoded)) {
             Ok(s) => return (s, notices),
@@ -69,6 +64,36 @@ pub fn initial_scenario(
         }
     }
     (fresh(), notices)
+}
+
+/// The page's starting state: the lesson `?lesson=` names (at `?step=`), built from the
+/// lesson itself; otherwise (or when there is no such lesson, with a notice) as
+/// [`initial_scenario`] says.
+pub fn initial_playground(
+    params: &Params,
+    fragment: &str,
+    saved: Option<String>,
+) -> (Playground, Vec<String>) {
+    let mut notices = Vec::new();
+    if let Some(name) = &params.lesson {
+        match playground::builtin_lesson(name) {
+            Ok(lesson) => {
+                let step = params.step.map_or(0, |s| s as usize - 1);
+                if step >= lesson.steps.len() {
+                    notices.push(format!(
+                        "Lesson {name:?} has {} steps; it starts at its last one.",
+                        lesson.steps.len()
+                    ));
+                }
+                let step = step.min(lesson.steps.len().saturating_sub(1));
+                return (Playground::from_lesson(lesson, step), notices);
+            }
+            Err(e) => notices.push(e),
+        }
+    }
+    let (scenario, more) = initial_scenario(params, fragment, saved);
+    notices.extend(more);
+    (Playground::from_scenario(&scenario), notices)
 }
 
 /// Props of [`App`].
@@ -105,8 +130,7 @@ pub fn app(props: &AppProps) -> Html {
             } else {
                 LocalStorage::get::<String>(storage_key(&params)).ok()
             };
-            let (scenario, notices) = initial_scenario(&params, &fragment, saved);
-            let mut p = Playground::from_scenario(&scenario);
+            let (mut p, notices) = initial_playground(&params, &fragment, saved);
             if let Some(speed) = params.speed {
                 p.speed = speed;
             }
@@ -131,7 +155,8 @@ pub fn app(props: &AppProps) -> Html {
     {
         let key = storage_key(&params);
         let scenario = Rc::clone(&playground.scenario);
-        let save = !isolated && !params.embed;
+        // A lesson restarts from its own cluster, so there is nothing to save.
+        let save = !isolated && !params.embed && playground.lesson.is_none();
         use_effect_with(scenario, move |s| {
             if save {
                 let _ = LocalStorage::set(key, s.encode());
@@ -173,7 +198,19 @@ pub fn app(props: &AppProps) -> Html {
     let on_share: Callback<()> = {
         let scenario = Rc::clone(&playground.scenario);
         let d = dispatcher.clone();
+        let lesson = playground
+            .lesson
+            .as_ref()
+            .map(|l| (l.name.clone(), (l.step + 1).min(l.steps.max(1))));
         Callback::from(move |_| {
+            if let Some((name, step)) = &lesson {
+                // A shared scenario cannot carry the lesson's manifests; the lesson's own
+                // address rebuilds this step.
+                d.dispatch(Action::Notice(format!(
+                    "This step of the lesson opens with ?lesson={name}&step={step}"
+                )));
+                return;
+            }
             let hash = format!(
                 "{SHARE_PREFIX}{}",
                 params::percent_encode(&scenario.encode())
@@ -261,6 +298,9 @@ pub fn app(props: &AppProps) -> Html {
                     <p class="changed" aria-hidden="true">{ (*p.announcement).clone() }</p>
                 </div>
                 <aside class="side">
+                    if shows(Panel::Lesson) {
+                        <lesson::LessonPanel lesson={p.lesson.clone()} dispatch={dispatch.clone()} />
+                    }
                     if shows(Panel::Controls) {
                         <Inspector selected={p.selected.clone()} pod={selected_pod} node={selected_node}
                                    run={run.clone()} dispatch={dispatch.clone()} />

@@ -12,11 +12,12 @@ use crate::params::{percent_decode, percent_encode, proxy_word};
 use crate::scenario::Scenario;
 use kubeplay_core::dataplane::{Client, Outcome, SyncStatus};
 use kubeplay_core::kubectl::CommandOutput;
+use kubeplay_core::lesson::{builtin, CheckResult, Lesson, LessonSession};
 use kubeplay_core::proxy::{Programmed, ProxyMode};
 use kubeplay_core::sim::{Sim, SimConfig};
 use kubeplay_core::time::Millis;
 use kubeplay_core::view::ClusterView;
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell, RefMut};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use yew::Reducible;
@@ -52,6 +53,69 @@ pub const CHART_SECONDS: usize = 30;
 const HISTORY_MAX: usize = 200;
 /// Events listed.
 const EVENTS_MAX: usize = 40;
+/// A lesson's checks are evaluated after every command and on every this many frames
+/// (about four times a second): often enough to tick as the cluster converges, without
+/// re-reading the store on every frame.
+pub const CHECK_EVERY_FRAMES: u32 = 15;
+
+/// The simulated cluster: a plain playground's, or the one a lesson session built and owns
+/// (so that its checks see every command and take their baselines from it).
+enum World {
+    Plain(Box<Sim>),
+    Lesson(Box<LessonSession>),
+}
+
+impl World {
+    fn sim(&self) -> &Sim {
+        match self {
+            World::Plain(sim) => sim,
+            World::Lesson(session) => &session.sim,
+        }
+    }
+
+    fn sim_mut(&mut self) -> &mut Sim {
+        match self {
+            World::Plain(sim) => sim,
+            World::Lesson(session) => &mut session.sim,
+        }
+    }
+}
+
+/// What the lesson sidebar shows: the lesson, its current step and how that step's checks
+/// stand.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LessonState {
+    /// Built-in lesson name.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Introduction (markdown source, shown as plain paragraphs).
+    pub intro: String,
+    /// Current step, 0-based (`steps` once finished).
+    pub step: usize,
+    /// Number of steps.
+    pub steps: usize,
+    /// The current step's title and text (empty once finished).
+    pub step_title: String,
+    /// The current step's text.
+    pub text: String,
+    /// Suggested commands, placeholders filled from the cluster now (or why they cannot be).
+    pub suggested: Vec<Result<String, String>>,
+    /// The current step's checks, as last evaluated.
+    pub checks: Vec<CheckResult>,
+}
+
+/// Loads a built-in lesson, or says why it cannot be opened (for a notice).
+pub fn builtin_lesson(name: &str) -> Result<Lesson, String> {
+    match builtin::load(name) {
+        None => Err(format!(
+            "There is no lesson {name:?}; the lessons are: {}. This is the plain playground.",
+            builtin::names().join(", ")
+        )),
+        Some(Err(e)) => Err(format!("Lesson {name:?} could not be read: {e}")),
+        Some(Ok(lesson)) => Ok(lesson),
+    }
+}
 
 /// A command the page ran and what the console printed for it.
 #[derive(Clone, Debug, PartialEq)]
@@ -204,6 +268,14 @@ pub enum Action {
     Notice(String),
     /// Dismiss all notices.
     ClearNotices,
+    /// Open a built-in lesson (by name) at its first step.
+    OpenLesson(String),
+    /// Run the lesson step's suggested command with this index.
+    LessonCommand(usize),
+    /// Go on to the lesson's next step.
+    LessonNext,
+    /// Go back to the lesson's previous step.
+    LessonPrevious,
 }
 
 /// The reducer state.
@@ -213,7 +285,10 @@ pub enum Action {
 /// new state shares whatever did not change (and components compare them cheaply).
 #[derive(Clone)]
 pub struct Playground {
-    sim: Rc<RefCell<Sim>>,
+    sim: Rc<RefCell<World>>,
+    /// The open lesson, if any.
+    pub lesson: Option<Rc<LessonState>>,
+    frames_since_check: u32,
     /// The cluster as drawn.
     pub view: Rc<ClusterView>,
     /// Proxy state and colours for the diagram.
@@ -328,13 +403,83 @@ impl Playground {
                 output,
             });
         }
-        let view = Rc::new(sim.view(Some(NAMESPACE)));
+        Playground::assemble(
+            World::Plain(Box::new(sim)),
+            history,
+            scenario.clone(),
+            editor,
+        )
+    }
+
+    /// Opens a built-in lesson at `step` (0-based): builds the lesson's cluster through the
+    /// core's [`LessonSession`] and, so that the cluster is where that step expects it, runs
+    /// the suggested commands of the steps before it.
+    pub fn from_lesson(lesson: Lesson, step: usize) -> Playground {
+        let name = lesson.name.clone();
+        let cluster = lesson.cluster.clone();
+        let mut session = LessonSession::start(lesson);
+        let mut history: Vec<Echo> = session
+            .setup()
+            .iter()
+            .map(|c| Echo {
+                command: c.line.clone(),
+                output: c.output.clone(),
+            })
+            .collect();
+        while session.step < step && !session.finished() {
+            let n = session.current().map_or(0, |s| s.commands.len());
+            for i in 0..n {
+                if let Some(c) = session.run_suggested(i) {
+                    history.push(Echo {
+                        command: c.line,
+                        output: c.output,
+                    });
+                }
+            }
+            session.next_step();
+        }
+        let scenario = Scenario {
+            seed: cluster.seed,
+            nodes: cluster.nodes,
+            proxy: cluster.proxy_mode.mode(),
+            commands: history.iter().map(|e| (0, e.command.clone())).collect(),
+        };
+        let mut p = Playground::assemble(
+            World::Lesson(Box::new(session)),
+            history,
+            scenario,
+            String::new(),
+        );
+        p.lesson = Some(Rc::new(LessonState {
+            name,
+            title: String::new(),
+            intro: String::new(),
+            step: 0,
+            steps: 0,
+            step_title: String::new(),
+            text: String::new(),
+            suggested: Vec::new(),
+            checks: Vec::new(),
+        }));
+        p.check_lesson();
+        p
+    }
+
+    fn assemble(
+        world: World,
+        history: Vec<Echo>,
+        scenario: Scenario,
+        editor: String,
+    ) -> Playground {
+        let view = Rc::new(world.sim().view(Some(NAMESPACE)));
         let mut p = Playground {
-            sim: Rc::new(RefCell::new(sim)),
+            sim: Rc::new(RefCell::new(world)),
+            lesson: None,
+            frames_since_check: 0,
             view,
             extras: Rc::default(),
             history: Rc::new(history),
-            scenario: Rc::new(scenario.clone()),
+            scenario: Rc::new(scenario),
             speed: 1.0,
             paused: false,
             dots: Rc::default(),
@@ -362,7 +507,8 @@ impl Playground {
         let history = Rc::clone(&p.history);
         p.settings_from(&history);
         p.refresh(false);
-        p.last_request = p.sim.borrow().infra.dataplane.last().map_or(0, |r| r.id);
+        let last = p.sim().infra.dataplane.last().map_or(0, |r| r.id);
+        p.last_request = last;
         p.rules = Rc::new(p.rules_for("node-1"));
         p
     }
@@ -399,9 +545,72 @@ impl Playground {
         }
     }
 
+    fn sim(&self) -> Ref<'_, Sim> {
+        Ref::map(self.sim.borrow(), World::sim)
+    }
+
+    fn sim_mut(&self) -> RefMut<'_, Sim> {
+        RefMut::map(self.sim.borrow_mut(), World::sim_mut)
+    }
+
     /// Runs `f` with the simulated cluster (read-only uses: the console's completions).
     pub fn with_sim<R>(&self, f: impl FnOnce(&Sim) -> R) -> R {
-        f(&self.sim.borrow())
+        f(&self.sim())
+    }
+
+    /// Re-reads the lesson's step and evaluates its checks against the cluster now.
+    fn check_lesson(&mut self) {
+        self.frames_since_check = 0;
+        let Some(old) = &self.lesson else {
+            return;
+        };
+        let world = self.sim.borrow();
+        let World::Lesson(session) = &*world else {
+            return;
+        };
+        let step = session.current();
+        let state = LessonState {
+            name: old.name.clone(),
+            title: session.lesson.title.clone(),
+            intro: session.lesson.intro.clone(),
+            step: session.step,
+            steps: session.lesson.steps.len(),
+            step_title: step.map(|s| s.title.clone()).unwrap_or_default(),
+            text: step.map(|s| s.text.clone()).unwrap_or_default(),
+            suggested: session.suggested(),
+            checks: session.check_step(),
+        };
+        drop(world);
+        if Some(&state) != self.lesson.as_deref() {
+            self.lesson = Some(Rc::new(state));
+        }
+    }
+
+    /// Runs the lesson step's `i`-th suggested command, echoed in the console.
+    fn run_suggested(&mut self, i: usize) {
+        let record = match &mut *self.sim.borrow_mut() {
+            World::Lesson(session) => session.run_suggested(i),
+            World::Plain(_) => None,
+        };
+        if let Some(c) = record {
+            let mut scenario = (*self.scenario).clone();
+            scenario.commands.push((self.sim().now(), c.line.clone()));
+            self.scenario = Rc::new(scenario);
+            self.push_history(vec![Echo {
+                command: c.line,
+                output: c.output,
+            }]);
+        }
+    }
+
+    fn push_history(&mut self, echoes: Vec<Echo>) {
+        let mut history = (*self.history).clone();
+        let first_new = history.len();
+        history.extend(echoes);
+        self.settings_from(&history[first_new..]);
+        let excess = history.len().saturating_sub(HISTORY_MAX);
+        history.drain(..excess);
+        self.history = Rc::new(history);
     }
 
     /// Object names the console completes.
@@ -509,7 +718,9 @@ impl Playground {
     /// Re-reads the snapshots after the cluster changed; `announce` adds the differences to
     /// the live region.
     fn refresh(&mut self, announce: bool) {
-        let sim = self.sim.borrow();
+        // A handle of its own, so the borrow does not hold `self`.
+        let cell = Rc::clone(&self.sim);
+        let sim = Ref::map(cell.borrow(), World::sim);
         let view = sim.view(Some(NAMESPACE));
         if announce {
             let said = announce::changes(&self.view, &view);
@@ -647,18 +858,13 @@ impl Playground {
     }
 
     fn synced_at(&self, node: &str) -> Option<Millis> {
-        self.sim
-            .borrow()
-            .infra
-            .dataplane
-            .node(node)
-            .map(|n| n.synced_at)
+        self.sim().infra.dataplane.node(node).map(|n| n.synced_at)
     }
 
     /// The rules programmed on `node` (the nat table in iptables mode), lines new since the
     /// panel last showed this node marked.
     fn rules_for(&self, node: &str) -> Rules {
-        let sim = self.sim.borrow();
+        let sim = self.sim();
         let text = match sim.infra.dataplane.node(node).map(|n| n.proxy.programmed()) {
             Some(Programmed::Iptables(_)) => sim.iptables_save(node, Some("nat")),
             Some(Programmed::Ipvs(_)) => sim.ipvsadm(node),
@@ -696,17 +902,31 @@ impl Playground {
         let mut scenario = (*self.scenario).clone();
         let first_new = history.len();
         {
-            let mut sim = self.sim.borrow_mut();
+            let mut world = self.sim.borrow_mut();
             let files = PageFiles::with_editor(&self.editor);
             for line in lines {
                 let line = line.trim().to_string();
+                // A lesson's own commands go through its session, so that its `output`
+                // checks see them; only the YAML editor's file is the page's.
+                if let World::Lesson(session) = &mut *world {
+                    if !line.contains(EDITOR_FILE) {
+                        let output = session.exec(&line);
+                        scenario.commands.push((session.sim.now(), line.clone()));
+                        history.push(Echo {
+                            command: line,
+                            output,
+                        });
+                        continue;
+                    }
+                }
+                let sim = world.sim_mut();
                 if line.contains(EDITOR_FILE) {
                     // The file does not travel with a shared link: the scenario carries it.
                     scenario
                         .commands
                         .push((sim.now(), editor_entry(&self.editor)));
                 }
-                let output = console::run(&mut sim, &line, &files);
+                let output = console::run(sim, &line, &files);
                 scenario.commands.push((sim.now(), line.clone()));
                 history.push(Echo {
                     command: line,
@@ -721,6 +941,15 @@ impl Playground {
         history.drain(..excess);
         self.history = Rc::new(history);
         self.scenario = Rc::new(scenario);
+    }
+
+    fn rebuild_lesson(&self, lesson: Lesson, step: usize) -> Playground {
+        let mut p = Playground::from_lesson(lesson, step);
+        p.speed = self.speed;
+        p.paused = self.paused;
+        p.real_ms = self.real_ms;
+        p.notices = Rc::clone(&self.notices);
+        p
     }
 
     fn rebuild(&self, scenario: &Scenario) -> Playground {
@@ -844,14 +1073,53 @@ impl Reducible for Playground {
                     let whole = virtual_ms.floor();
                     p.carry = virtual_ms - whole;
                     if whole >= 1.0 {
-                        p.sim.borrow_mut().advance(whole as Millis);
+                        p.sim_mut().advance(whole as Millis);
                     }
                 }
                 p.refresh(true);
+                p.frames_since_check += 1;
+                if p.frames_since_check >= CHECK_EVERY_FRAMES {
+                    p.check_lesson();
+                }
             }
             Action::Step => {
-                p.sim.borrow_mut().advance(STEP_MS);
+                p.sim_mut().advance(STEP_MS);
                 p.refresh(true);
+                p.check_lesson();
+            }
+            Action::OpenLesson(name) => {
+                return match builtin_lesson(&name) {
+                    Ok(lesson) => Rc::new(p.rebuild_lesson(lesson, 0)),
+                    Err(e) => {
+                        let mut notices = (*p.notices).clone();
+                        notices.push(e);
+                        p.notices = Rc::new(notices);
+                        Rc::new(p)
+                    }
+                };
+            }
+            Action::LessonCommand(i) => {
+                p.run_suggested(i);
+                p.refresh(true);
+                p.check_lesson();
+            }
+            Action::LessonNext => {
+                if let World::Lesson(session) = &mut *p.sim.borrow_mut() {
+                    session.next_step();
+                }
+                p.check_lesson();
+            }
+            Action::LessonPrevious => {
+                // The session only moves forward (each step's baseline is the cluster as the
+                // step began), so going back rebuilds the lesson up to the earlier step.
+                let target = p.lesson.as_ref().map_or(0, |l| l.step.saturating_sub(1));
+                let lesson = match &*p.sim.borrow() {
+                    World::Lesson(session) => Some(session.lesson.clone()),
+                    World::Plain(_) => None,
+                };
+                if let Some(lesson) = lesson {
+                    return Rc::new(p.rebuild_lesson(lesson, target));
+                }
             }
             Action::SetPaused(paused) => p.paused = paused,
             Action::SetSpeed(speed) => {
@@ -862,6 +1130,7 @@ impl Reducible for Playground {
             Action::Run(lines) => {
                 p.run_lines(&lines);
                 p.refresh(true);
+                p.check_lesson();
             }
             Action::Select(s) => {
                 if let Selection::Node(n) = &s {
@@ -878,6 +1147,18 @@ impl Reducible for Playground {
                     p.editor = Rc::new(e.output.stdout.clone());
                 }
                 p.refresh(true);
+            }
+            Action::SetProxy(_) | Action::Reset if p.lesson.is_some() => {
+                // A lesson fixes its cluster (proxy mode included): start it over instead.
+                let lesson = match &*p.sim.borrow() {
+                    World::Lesson(session) => Some(session.lesson.clone()),
+                    World::Plain(_) => None,
+                };
+                if let Some(lesson) = lesson {
+                    let mut q = p.rebuild_lesson(lesson, 0);
+                    q.announcement = Rc::new("The lesson was started over".to_string());
+                    return Rc::new(q);
+                }
             }
             Action::SetProxy(mode) => {
                 let mut s = (*p.scenario).clone();
@@ -1124,5 +1405,47 @@ mod tests {
         assert_eq!(pods(&p).len(), 4);
         assert_eq!(p.replicas, 4);
         assert!(p.rules_command().starts_with("ipvsadm"));
+    }
+
+    #[test]
+    fn a_lesson_step_ticks_its_checks_as_its_suggested_commands_run() {
+        for name in builtin::names() {
+            let lesson = builtin_lesson(name).expect("built-in lessons load");
+            let mut p = Rc::new(Playground::from_lesson(lesson.clone(), 0));
+            let state = p.lesson.clone().expect("lesson state");
+            assert_eq!(
+                (state.title.as_str(), state.step),
+                (lesson.title.as_str(), 0)
+            );
+            assert_eq!(state.checks.len(), lesson.steps[0].checks.len());
+            let before = p.history.len();
+            for i in 0..lesson.steps[0].commands.len() {
+                p = p.reduce(Action::LessonCommand(i));
+            }
+            // Echoed in the console, and the step's checks pass as in the native runner.
+            assert_eq!(p.history.len(), before + lesson.steps[0].commands.len());
+            let state = p.lesson.clone().expect("lesson state");
+            assert!(
+                state.checks.iter().all(|c| c.passed),
+                "{name}: {:?}",
+                state.checks
+            );
+            if lesson.steps.len() > 1 {
+                p = p.reduce(Action::LessonNext);
+                assert_eq!(p.lesson.as_ref().map(|l| l.step), Some(1));
+                p = p.reduce(Action::LessonPrevious);
+                assert_eq!(p.lesson.as_ref().map(|l| l.step), Some(0));
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_lesson_is_a_notice_not_a_crash() {
+        let p = Rc::new(Playground::new()).reduce(Action::OpenLesson("nope".into()));
+        assert!(p.lesson.is_none());
+        assert!(p
+            .notices
+            .iter()
+            .any(|n| n.contains("There is no lesson \"nope\"")));
     }
 }
