@@ -80,6 +80,10 @@ pub struct KubeProxy {
     slice_service: BTreeMap<ObjectKey, ObjectKey>,
     nodes: BTreeMap<String, Arc<Node>>,
     proxiers: BTreeMap<String, NodeProxier>,
+    /// Proxiers not marked stale (`stale_since` is None): the only ones
+    /// [`KubeProxy::mark_unseen`] has to visit, so a drain costs O(nodes synced since the
+    /// last one), not O(nodes).
+    clean: BTreeSet<String>,
     /// Converted service ports, shared by every node's sync (invalidated on change).
     converted: BTreeMap<ObjectKey, Rc<Vec<ServiceEndpoints>>>,
 }
@@ -96,6 +100,7 @@ impl KubeProxy {
             slice_service: BTreeMap::new(),
             nodes: BTreeMap::new(),
             proxiers: BTreeMap::new(),
+            clean: BTreeSet::new(),
             converted: BTreeMap::new(),
         }
     }
@@ -114,11 +119,15 @@ impl KubeProxy {
         else {
             return;
         };
-        for (name, p) in self.proxiers.iter_mut() {
-            let since = *p.stale_since.get_or_insert(oldest);
-            ctx.infra
-                .dataplane
-                .set_stale(name, Some(since), p.pending.len().max(1));
+        // A proxier already stale keeps its `stale_since` and its pending count (both
+        // written when it became stale and unchanged since): only the clean ones change.
+        for name in std::mem::take(&mut self.clean) {
+            if let Some(p) = self.proxiers.get_mut(&name) {
+                let since = *p.stale_since.get_or_insert(oldest);
+                ctx.infra
+                    .dataplane
+                    .set_stale(&name, Some(since), p.pending.len().max(1));
+            }
         }
     }
 
@@ -175,6 +184,7 @@ impl KubeProxy {
                     None => {
                         self.nodes.remove(&name);
                         self.proxiers.remove(&name);
+                        self.clean.remove(&name);
                         ctx.infra.dataplane.remove_node(&name);
                     }
                 },
@@ -190,6 +200,7 @@ impl KubeProxy {
     /// A Service (or one of its slices) changed: every node has to resync it.
     fn changed(&mut self, svc: ObjectKey, happened: Millis, ctx: &mut Ctx<'_>) {
         self.converted.remove(&svc);
+        self.clean.clear();
         let now = ctx.api.now;
         for (name, p) in self.proxiers.iter_mut() {
             p.pending.insert(svc.clone());
@@ -233,6 +244,7 @@ impl KubeProxy {
                 last_sync: Some(now),
             },
         );
+        self.clean.insert(name.to_string());
     }
 
     /// kube-proxy's view of one Service: one entry per port with its endpoints.
@@ -289,6 +301,7 @@ impl KubeProxy {
         if let Some(p) = self.proxiers.get_mut(name) {
             p.last_sync = Some(now);
             p.stale_since = None;
+            self.clean.insert(name.to_string());
         }
         ctx.infra.dataplane.set_synced(name, now);
     }
