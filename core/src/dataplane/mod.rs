@@ -196,13 +196,18 @@ impl DataPlane {
     }
 
     /// Partial sync of one Service on `node`.
-    pub fn update_service(&mut self, node: &str, key: &str, ports: &[ServiceEndpoints]) {
+    pub fn update_service(
+        &mut self,
+        node: &str,
+        key: &str,
+        ports: &std::rc::Rc<Vec<ServiceEndpoints>>,
+    ) {
         if ports.is_empty() {
             self.rule_cache.forget(key);
         }
         if let Some(n) = self.nodes.get_mut(node) {
             n.proxy
-                .update_service_cached(key, ports.to_vec(), Some(&mut self.rule_cache));
+                .update_service_cached(key, ports.clone(), Some(&mut self.rule_cache));
         }
     }
 

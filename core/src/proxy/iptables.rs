@@ -509,7 +509,7 @@ pub struct RuleTable {
     name: TableName,
     /// Chains by name. A chain written by one Service alone is shared (`Rc`) between every
     /// node whose rules for that Service are the same (see [`RuleCache`]).
-    chains: BTreeMap<String, Rc<Chain>>,
+    chains: BTreeMap<Rc<str>, Rc<Chain>>,
     /// The run new rules go to.
     seg: SegKey,
     /// Chains written to since [`RuleTable::begin`] (a Service's footprint).
@@ -520,7 +520,7 @@ impl RuleTable {
     fn new(name: TableName) -> Self {
         let mut chains = BTreeMap::new();
         for b in name.builtins() {
-            chains.insert((*b).to_string(), Rc::new(Chain::default()));
+            chains.insert(Rc::from(*b), Rc::new(Chain::default()));
         }
         RuleTable {
             name,
@@ -540,7 +540,9 @@ impl RuleTable {
         if self.seg.0 == 1 {
             self.touched.insert(chain.to_string());
         }
-        self.chains.entry(chain.to_string()).or_default();
+        if !self.chains.contains_key(chain) {
+            self.chains.insert(Rc::from(chain), Rc::default());
+        }
     }
 
     fn add(&mut self, chain: &str, rule: Rule) {
@@ -550,7 +552,7 @@ impl RuleTable {
         let seg = &self.seg;
         let c = match self.chains.get_mut(chain) {
             Some(c) => c,
-            None => self.chains.entry(chain.to_string()).or_default(),
+            None => self.chains.entry(Rc::from(chain)).or_default(),
         };
         Rc::make_mut(c).push(seg, rule);
     }
@@ -568,7 +570,7 @@ impl RuleTable {
         v.extend(
             self.chains
                 .keys()
-                .map(String::as_str)
+                .map(|k| &**k)
                 .filter(|c| !builtins.contains(c)),
         );
         v
@@ -641,8 +643,8 @@ impl RuleTable {
 /// Which service a generated chain belongs to (for route decisions and the UI).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainOwner {
-    /// `ns/name[:port]`.
-    pub service: String,
+    /// `ns/name[:port]` (shared by the chains of one service port).
+    pub service: Rc<str>,
 }
 
 /// The nat and filter tables kube-proxy programs on one node.
@@ -653,7 +655,7 @@ pub struct RuleSet {
     /// `filter`.
     pub filter: RuleTable,
     /// Service of each `KUBE-SVC/SVL/EXT/FW/SEP` chain.
-    pub owners: BTreeMap<String, ChainOwner>,
+    pub owners: BTreeMap<Rc<str>, ChainOwner>,
     /// Whether large-cluster mode was on (per-endpoint comments omitted).
     pub large_cluster_mode: bool,
     /// Each Service's footprint, by `namespace/name`, for partial syncs.
@@ -696,7 +698,7 @@ fn write_services(
     large: bool,
     nat: &mut RuleTable,
     filter: &mut RuleTable,
-    owners: &mut BTreeMap<String, ChainOwner>,
+    owners: &mut BTreeMap<Rc<str>, ChainOwner>,
     fragments: &mut BTreeMap<String, Rc<Fragment>>,
 ) {
     let node_ip = config.node_ips.first().copied();
@@ -747,7 +749,7 @@ impl RuleSet {
         key: &str,
         ports: &[ServiceEndpoints],
     ) -> bool {
-        self.replace_service_cached(config, key, ports, None)
+        self.replace(config, key, ports, None)
     }
 
     /// [`RuleSet::replace_service`], taking the Service's rules from `cache` when another
@@ -757,8 +759,18 @@ impl RuleSet {
         &mut self,
         config: &ProxyConfig,
         key: &str,
+        ports: &Rc<Vec<ServiceEndpoints>>,
+        cache: &mut RuleCache,
+    ) -> bool {
+        self.replace(config, key, ports, Some((cache, ports)))
+    }
+
+    fn replace(
+        &mut self,
+        config: &ProxyConfig,
+        key: &str,
         ports: &[ServiceEndpoints],
-        cache: Option<&mut RuleCache>,
+        cache: Option<(&mut RuleCache, &Rc<Vec<ServiceEndpoints>>)>,
     ) -> bool {
         let old_eps = self.fragments.get(key).map_or(0, |f| f.endpoints);
         let sorted = sorted_services(ports);
@@ -771,12 +783,12 @@ impl RuleSet {
             for (table, chains) in [(&mut self.nat, &f.nat), (&mut self.filter, &f.filter)] {
                 for c in chains {
                     if SHARED_CHAINS.contains(&c.as_str()) {
-                        if let Some(chain) = table.chains.get_mut(c) {
+                        if let Some(chain) = table.chains.get_mut(c.as_str()) {
                             Rc::make_mut(chain).remove_seg(&f.seg);
                         }
                     } else {
-                        table.chains.remove(c);
-                        self.owners.remove(c);
+                        table.chains.remove(c.as_str());
+                        self.owners.remove(c.as_str());
                     }
                 }
             }
@@ -784,7 +796,9 @@ impl RuleSet {
         self.total_endpoints = total;
         let large = self.large_cluster_mode;
         match cache {
-            Some(cache) if !sorted.is_empty() && sorted.iter().all(|s| node_independent(s)) => {
+            Some((cache, ports))
+                if !sorted.is_empty() && sorted.iter().all(|s| node_independent(s)) =>
+            {
                 let rules = cache.get(config, key, ports, &sorted, large);
                 self.apply(key, &rules);
             }
@@ -845,17 +859,19 @@ fn node_independent(se: &ServiceEndpoints) -> bool {
 #[derive(Debug, PartialEq, Eq)]
 struct ServiceRules {
     /// Its run of rules in each shared chain, for nat and filter.
-    shared: [Vec<(String, Vec<Rule>)>; 2],
+    shared: [Vec<(Rc<str>, Vec<Rule>)>; 2],
     /// The chains it alone writes, for nat and filter.
-    owned: [Vec<(String, Rc<Chain>)>; 2],
+    owned: [Vec<(Rc<str>, Rc<Chain>)>; 2],
     /// Owners of its chains.
-    owners: Vec<(String, ChainOwner)>,
+    owners: Vec<(Rc<str>, ChainOwner)>,
     fragment: Rc<Fragment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct CacheEntry {
-    ports: Vec<ServiceEndpoints>,
+    /// The ports the rules were built from (the same allocation as the callers' when
+    /// they share it, so the usual check is a pointer comparison).
+    ports: Rc<Vec<ServiceEndpoints>>,
     large: bool,
     cluster_cidr: Ipv4Cidr,
     masquerade_all: bool,
@@ -880,7 +896,7 @@ impl RuleCache {
         &mut self,
         config: &ProxyConfig,
         key: &str,
-        ports: &[ServiceEndpoints],
+        ports: &Rc<Vec<ServiceEndpoints>>,
         sorted: &[&ServiceEndpoints],
         large: bool,
     ) -> Rc<ServiceRules> {
@@ -888,7 +904,7 @@ impl RuleCache {
             if e.large == large
                 && e.cluster_cidr == config.cluster_cidr
                 && e.masquerade_all == config.masquerade_all
-                && e.ports == ports
+                && (Rc::ptr_eq(&e.ports, ports) || e.ports == *ports)
             {
                 return e.rules.clone();
             }
@@ -897,7 +913,7 @@ impl RuleCache {
         self.entries.insert(
             key.to_string(),
             CacheEntry {
-                ports: ports.to_vec(),
+                ports: ports.clone(),
                 large,
                 cluster_cidr: config.cluster_cidr,
                 masquerade_all: config.masquerade_all,
@@ -936,22 +952,22 @@ fn build_service_rules(
             endpoints: 0,
         })
     });
-    let mut shared: [Vec<(String, Vec<Rule>)>; 2] = Default::default();
-    let mut owned: [Vec<(String, Rc<Chain>)>; 2] = Default::default();
+    let mut shared: [Vec<(Rc<str>, Vec<Rule>)>; 2] = Default::default();
+    let mut owned: [Vec<(Rc<str>, Rc<Chain>)>; 2] = Default::default();
     for (i, (table, touched)) in [(&mut nat, &fragment.nat), (&mut filter, &fragment.filter)]
         .into_iter()
         .enumerate()
     {
         let builtins = table.name.builtins();
         for c in touched {
-            let Some(chain) = table.chains.remove(c) else {
+            let Some((name, chain)) = table.chains.remove_entry(c.as_str()) else {
                 continue;
             };
             if SHARED_CHAINS.contains(&c.as_str()) || builtins.contains(&c.as_str()) {
                 let rules = chain.segs.get(&fragment.seg).cloned().unwrap_or_default();
-                shared[i].push((c.clone(), rules));
+                shared[i].push((name, rules));
             } else {
-                owned[i].push((c.clone(), chain));
+                owned[i].push((name, chain));
             }
         }
     }
@@ -1247,12 +1263,13 @@ fn write_service(
     node_ip: Option<Ipv4Addr>,
     nat: &mut RuleTable,
     filter: &mut RuleTable,
-    owners: &mut BTreeMap<String, ChainOwner>,
+    owners: &mut BTreeMap<Rc<str>, ChainOwner>,
 ) {
     let Some(cluster_ip) = svc.cluster_ip else {
         return;
     };
     let name = svc.port_name_string();
+    let service_rc: Rc<str> = Rc::from(name.as_str());
     let proto = svc.protocol;
     let pl = proto.lower();
     let port = svc.port;
@@ -1444,9 +1461,9 @@ fn write_service(
     if uses_ext_chain {
         nat.declare(&ext_chain);
         owners.insert(
-            ext_chain.clone(),
+            Rc::from(ext_chain.as_str()),
             ChainOwner {
-                service: name.clone(),
+                service: service_rc.clone(),
             },
         );
         if !svc.external_policy_local() {
@@ -1506,9 +1523,9 @@ fn write_service(
     if uses_fw_chain {
         nat.declare(&fw_chain);
         owners.insert(
-            fw_chain.clone(),
+            Rc::from(fw_chain.as_str()),
             ChainOwner {
-                service: name.clone(),
+                service: service_rc.clone(),
             },
         );
         let fw_comment = format!("{name} loadbalancer IP");
@@ -1561,9 +1578,9 @@ fn write_service(
     if uses_cluster_chain {
         nat.declare(&cluster_chain);
         owners.insert(
-            cluster_chain.clone(),
+            Rc::from(cluster_chain.as_str()),
             ChainOwner {
-                service: name.clone(),
+                service: service_rc.clone(),
             },
         );
         write_service_to_endpoint_rules(nat, &name, svc, &cluster_chain, &cat.cluster, large);
@@ -1571,9 +1588,9 @@ fn write_service(
     if uses_local_chain {
         nat.declare(&local_chain);
         owners.insert(
-            local_chain.clone(),
+            Rc::from(local_chain.as_str()),
             ChainOwner {
-                service: name.clone(),
+                service: service_rc.clone(),
             },
         );
         write_service_to_endpoint_rules(nat, &name, svc, &local_chain, &cat.local, large);
@@ -1583,9 +1600,9 @@ fn write_service(
         let sep = hash::sep_chain(&name, pl, &ep.ip_port());
         nat.declare(&sep);
         owners.insert(
-            sep.clone(),
+            Rc::from(sep.as_str()),
             ChainOwner {
-                service: name.clone(),
+                service: service_rc.clone(),
             },
         );
         let base: Vec<Arg> = if large {
@@ -1859,7 +1876,7 @@ impl RuleSet {
                 None => {}
                 Some(Target::Chain(next)) if stack.len() < MAX_DEPTH => {
                     if let Some((name, c)) = t.chains.get_key_value(next.as_str()) {
-                        stack.push((name.as_str(), c, c.candidates(p.dst, p.proto, p.dport), 0));
+                        stack.push((&**name, c, c.candidates(p.dst, p.proto, p.dport), 0));
                     }
                 }
                 Some(Target::Chain(_)) => {}

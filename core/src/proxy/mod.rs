@@ -17,6 +17,7 @@ pub mod topology;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::rc::Rc;
 
 use rand_core::RngCore;
 
@@ -173,8 +174,9 @@ pub enum Programmed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeProxy {
     config: ProxyConfig,
-    /// kube-proxy's caches: the ports of every Service, by `namespace/name`.
-    services: BTreeMap<String, Vec<ServiceEndpoints>>,
+    /// kube-proxy's caches: the ports of every Service, by `namespace/name` (shared with
+    /// the other nodes that synced the same version).
+    services: BTreeMap<String, Rc<Vec<ServiceEndpoints>>>,
     programmed: Programmed,
     recent: iptables::RecentTables,
     ipvs_runtime: ipvs::IpvsRuntime,
@@ -220,7 +222,7 @@ impl NodeProxy {
     /// size, not on how many Services the node has; the result equals a full
     /// [`NodeProxy::sync`] over the updated caches.
     pub fn update_service(&mut self, key: &str, ports: Vec<ServiceEndpoints>) {
-        self.update_service_cached(key, ports, None);
+        self.update_service_cached(key, Rc::new(ports), None);
     }
 
     /// [`NodeProxy::update_service`] with a cache of generated rules shared by the nodes
@@ -229,22 +231,30 @@ impl NodeProxy {
     pub fn update_service_cached(
         &mut self,
         key: &str,
-        ports: Vec<ServiceEndpoints>,
+        ports: Rc<Vec<ServiceEndpoints>>,
         cache: Option<&mut iptables::RuleCache>,
     ) {
         let old = if ports.is_empty() {
             self.services.remove(key)
+        } else if let Some(slot) = self.services.get_mut(key) {
+            Some(std::mem::replace(slot, ports.clone()))
         } else {
-            self.services.insert(key.to_string(), ports)
+            self.services.insert(key.to_string(), ports.clone())
         };
-        let new = self.services.get(key).map(Vec::as_slice).unwrap_or(&[]);
-        if old.as_deref().unwrap_or(&[]) == new {
+        if old.as_ref().is_some_and(|o| Rc::ptr_eq(o, &ports)) {
+            return;
+        }
+        let old: &[ServiceEndpoints] = old.as_deref().map_or(&[], Vec::as_slice);
+        let new: &[ServiceEndpoints] = &ports;
+        if old == new {
             return;
         }
         let incremental = match &mut self.programmed {
-            Programmed::Iptables(r) => r.replace_service_cached(&self.config, key, new, cache),
+            Programmed::Iptables(r) => match cache {
+                Some(cache) => r.replace_service_cached(&self.config, key, &ports, cache),
+                None => r.replace_service(&self.config, key, new),
+            },
             Programmed::Ipvs(t) => {
-                let old = old.as_deref().unwrap_or(&[]);
                 t.replace_service(&self.config, old, new);
                 for k in ipvs::service_keys(&self.config, old.iter().chain(new)) {
                     self.ipvs_runtime.retain_for_vs(t, &k);
@@ -252,18 +262,23 @@ impl NodeProxy {
                 true
             }
             Programmed::Nftables(t) => {
-                t.replace_service(&self.config, old.as_deref().unwrap_or(&[]), new);
+                t.replace_service(&self.config, old, new);
                 true
             }
         };
         if !incremental {
-            let all: Vec<ServiceEndpoints> = self.services.values().flatten().cloned().collect();
+            let all: Vec<ServiceEndpoints> = self
+                .services
+                .values()
+                .flat_map(|v| v.iter())
+                .cloned()
+                .collect();
             self.programmed = Self::program(&self.config, &all);
         }
     }
 
     /// The Services in kube-proxy's caches, by `namespace/name`.
-    pub fn services(&self) -> &BTreeMap<String, Vec<ServiceEndpoints>> {
+    pub fn services(&self) -> &BTreeMap<String, Rc<Vec<ServiceEndpoints>>> {
         &self.services
     }
 
@@ -364,14 +379,14 @@ pub fn service_key(s: &ServicePortInfo) -> String {
     format!("{}/{}", s.namespace, s.name)
 }
 
-fn group_by_service(services: &[ServiceEndpoints]) -> BTreeMap<String, Vec<ServiceEndpoints>> {
+fn group_by_service(services: &[ServiceEndpoints]) -> BTreeMap<String, Rc<Vec<ServiceEndpoints>>> {
     let mut m: BTreeMap<String, Vec<ServiceEndpoints>> = BTreeMap::new();
     for se in services {
         m.entry(service_key(&se.service))
             .or_default()
             .push(se.clone());
     }
-    m
+    m.into_iter().map(|(k, v)| (k, Rc::new(v))).collect()
 }
 
 fn route_iptables<R: RngCore>(
@@ -445,8 +460,8 @@ fn route_iptables<R: RngCore>(
         if (nat_chain || decisive_filter) && path.last() != Some(&h.chain) {
             path.push(h.chain.clone());
         }
-        if let Some(o) = rules.owners.get(&h.chain) {
-            service = Some(o.service.clone());
+        if let Some(o) = rules.owners.get(h.chain.as_str()) {
+            service = Some(o.service.to_string());
         }
     }
     let steps = hits

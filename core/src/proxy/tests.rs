@@ -1292,7 +1292,7 @@ mod props {
                     ports.clear(); // the Service is deleted
                 }
                 node.update_service(&format!("ns1/{name}"), ports);
-                let all: Vec<ServiceEndpoints> = node.services().values().flatten().cloned().collect();
+                let all: Vec<ServiceEndpoints> = node.services().values().flat_map(|v| v.iter()).cloned().collect();
                 let full = NodeProxy::new(config.clone(), &all);
                 match (node.programmed(), full.programmed()) {
                     (Programmed::Iptables(a), Programmed::Iptables(b)) => {
@@ -1350,9 +1350,11 @@ mod props {
                 if gone {
                     cache.forget(&key);
                 }
+                // One allocation for every node, as kube-proxy's converted cache hands out.
+                let shared = std::rc::Rc::new(ports.clone());
                 for (p, c) in plain.iter_mut().zip(cached.iter_mut()) {
                     p.update_service(&key, ports.clone());
-                    c.update_service_cached(&key, ports.clone(), Some(&mut cache));
+                    c.update_service_cached(&key, shared.clone(), Some(&mut cache));
                     prop_assert_eq!(&*p, &*c);
                 }
             }
