@@ -37,6 +37,50 @@ impl ObjectKey {
     }
 }
 
+/// A key seen as `(namespace, name)`, so maps keyed by [`ObjectKey`] can be searched with
+/// borrowed strings (no allocation per lookup). Ordered exactly as `ObjectKey` is.
+trait KeyRef {
+    fn parts(&self) -> (&str, &str);
+}
+
+impl KeyRef for ObjectKey {
+    fn parts(&self) -> (&str, &str) {
+        (&self.namespace, &self.name)
+    }
+}
+
+impl KeyRef for (&str, &str) {
+    fn parts(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn KeyRef + 'a> for ObjectKey {
+    fn borrow(&self) -> &(dyn KeyRef + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn KeyRef + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyRef + '_ {}
+
+impl PartialOrd for dyn KeyRef + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn KeyRef + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.namespace.is_empty() {
@@ -153,12 +197,8 @@ impl<T: Resource> Store<T> {
 
     /// The object named `name` in `namespace`.
     pub fn get_by_name(&self, namespace: &str, name: &str) -> Option<&Arc<T>> {
-        // Avoids allocating a key for the common lookup.
-        self.items
-            .range(ObjectKey::new(namespace, name)..)
-            .next()
-            .filter(|(k, _)| k.namespace == namespace && k.name == name)
-            .map(|(_, v)| v)
+        // Borrowed lookup: no key is allocated.
+        self.items.get(&(namespace, name) as &dyn KeyRef)
     }
 
     /// The object with this UID.
