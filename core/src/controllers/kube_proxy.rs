@@ -80,10 +80,6 @@ pub struct KubeProxy {
     slice_service: BTreeMap<ObjectKey, ObjectKey>,
     nodes: BTreeMap<String, Arc<Node>>,
     proxiers: BTreeMap<String, NodeProxier>,
-    /// Proxiers not marked stale (`stale_since` is None): the only ones
-    /// [`KubeProxy::mark_unseen`] has to visit, so a drain costs O(nodes synced since the
-    /// last one), not O(nodes).
-    clean: BTreeSet<String>,
     /// Converted service ports, shared by every node's sync (invalidated on change).
     converted: BTreeMap<ObjectKey, Rc<Vec<ServiceEndpoints>>>,
 }
@@ -100,7 +96,6 @@ impl KubeProxy {
             slice_service: BTreeMap::new(),
             nodes: BTreeMap::new(),
             proxiers: BTreeMap::new(),
-            clean: BTreeSet::new(),
             converted: BTreeMap::new(),
         }
     }
@@ -121,13 +116,14 @@ impl KubeProxy {
         };
         // A proxier already stale keeps its `stale_since` and its pending count (both
         // written when it became stale and unchanged since): only the clean ones change.
-        for name in std::mem::take(&mut self.clean) {
-            if let Some(p) = self.proxiers.get_mut(&name) {
-                let since = *p.stale_since.get_or_insert(oldest);
-                ctx.infra
-                    .dataplane
-                    .set_stale(&name, Some(since), p.pending.len().max(1));
+        for (name, p) in self.proxiers.iter_mut() {
+            if p.stale_since.is_some() {
+                continue;
             }
+            p.stale_since = Some(oldest);
+            ctx.infra
+                .dataplane
+                .set_stale(name, Some(oldest), p.pending.len().max(1));
         }
     }
 
@@ -184,7 +180,6 @@ impl KubeProxy {
                     None => {
                         self.nodes.remove(&name);
                         self.proxiers.remove(&name);
-                        self.clean.remove(&name);
                         ctx.infra.dataplane.remove_node(&name);
                     }
                 },
@@ -200,7 +195,6 @@ impl KubeProxy {
     /// A Service (or one of its slices) changed: every node has to resync it.
     fn changed(&mut self, svc: ObjectKey, happened: Millis, ctx: &mut Ctx<'_>) {
         self.converted.remove(&svc);
-        self.clean.clear();
         let now = ctx.api.now;
         for (name, p) in self.proxiers.iter_mut() {
             p.pending.insert(svc.clone());
@@ -244,7 +238,6 @@ impl KubeProxy {
                 last_sync: Some(now),
             },
         );
-        self.clean.insert(name.to_string());
     }
 
     /// kube-proxy's view of one Service: one entry per port with its endpoints.
@@ -301,7 +294,6 @@ impl KubeProxy {
         if let Some(p) = self.proxiers.get_mut(name) {
             p.last_sync = Some(now);
             p.stale_since = None;
-            self.clean.insert(name.to_string());
         }
         ctx.infra.dataplane.set_synced(name, now);
     }
