@@ -8,7 +8,7 @@ use crate::sim::Sim;
 use crate::time::Millis;
 
 /// The whole picture at one instant.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterView {
     /// Virtual time.
     pub time_ms: Millis,
@@ -21,7 +21,7 @@ pub struct ClusterView {
 }
 
 /// One node.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeView {
     /// Name.
     pub name: String,
@@ -40,7 +40,7 @@ pub struct NodeView {
 }
 
 /// One pod.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodView {
     /// Namespace.
     pub namespace: String,
@@ -77,7 +77,7 @@ pub struct PodView {
 }
 
 /// One Service.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceView {
     /// Namespace.
     pub namespace: String,
@@ -98,7 +98,7 @@ pub struct ServiceView {
 }
 
 /// One endpoint of a Service.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointView {
     /// Pod name.
     pub pod: String,

@@ -5,8 +5,9 @@
 //!
 //! Rendering cost: pods are one flat keyed list (so a pod that gets scheduled slides from the
 //! pending strip into its node instead of being re-created), every pod, node and line is its
-//! own component with comparable props, so a frame in which nothing changed re-renders
-//! nothing below the root. Motion is CSS (transitions on `transform`, keyframes for dots),
+//! own component with comparable props, and the cluster's layers are one component whose
+//! props are `Rc`s compared by pointer, so a frame in which only requests moved re-renders
+//! the dots alone. Motion is CSS (transitions on `transform`, keyframes for dots),
 //! so the browser animates without Rust running per frame.
 
 use crate::playground::{Dot, Extras, ProxyState, Selection, Sender, DEPLOYMENT};
@@ -34,10 +35,19 @@ const COMPACT_OVER: usize = 12;
 /// Above this many endpoints, the per-node "programmed" markers are left out.
 const MARKERS_UP_TO: usize = 40;
 /// A pod's IP counts as new (highlighted) for this long after the pod was created.
-const NEW_IP_MS: u64 = 8_000;
+pub const NEW_IP_MS: u64 = 8_000;
+
+/// Whether some pod's IP is still highlighted as new in `view` (so the view must follow the
+/// clock until it is not).
+pub fn has_new_ips(view: &ClusterView) -> bool {
+    view.nodes
+        .iter()
+        .flat_map(|n| &n.pods)
+        .any(|p| p.ip.is_some() && view.time_ms.saturating_sub(p.created_ms) < NEW_IP_MS)
+}
 
 /// Where everything goes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
     /// Drawing size.
     pub width: i32,
@@ -184,7 +194,8 @@ pub struct DiagramProps {
     pub on_kill: Callback<String>,
 }
 
-/// The cluster diagram.
+/// The cluster diagram: the cluster's layers, which re-render only when the cluster changes,
+/// and the request dots above them, which change every frame.
 #[function_component(ClusterDiagram)]
 pub fn cluster_diagram(props: &DiagramProps) -> Html {
     let view = &props.view;
@@ -192,6 +203,36 @@ pub fn cluster_diagram(props: &DiagramProps) -> Html {
     let layout = use_memo((Rc::clone(view), columns), |(view, columns)| {
         layout(view, *columns)
     });
+    html! {
+        <svg data-testid="cluster" class={classes!("cluster", layout.compact.then_some("compact"))}
+             role="group" aria-label="Cluster diagram: the Service's virtual IP, nodes and pods"
+             viewBox={format!("0 0 {} {}", layout.width, layout.height)}
+             width={layout.width.to_string()}>
+            <ClusterLayers view={Rc::clone(view)} extras={Rc::clone(&props.extras)}
+                layout={Rc::clone(&layout)} selected={props.selected.clone()}
+                on_select={props.on_select.clone()} on_kill={props.on_kill.clone()} />
+            <Dots layout={layout} dots={Rc::clone(&props.dots)} />
+        </svg>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LayersProps {
+    view: Rc<ClusterView>,
+    extras: Rc<Extras>,
+    layout: Rc<Layout>,
+    selected: Selection,
+    on_select: Callback<Selection>,
+    on_kill: Callback<String>,
+}
+
+/// Clients, nodes, endpoint lines, pods and the VIP. Its props are `Rc`s of `Eq` types, so
+/// comparing them is a pointer check and a frame that only moved dots skips this whole
+/// subtree (a thousand pods would otherwise rebuild a thousand cards' props every frame).
+#[function_component(ClusterLayers)]
+fn cluster_layers(props: &LayersProps) -> Html {
+    let view = &props.view;
+    let layout = &props.layout;
     let svc = view.services.iter().find(|s| s.name == DEPLOYMENT);
     let all_pods = view
         .nodes
@@ -215,10 +256,7 @@ pub fn cluster_diagram(props: &DiagramProps) -> Html {
     let endpoint_count = svc.map_or(0, |s| s.endpoints.len());
     let (cw, ch) = layout.card();
     html! {
-        <svg data-testid="cluster" class={classes!("cluster", layout.compact.then_some("compact"))}
-             role="group" aria-label="Cluster diagram: the Service's virtual IP, nodes and pods"
-             viewBox={format!("0 0 {} {}", layout.width, layout.height)}
-             width={layout.width.to_string()}>
+        <>
             <Clients user={layout.user} client_node={client_node} />
             { for view.nodes.iter().map(|node| {
                 let (x, y, w, h) = layout.nodes.get(&node.name).copied().unwrap_or_default();
@@ -273,13 +311,27 @@ pub fn cluster_diagram(props: &DiagramProps) -> Html {
                      ports={svc.ports.join(", ")} lb={svc.load_balancer_ip.clone()}
                      ready={svc.endpoints.iter().filter(|e| e.ready).count()} />
             }
-            <g class="dots">
-                { for props.dots.iter().map(|d| html! {
-                    <RequestDot key={d.id} path={dot_path(&layout, d, client_node_pos(&layout, d))}
-                                outcome={d.outcome} cause={d.cause.clone()} id={d.id} />
-                }) }
-            </g>
-        </svg>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DotsProps {
+    layout: Rc<Layout>,
+    dots: Rc<Vec<Dot>>,
+}
+
+/// Requests in flight.
+#[function_component(Dots)]
+fn dots(props: &DotsProps) -> Html {
+    let layout = &props.layout;
+    html! {
+        <g class="dots">
+            { for props.dots.iter().map(|d| html! {
+                <RequestDot key={d.id} path={dot_path(layout, d, client_node_pos(layout, d))}
+                            outcome={d.outcome} cause={d.cause.clone()} id={d.id} />
+            }) }
+        </g>
     }
 }
 

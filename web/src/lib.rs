@@ -287,7 +287,7 @@ pub fn app(props: &AppProps) -> Html {
                     proxy={p.scenario.proxy} run={run.clone()} dispatch={dispatch.clone()} />
             }
             if shows(Panel::Time) {
-                <TimeBar paused={p.paused} speed={p.speed} time_ms={view.time_ms / 100 * 100}
+                <TimeBar paused={p.paused} speed={p.speed} time_ms={p.now_ms / 100 * 100}
                          dispatch={dispatch.clone()} on_share={on_share} />
             }
             <div class="stage">

@@ -8,6 +8,7 @@
 use crate::announce;
 use crate::console::EDITOR_FILE;
 use crate::console::{self, PageFiles, CLIENT_FILE};
+use crate::diagram;
 use crate::params::{percent_decode, percent_encode, proxy_word};
 use crate::scenario::Scenario;
 use kubeplay_core::dataplane::{Client, Outcome, SyncStatus};
@@ -16,7 +17,7 @@ use kubeplay_core::lesson::{builtin, CheckResult, Lesson, LessonSession};
 use kubeplay_core::proxy::{Programmed, ProxyMode};
 use kubeplay_core::sim::{Sim, SimConfig};
 use kubeplay_core::time::Millis;
-use kubeplay_core::view::ClusterView;
+use kubeplay_core::view::{ClusterView, ViewStamp};
 use std::cell::{Ref, RefCell, RefMut};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -181,7 +182,7 @@ pub struct ChartSample {
 }
 
 /// A node's kube-proxy state, for the node header.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxyState {
     /// In sync with the API.
     pub in_sync: bool,
@@ -193,7 +194,7 @@ pub struct ProxyState {
 
 /// What the diagram needs beyond the core's [`ClusterView`]: kube-proxy state per node, which
 /// nodes have each endpoint programmed, and ReplicaSet revision colours.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Extras {
     /// Per node name.
     pub proxy: BTreeMap<String, ProxyState>,
@@ -289,8 +290,15 @@ pub struct Playground {
     /// The open lesson, if any.
     pub lesson: Option<Rc<LessonState>>,
     frames_since_check: u32,
-    /// The cluster as drawn.
+    /// The cluster as drawn. Rebuilt only when its [`ViewStamp`] changed or it follows the
+    /// clock (grace countdowns, new IPs), so its `time_ms` may lag: the clock is `now_ms`.
     pub view: Rc<ClusterView>,
+    /// What `view` was built from.
+    stamp: Option<Rc<ViewStamp>>,
+    /// Each node's kube-proxy sync state when `extras.programmed` was computed.
+    synced: Rc<Vec<SyncStatus>>,
+    /// Virtual time.
+    pub now_ms: Millis,
     /// Proxy state and colours for the diagram.
     pub extras: Rc<Extras>,
     /// Commands run so far, oldest first.
@@ -476,7 +484,10 @@ impl Playground {
             sim: Rc::new(RefCell::new(world)),
             lesson: None,
             frames_since_check: 0,
+            now_ms: view.time_ms,
             view,
+            stamp: None,
+            synced: Rc::default(),
             extras: Rc::default(),
             history: Rc::new(history),
             scenario: Rc::new(scenario),
@@ -721,22 +732,45 @@ impl Playground {
         // A handle of its own, so the borrow does not hold `self`.
         let cell = Rc::clone(&self.sim);
         let sim = Ref::map(cell.borrow(), World::sim);
-        let view = sim.view(Some(NAMESPACE));
-        if announce {
-            let said = announce::changes(&self.view, &view);
-            if !said.is_empty() {
-                self.announcement = Rc::new(announce::sentence(&said));
+        // Rebuilding the view is O(pods): skip it while nothing it shows changed.
+        let stamp = sim.view_stamp();
+        let ticking = self.view.counts_down() || diagram::has_new_ips(&self.view);
+        let old_view = Rc::clone(&self.view);
+        if ticking || self.stamp.as_deref() != Some(&stamp) {
+            let view = sim.view(Some(NAMESPACE));
+            if announce {
+                let said = announce::changes(&self.view, &view);
+                if !said.is_empty() {
+                    self.announcement = Rc::new(announce::sentence(&said));
+                }
             }
+            // A view that follows the clock is replaced every frame; otherwise only when
+            // something in it changed, so the diagram's layers keep comparing equal.
+            if ticking || !same_apart_from_time(&self.view, &view) {
+                self.view = Rc::new(view);
+            }
+            self.stamp = Some(Rc::new(stamp));
         }
-        if !same_apart_from_time(&self.view, &view) {
-            self.view = Rc::new(view);
-        } else if self.view.time_ms != view.time_ms {
-            // Only the clock moved; keep sharing the pod lists.
-            let mut v = (*self.view).clone();
-            v.time_ms = view.time_ms;
-            self.view = Rc::new(v);
+        self.now_ms = sim.now();
+        let view_changed = !Rc::ptr_eq(&old_view, &self.view);
+        let synced: Vec<SyncStatus> = self
+            .view
+            .nodes
+            .iter()
+            .map(|n| sim.infra.dataplane.sync_status(&n.name))
+            .collect();
+        let mut extras = Extras {
+            proxy: proxy_states(&sim, &self.view),
+            ..(*self.extras).clone()
+        };
+        // Programmed rules change only when some node syncs; revisions when pods change.
+        if view_changed || synced != *self.synced {
+            extras.programmed = programmed(&sim, &self.view);
+            self.synced = Rc::new(synced);
         }
-        let extras = extras(&sim, &self.view, &self.extras.revisions);
+        if view_changed {
+            extras.revisions = revisions(&self.view, &self.extras.revisions);
+        }
         if extras != *self.extras {
             self.extras = Rc::new(extras);
         }
@@ -968,11 +1002,11 @@ fn same_apart_from_time(a: &ClusterView, b: &ClusterView) -> bool {
     a.nodes == b.nodes && a.unscheduled == b.unscheduled && a.services == b.services
 }
 
-fn extras(sim: &Sim, view: &ClusterView, revisions: &BTreeMap<String, usize>) -> Extras {
+/// Each node's kube-proxy state for its header.
+fn proxy_states(sim: &Sim, view: &ClusterView) -> BTreeMap<String, ProxyState> {
     let now = sim.now();
     let dp = &sim.infra.dataplane;
-    let proxy = view
-        .nodes
+    view.nodes
         .iter()
         .map(|n| {
             let state = match dp.sync_status(&n.name) {
@@ -996,9 +1030,13 @@ fn extras(sim: &Sim, view: &ClusterView, revisions: &BTreeMap<String, usize>) ->
             };
             (n.name.clone(), state)
         })
-        .collect();
+        .collect()
+}
+
+/// Per `service/ip`: the nodes whose programmed rules route to that endpoint.
+fn programmed(sim: &Sim, view: &ClusterView) -> BTreeMap<String, BTreeSet<String>> {
     let mut programmed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (node, rules) in dp.nodes() {
+    for (node, rules) in sim.infra.dataplane.nodes() {
         for svc in &view.services {
             let key = format!("{}/{}", svc.namespace, svc.name);
             let Some(ports) = rules.proxy.services().get(&key) else {
@@ -1012,7 +1050,12 @@ fn extras(sim: &Sim, view: &ClusterView, revisions: &BTreeMap<String, usize>) ->
             }
         }
     }
-    let mut revisions = revisions.clone();
+    programmed
+}
+
+/// Colour indexes of ReplicaSet revisions (`pod-template-hash`), in order of first sight.
+fn revisions(view: &ClusterView, seen: &BTreeMap<String, usize>) -> BTreeMap<String, usize> {
+    let mut revisions = seen.clone();
     let mut pods: Vec<_> = view
         .nodes
         .iter()
@@ -1026,11 +1069,7 @@ fn extras(sim: &Sim, view: &ClusterView, revisions: &BTreeMap<String, usize>) ->
             revisions.entry(h.clone()).or_insert(next);
         }
     }
-    Extras {
-        proxy,
-        programmed,
-        revisions,
-    }
+    revisions
 }
 
 /// The client a request came from.
@@ -1226,6 +1265,34 @@ mod tests {
         p
     }
 
+    /// The diagram's view is kept while nothing changed (so its layers skip rendering), yet
+    /// at every frame it shows what a freshly built view shows.
+    #[test]
+    fn frames_keep_the_view_while_the_cluster_is_unchanged_and_it_is_never_out_of_date() {
+        let mut p = frames(Rc::new(Playground::new()), 20_000);
+        p = run(p, Playground::scale_command(5));
+        let (mut kept, mut total) = (0, 0);
+        for i in 0..400 {
+            let before = Rc::clone(&p.view);
+            let extras = Rc::clone(&p.extras);
+            let now = p.real_ms.unwrap_or(0.0) + 50.0;
+            p = p.reduce(Action::Frame(now));
+            let mut fresh = p.with_sim(|s| s.view(Some(NAMESPACE)));
+            fresh.time_ms = p.view.time_ms;
+            assert_eq!(*p.view, fresh, "frame {i}: the drawn view is out of date");
+            total += 1;
+            if Rc::ptr_eq(&before, &p.view) && Rc::ptr_eq(&extras, &p.extras) {
+                kept += 1;
+            }
+        }
+        // Scaling, new IPs and kube-proxy syncs change it for a while, then it settles.
+        assert!(
+            kept * 2 > total,
+            "the view was rebuilt in {} of {total} frames",
+            total - kept
+        );
+    }
+
     #[test]
     fn starts_with_the_deployment_its_service_and_a_client_sending_requests() {
         let p = Rc::new(Playground::new());
@@ -1366,19 +1433,19 @@ mod tests {
     #[test]
     fn a_hidden_tab_does_not_pile_up_time() {
         let p = Rc::new(Playground::new()).reduce(Action::Frame(1_000.0));
-        let t = p.view.time_ms;
+        let t = p.now_ms;
         let p = p.reduce(Action::Frame(601_000.0));
-        assert_eq!(p.view.time_ms - t, MAX_FRAME_MS as u64);
+        assert_eq!(p.now_ms - t, MAX_FRAME_MS as u64);
         let p = p
             .reduce(Action::SetSpeed(20.0))
             .reduce(Action::Frame(601_050.0));
-        assert_eq!(p.view.time_ms - t, 100 + 1_000);
+        assert_eq!(p.now_ms - t, 100 + 1_000);
         let p = p
             .reduce(Action::SetPaused(true))
             .reduce(Action::Frame(602_000.0));
-        assert_eq!(p.view.time_ms - t, 1_100);
+        assert_eq!(p.now_ms - t, 1_100);
         let p = p.reduce(Action::Step);
-        assert_eq!(p.view.time_ms - t, 1_100 + STEP_MS);
+        assert_eq!(p.now_ms - t, 1_100 + STEP_MS);
     }
 
     #[test]
