@@ -42,6 +42,35 @@ pub struct TimedCommand {
     pub line: String,
 }
 
+/// The moment a lesson moved on to its next step: after this many of the scenario's
+/// commands, at this virtual time (a step's checks compare with the cluster as it began).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepStart {
+    /// Commands of the scenario run before the step began.
+    pub after: usize,
+    /// Virtual time (ms) the step began.
+    pub at: Millis,
+}
+
+/// A lesson in progress: which lesson, and when each step after the first began. The
+/// current step (0-based) is `step_starts.len()`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LessonProgress {
+    /// The lesson's name (a built-in lesson; the scenario's start is the lesson's cluster).
+    pub name: String,
+    /// When steps 2, 3, … began, in order.
+    pub step_starts: Vec<StepStart>,
+}
+
+impl LessonProgress {
+    /// The current step, 0-based.
+    pub fn step(&self) -> usize {
+        self.step_starts.len()
+    }
+}
+
 /// How a cluster started and what was done to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -63,6 +92,9 @@ pub struct Scenario {
     pub commands: Vec<TimedCommand>,
     /// Virtual time when the scenario was captured.
     pub now: Millis,
+    /// The lesson being followed, if any (absent in scenarios of the plain playground).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson: Option<LessonProgress>,
 }
 
 /// Why a string is not a scenario.
@@ -99,6 +131,7 @@ impl Scenario {
             files,
             commands: Vec::new(),
             now: 0,
+            lesson: None,
         }
     }
 
@@ -180,6 +213,41 @@ impl Scenario {
                     )));
                 }
             }
+        }
+        if let Some(l) = &self.lesson {
+            self.validate_lesson(l)?;
+        }
+        Ok(())
+    }
+
+    fn validate_lesson(&self, l: &LessonProgress) -> Result<(), ShareError> {
+        let slug = !l.name.is_empty()
+            && l.name.len() <= 63
+            && l.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !slug {
+            return Err(err(format!(
+                "lesson name {:?} is not a lesson name",
+                l.name.chars().take(40).collect::<String>()
+            )));
+        }
+        if l.step_starts.len() > crate::lesson::MAX_STEPS {
+            return Err(err("the lesson has moved on more steps than a lesson has"));
+        }
+        let (mut after, mut at) = (0, 0);
+        for (i, s) in l.step_starts.iter().enumerate() {
+            if s.after < after || s.after > self.commands.len() || s.at < at || s.at > self.now {
+                return Err(err(format!("step {} starts out of order", i + 2)));
+            }
+            // A step cannot begin before the commands it follows ran.
+            if s.after > 0 && self.commands[s.after - 1].at > s.at {
+                return Err(err(format!(
+                    "step {} starts before its commands ran",
+                    i + 2
+                )));
+            }
+            (after, at) = (s.after, s.at);
         }
         Ok(())
     }
@@ -310,5 +378,85 @@ impl Recorder {
     /// What has happened so far.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_lesson(starts: &[(usize, Millis)]) -> Scenario {
+        let mut s = Scenario::new(1, 2, ProxyModeName::Iptables, vec![], BTreeMap::new());
+        s.commands = vec![
+            TimedCommand {
+                at: 1_000,
+                line: "kubectl get pods".into(),
+            },
+            TimedCommand {
+                at: 3_000,
+                line: "kubectl get services".into(),
+            },
+        ];
+        s.now = 5_000;
+        s.lesson = Some(LessonProgress {
+            name: "service-stable-ip".into(),
+            step_starts: starts
+                .iter()
+                .map(|&(after, at)| StepStart { after, at })
+                .collect(),
+        });
+        s
+    }
+
+    #[test]
+    fn lesson_progress_round_trips() {
+        let s = with_lesson(&[(1, 2_000), (2, 5_000)]);
+        let back = decode(&encode(&s)).expect("decodes");
+        assert_eq!(back, s);
+        assert_eq!(back.lesson.map(|l| l.step()), Some(2));
+    }
+
+    #[test]
+    fn a_scenario_without_a_lesson_has_no_lesson_field() {
+        let mut s = with_lesson(&[]);
+        s.lesson = None;
+        let json = serde_json::to_string(&s).expect("json");
+        assert!(!json.contains("lesson"), "{json}");
+    }
+
+    #[test]
+    fn bad_lesson_progress_is_rejected() {
+        let cases: &[(&[(usize, Millis)], &str, &str)] = &[
+            (
+                &[(3, 4_000)],
+                "service-stable-ip",
+                "step 2 starts out of order",
+            ),
+            (
+                &[(1, 6_000)],
+                "service-stable-ip",
+                "step 2 starts out of order",
+            ),
+            (
+                &[(2, 4_000), (1, 4_500)],
+                "service-stable-ip",
+                "step 3 starts out of order",
+            ),
+            (
+                &[(2, 2_000)],
+                "service-stable-ip",
+                "step 2 starts before its commands ran",
+            ),
+            (&[], "<script>", "is not a lesson name"),
+            (&[], "", "is not a lesson name"),
+        ];
+        for (starts, name, why) in cases {
+            let mut s = with_lesson(starts);
+            if let Some(l) = &mut s.lesson {
+                l.name = name.to_string();
+            }
+            let e = decode(&encode(&s)).expect_err(why);
+            assert!(e.0.contains(why), "{starts:?} {name}: {e}");
+        }
     }
 }

@@ -15,7 +15,7 @@ mod runner;
 pub mod template;
 
 pub use check::{Baseline, Check, CheckKind, CheckResult};
-pub use format::{ClusterSpec, LessonError, ManifestRef, ProxyModeName, Step};
+pub use format::{ClusterSpec, LessonError, ManifestRef, ProxyModeName, Step, MAX_STEPS};
 pub use runner::{run, CommandRecord, LessonReport, LessonSession, StepReport};
 
 use serde::Deserialize;

@@ -5,7 +5,7 @@
 use super::check::{Baseline, CheckResult};
 use super::{template, Lesson, Step};
 use crate::kubectl::{CommandOutput, MemoryFiles};
-use crate::share::{Scenario, TimedCommand};
+use crate::share::{LessonProgress, Scenario, StepStart, TimedCommand};
 use crate::sim::Sim;
 use crate::time::Millis;
 use std::fmt::Write as _;
@@ -133,13 +133,17 @@ impl LessonSession {
     /// step 1.
     pub fn start(lesson: Lesson) -> LessonSession {
         let c = &lesson.cluster;
-        let scenario = Scenario::new(
+        let mut scenario = Scenario::new(
             c.seed,
             c.nodes,
             c.proxy_mode,
             lesson.manifest_texts(),
             lesson.files.clone(),
         );
+        scenario.lesson = Some(LessonProgress {
+            name: lesson.name.clone(),
+            step_starts: Vec::new(),
+        });
         let (mut sim, applied) = scenario.start();
         sim.advance(c.warmup_ms());
         let files = MemoryFiles {
@@ -233,6 +237,76 @@ impl LessonSession {
         output
     }
 
+    /// Adds (or replaces) a file that `-f NAME` reads from now on; the shared scenario
+    /// carries it (the web UI's YAML editor applies its text this way).
+    pub fn add_file(&mut self, name: &str, text: &str) {
+        self.files.files.insert(name.to_string(), text.to_string());
+        self.scenario
+            .files
+            .insert(name.to_string(), text.to_string());
+    }
+
+    /// Continues a shared lesson: builds the lesson's cluster, then replays the scenario's
+    /// commands at their times (a command equal to a suggested one of its step runs as that
+    /// suggestion, so `output` checks see it), moving on a step where the scenario did.
+    /// Fails when the scenario is not one of this lesson (another lesson, another start).
+    pub fn resume(lesson: Lesson, scenario: &Scenario) -> Result<LessonSession, String> {
+        let progress = match &scenario.lesson {
+            Some(p) if p.name == lesson.name => p.clone(),
+            Some(p) => {
+                return Err(format!(
+                    "the scenario follows lesson {:?}, not {:?}",
+                    p.name, lesson.name
+                ))
+            }
+            None => return Err("the scenario follows no lesson".into()),
+        };
+        let mut session = LessonSession::start(lesson);
+        let start = &session.scenario;
+        let same_start = (start.seed, start.nodes, start.proxy_mode, &start.manifests)
+            == (
+                scenario.seed,
+                scenario.nodes,
+                scenario.proxy_mode,
+                &scenario.manifests,
+            );
+        if !same_start {
+            return Err(format!(
+                "the scenario does not start from lesson {:?}'s cluster",
+                progress.name
+            ));
+        }
+        for (name, text) in &scenario.files {
+            session.add_file(name, text);
+        }
+        let mut starts = progress.step_starts.iter().peekable();
+        for (i, c) in scenario.commands.iter().enumerate() {
+            while let Some(s) = starts.next_if(|s| s.after == i) {
+                session.advance(s.at.saturating_sub(session.sim.now()));
+                session.next_step();
+            }
+            session.advance(c.at.saturating_sub(session.sim.now()));
+            let suggested = session
+                .suggested()
+                .iter()
+                .position(|s| s.as_deref() == Ok(c.line.as_str()));
+            match suggested {
+                Some(j) => {
+                    session.run_suggested(j);
+                }
+                None => {
+                    session.exec(&c.line);
+                }
+            }
+        }
+        for s in starts {
+            session.advance(s.at.saturating_sub(session.sim.now()));
+            session.next_step();
+        }
+        session.advance(scenario.now.saturating_sub(session.sim.now()));
+        Ok(session)
+    }
+
     /// Lets virtual time pass (the UI's clock).
     pub fn advance(&mut self, ms: Millis) {
         self.sim.advance(ms);
@@ -275,6 +349,12 @@ impl LessonSession {
             return false;
         }
         self.step += 1;
+        if let Some(l) = &mut self.scenario.lesson {
+            l.step_starts.push(StepStart {
+                after: self.scenario.commands.len(),
+                at: self.sim.now(),
+            });
+        }
         self.baseline = Baseline::take(&self.sim);
         self.outputs.clear();
         !self.finished()
@@ -307,5 +387,84 @@ pub fn run(lesson: &Lesson) -> LessonReport {
         title: lesson.title.clone(),
         setup: session.setup().to_vec(),
         steps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lesson::builtin;
+    use crate::share::{decode, encode};
+
+    fn lesson(name: &str) -> Lesson {
+        match builtin::load(name) {
+            Some(Ok(l)) => l,
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    /// Plays `steps` steps of a lesson through their suggested commands, with time passing
+    /// between them as a learner's would.
+    fn played(name: &str, steps: usize) -> LessonSession {
+        let mut session = LessonSession::start(lesson(name));
+        for _ in 0..steps {
+            let n = session.current().map_or(0, |s| s.commands.len());
+            for i in 0..n {
+                session.run_suggested(i);
+            }
+            session.advance(1_234);
+            session.next_step();
+        }
+        session.exec("kubectl get pods");
+        session.advance(777);
+        session
+    }
+
+    #[test]
+    fn a_shared_lesson_resumes_at_its_step_with_the_same_cluster_and_checks() {
+        for (name, steps) in [("pods-come-and-go", 2), ("service-stable-ip", 1)] {
+            let session = played(name, steps);
+            let shared = decode(&encode(session.scenario())).expect("decodes");
+            assert_eq!(shared.lesson.as_ref().map(|l| l.step()), Some(steps));
+            let resumed = LessonSession::resume(lesson(name), &shared).expect("resumes");
+            assert_eq!(resumed.step, steps, "{name}");
+            assert_eq!(resumed.sim.now(), session.sim.now(), "{name}");
+            assert_eq!(resumed.sim.trace_hash(), session.sim.trace_hash(), "{name}");
+            assert_eq!(resumed.check_step(), session.check_step(), "{name}");
+            assert_eq!(resumed.scenario(), session.scenario(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_scenario_of_another_lesson_or_start_does_not_resume() {
+        let shared = played("pods-come-and-go", 1).scenario().clone();
+        let err = LessonSession::resume(lesson("service-stable-ip"), &shared)
+            .err()
+            .expect("another lesson");
+        assert!(err.contains("follows lesson \"pods-come-and-go\""), "{err}");
+        let mut other_seed = shared.clone();
+        other_seed.seed += 1;
+        let err = LessonSession::resume(lesson("pods-come-and-go"), &other_seed)
+            .err()
+            .expect("another start");
+        assert!(err.contains("does not start from"), "{err}");
+        let mut plain = shared;
+        plain.lesson = None;
+        assert!(LessonSession::resume(lesson("pods-come-and-go"), &plain).is_err());
+    }
+
+    #[test]
+    fn files_added_during_a_lesson_travel_with_its_scenario() {
+        let mut session = LessonSession::start(lesson("service-stable-ip"));
+        session.add_file("editor-1.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: extra}\nspec:\n  containers: [{name: c, image: nginx}]\n");
+        assert!(session.exec("kubectl apply -f editor-1.yaml").ok);
+        let resumed = LessonSession::resume(lesson("service-stable-ip"), session.scenario())
+            .expect("resumes");
+        assert!(resumed
+            .sim
+            .api
+            .pods
+            .iter()
+            .any(|p| p.metadata.name == "extra"));
     }
 }
