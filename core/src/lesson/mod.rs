@@ -6,12 +6,14 @@
 //! * [`check`] holds the structured assertions on cluster state and their evaluation.
 //! * [`run`] runs a whole lesson natively; [`LessonSession`] is the same machinery one step
 //!   at a time, for the web UI, which calls [`LessonSession::check_step`] as the learner acts.
+//! * [`target`] finds what the web UI's controls and a step's `actions` act on.
 //! * [`builtin`] lists the lessons shipped with Kubeplay.
 
 pub mod builtin;
 pub mod check;
 mod format;
 mod runner;
+pub mod target;
 pub mod template;
 
 pub use check::{Baseline, Check, CheckKind, CheckResult};
