@@ -302,7 +302,7 @@ pub fn replay(s: &Scenario) -> Sim {
 }
 
 /// The output for a line that is not run nor recorded: too long, or does not parse.
-pub(crate) fn unrecordable(line: &str) -> Option<CommandOutput> {
+pub fn unrecordable(line: &str) -> Option<CommandOutput> {
     if line.len() > MAX_LINE_LEN {
         return Some(CommandOutput::error(format!(
             "error: command longer than {MAX_LINE_LEN} characters"

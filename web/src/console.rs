@@ -10,14 +10,21 @@ use kubeplay_core::kubectl::{self, exec::FollowUp, CommandOutput, FileSource};
 use kubeplay_core::sim::Sim;
 use std::collections::BTreeMap;
 
-/// Files the page offers to `kubectl apply -f`: the YAML editor's text and the built-in
-/// manifests the controls use.
+/// Files the page offers to `kubectl apply -f`: the scenario's files (the client pod's
+/// manifest, each applied version of the YAML editor's text).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PageFiles {
     files: BTreeMap<String, String>,
 }
 
 impl PageFiles {
+    /// Exactly these files (a scenario's `files`).
+    pub fn from_files(files: &BTreeMap<String, String>) -> PageFiles {
+        PageFiles {
+            files: files.clone(),
+        }
+    }
+
     /// The built-in files plus `editor.yaml` holding `editor`.
     pub fn with_editor(editor: &str) -> PageFiles {
         let mut files = PageFiles::default();

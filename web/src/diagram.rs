@@ -9,8 +9,13 @@
 //! props are `Rc`s compared by pointer, so a frame in which only requests moved re-renders
 //! the dots alone. Motion is CSS (transitions on `transform`, keyframes for dots),
 //! so the browser animates without Rust running per frame.
+//!
+//! Leaving: a pod (keyed by UID) or endpoint line that is gone from the state stays drawn for
+//! [`LEAVE_MS`] in a `leaving` state that CSS fades out (hidden at once under
+//! `prefers-reduced-motion`), so nothing vanishes in a jump. Leaving elements are not part of
+//! the state: they have their own test ids and are hidden from assistive technology.
 
-use crate::playground::{Dot, Extras, ProxyState, Selection, Sender, DEPLOYMENT};
+use crate::playground::{Dot, Extras, ProxyState, Selection, Sender};
 use kubeplay_core::view::{ClusterView, EndpointView, PodView};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -44,6 +49,65 @@ pub fn has_new_ips(view: &ClusterView) -> bool {
         .iter()
         .flat_map(|n| &n.pods)
         .any(|p| p.ip.is_some() && view.time_ms.saturating_sub(p.created_ms) < NEW_IP_MS)
+}
+
+/// How long (real ms) a pod or endpoint line that left stays drawn while it fades out.
+pub const LEAVE_MS: f64 = 600.0;
+
+/// What was drawn, by key, and what left recently: each thing that disappears from the
+/// drawn set stays, leaving, for [`LEAVE_MS`] of real time (or until it comes back).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Leaving<T> {
+    last: BTreeMap<String, T>,
+    gone: BTreeMap<String, (T, f64)>,
+}
+
+impl<T> Default for Leaving<T> {
+    fn default() -> Self {
+        Leaving {
+            last: BTreeMap::new(),
+            gone: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T: Clone> Leaving<T> {
+    /// Records what is drawn now (`None`: the same as last time) at real time `now`.
+    pub fn update(&mut self, current: Option<BTreeMap<String, T>>, now: f64) {
+        if let Some(current) = current {
+            for (k, v) in std::mem::take(&mut self.last) {
+                if !current.contains_key(&k) {
+                    self.gone.entry(k).or_insert((v, now));
+                }
+            }
+            self.last = current;
+        }
+        let last = &self.last;
+        self.gone
+            .retain(|k, (_, since)| !last.contains_key(k) && now - *since < LEAVE_MS);
+    }
+
+    /// What is leaving now, by key.
+    pub fn leaving(&self) -> impl Iterator<Item = (&String, &T)> {
+        self.gone.iter().map(|(k, (v, _))| (k, v))
+    }
+}
+
+/// A pod as last drawn (for its leaving copy).
+#[derive(Clone, Debug, PartialEq)]
+struct DrawnPod {
+    card: PodCard,
+    at: (i32, i32),
+    revision: Option<usize>,
+}
+
+/// What the diagram remembers between renders.
+#[derive(Default)]
+struct Memory {
+    /// The snapshot last remembered (compared apart from its clock).
+    view: Option<Rc<ClusterView>>,
+    pods: Leaving<DrawnPod>,
+    endpoints: Leaving<(EndpointView, (i32, i32), (i32, i32))>,
 }
 
 /// Where everything goes.
@@ -192,6 +256,9 @@ pub struct DiagramProps {
     pub on_select: Callback<Selection>,
     /// Delete pressed on a pod.
     pub on_kill: Callback<String>,
+    /// The Service drawn (its VIP and endpoint lines), by name.
+    #[prop_or_default]
+    pub service: Option<String>,
 }
 
 /// The cluster diagram: the cluster's layers, which re-render only when the cluster changes,
@@ -209,7 +276,7 @@ pub fn cluster_diagram(props: &DiagramProps) -> Html {
              viewBox={format!("0 0 {} {}", layout.width, layout.height)}
              width={layout.width.to_string()}>
             <ClusterLayers view={Rc::clone(view)} extras={Rc::clone(&props.extras)}
-                layout={Rc::clone(&layout)} selected={props.selected.clone()}
+                layout={Rc::clone(&layout)} selected={props.selected.clone()} service={props.service.clone()}
                 on_select={props.on_select.clone()} on_kill={props.on_kill.clone()} />
             <Dots layout={layout} dots={Rc::clone(&props.dots)} />
         </svg>
@@ -222,6 +289,7 @@ struct LayersProps {
     extras: Rc<Extras>,
     layout: Rc<Layout>,
     selected: Selection,
+    service: Option<String>,
     on_select: Callback<Selection>,
     on_kill: Callback<String>,
 }
@@ -233,7 +301,16 @@ struct LayersProps {
 fn cluster_layers(props: &LayersProps) -> Html {
     let view = &props.view;
     let layout = &props.layout;
-    let svc = view.services.iter().find(|s| s.name == DEPLOYMENT);
+    let svc = view
+        .services
+        .iter()
+        .find(|s| Some(&s.name) == props.service.as_ref());
+    // `key=value` pairs of the drawn Service's selector: pods without them are drawn as
+    // outside the Service.
+    let selector: Vec<(&str, &str)> = svc
+        .and_then(|s| s.selector.as_deref())
+        .map(|sel| sel.split(',').filter_map(|kv| kv.split_once('=')).collect())
+        .unwrap_or_default();
     let all_pods = view
         .nodes
         .iter()
@@ -255,6 +332,56 @@ fn cluster_layers(props: &LayersProps) -> Html {
     let node_count = view.nodes.len();
     let endpoint_count = svc.map_or(0, |s| s.endpoints.len());
     let (cw, ch) = layout.card();
+    // What left since the last change: remembered only when the drawn state changed (a frame
+    // that only moved the clock compares equal and costs no copies).
+    let memory = use_mut_ref(Memory::default);
+    let (leaving_pods, leaving_endpoints) = {
+        let mut m = memory.borrow_mut();
+        let changed = m.view.as_ref().is_none_or(|v| {
+            v.nodes != view.nodes
+                || v.unscheduled != view.unscheduled
+                || v.services != view.services
+        });
+        let now = js_sys::Date::now();
+        remember(
+            &mut m,
+            changed.then_some((view.as_ref(), layout.as_ref(), svc)),
+            &props.extras.revisions,
+            now,
+        );
+        if changed {
+            m.view = Some(Rc::clone(view));
+        }
+        let pods: Vec<(String, DrawnPod)> = m
+            .pods
+            .leaving()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let endpoints: Vec<(String, (EndpointView, (i32, i32), (i32, i32)))> = m
+            .endpoints
+            .leaving()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        (pods, endpoints)
+    };
+    // This layer re-renders only when the cluster changes, so a timer re-renders it once
+    // what is leaving has faded, to drop it.
+    let force = use_force_update();
+    let leaving_count = leaving_pods.len() + leaving_endpoints.len();
+    use_effect_with(
+        (
+            leaving_pods.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+            leaving_endpoints.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+        ),
+        move |_| {
+            let timer = (leaving_count > 0).then(|| {
+                gloo::timers::callback::Timeout::new(LEAVE_MS as u32 + 20, move || {
+                    force.force_update()
+                })
+            });
+            move || drop(timer)
+        },
+    );
     html! {
         <>
             <Clients user={layout.user} client_node={client_node} />
@@ -288,6 +415,10 @@ fn cluster_layers(props: &LayersProps) -> Html {
                                 markers={endpoint_count <= MARKERS_UP_TO} />
                         })
                     }) }
+                    { for leaving_endpoints.iter().map(|(key, (e, from, to))| html! {
+                        <EndpointLine key={key.clone()} endpoint={e.clone()} from={*from} to={*to}
+                            programmed={0} nodes={0} markers={false} leaving={true} />
+                    }) }
                 </g>
             }
             <g class="pods">
@@ -297,12 +428,19 @@ fn cluster_layers(props: &LayersProps) -> Html {
                         .and_then(|h| props.extras.revisions.get(h).copied());
                     let new_ip = pod.ip.is_some() && view.time_ms.saturating_sub(pod.created_ms) < NEW_IP_MS;
                     let grace_s = pod.grace_remaining_ms.map(|ms| ms.div_ceil(1000));
+                    let in_service = selector.iter().all(|(k, v)| pod.labels.get(*k).map(String::as_str) == Some(*v));
                     html! {
                         <Pod key={pod.uid.clone()} pod={PodCard::from(pod)} x={x} y={y} w={cw} h={ch}
-                             compact={layout.compact} {revision} {new_ip} {grace_s}
+                             compact={layout.compact} {revision} {new_ip} {grace_s} {in_service}
                              selected={selected_pod == Some(pod.name.as_str())}
                              on_select={props.on_select.clone()} on_kill={props.on_kill.clone()} />
                     }
+                }) }
+                { for leaving_pods.iter().map(|(uid, d)| html! {
+                    <Pod key={uid.clone()} pod={d.card.clone()} x={d.at.0} y={d.at.1} w={cw} h={ch}
+                         compact={layout.compact} revision={d.revision} new_ip={false} grace_s={None::<u64>}
+                         in_service={true} selected={false} leaving={true}
+                         on_select={props.on_select.clone()} on_kill={props.on_kill.clone()} />
                 }) }
             </g>
             if let Some(svc) = svc {
@@ -333,6 +471,56 @@ fn dots(props: &DotsProps) -> Html {
             }) }
         </g>
     }
+}
+
+/// Updates the diagram's memory: `drawn` is what is drawn now, when it changed.
+fn remember(
+    m: &mut Memory,
+    drawn: Option<(
+        &ClusterView,
+        &Layout,
+        Option<&kubeplay_core::view::ServiceView>,
+    )>,
+    revisions: &BTreeMap<String, usize>,
+    now: f64,
+) {
+    let (pods, endpoints) = match drawn {
+        Some((view, layout, svc)) => {
+            let (cw, _) = layout.card();
+            let pods = view
+                .nodes
+                .iter()
+                .flat_map(|n| &n.pods)
+                .chain(&view.unscheduled)
+                .map(|p| {
+                    let drawn = DrawnPod {
+                        card: PodCard::from(p),
+                        at: layout.pods.get(&p.name).copied().unwrap_or_default(),
+                        revision: p
+                            .template_hash
+                            .as_ref()
+                            .and_then(|h| revisions.get(h).copied()),
+                    };
+                    (p.uid.clone(), drawn)
+                })
+                .collect();
+            let endpoints = svc
+                .iter()
+                .flat_map(|s| &s.endpoints)
+                .filter_map(|e| {
+                    let (px, py) = layout.pods.get(&e.pod).copied()?;
+                    Some((
+                        format!("{}/{}", e.pod, e.ip),
+                        (e.clone(), layout.vip_anchor(), (px + cw / 2, py)),
+                    ))
+                })
+                .collect();
+            (Some(pods), Some(endpoints))
+        }
+        None => (None, None),
+    };
+    m.pods.update(pods, now);
+    m.endpoints.update(endpoints, now);
 }
 
 fn client_node_pos(layout: &Layout, d: &Dot) -> (i32, i32) {
@@ -435,12 +623,16 @@ struct EndpointProps {
     programmed: usize,
     nodes: usize,
     markers: bool,
+    #[prop_or_default]
+    leaving: bool,
 }
 
 #[function_component(EndpointLine)]
 fn endpoint_line(p: &EndpointProps) -> Html {
     let e = &p.endpoint;
-    let state = if e.terminating {
+    let state = if p.leaving {
+        "leaving"
+    } else if e.terminating {
         "terminating"
     } else if e.ready {
         "ready"
@@ -451,7 +643,8 @@ fn endpoint_line(p: &EndpointProps) -> Html {
     let (x2, y2) = p.to;
     let mid = (y1 + y2) / 2;
     html! {
-        <g data-testid="endpoint" data-pod={e.pod.clone()} class={classes!("endpoint", state)}>
+        <g data-testid={if p.leaving { "leaving-endpoint" } else { "endpoint" }} data-pod={e.pod.clone()}
+           class={classes!("endpoint", state)}>
             <path d={format!("M{x1} {y1} C{x1} {mid} {x2} {mid} {x2} {y2}")} />
             if p.markers {
                 <g class="programmed">
@@ -577,7 +770,6 @@ pub struct PodCard {
     terminating: bool,
     image: String,
     client: bool,
-    app: Option<String>,
 }
 
 impl From<&PodView> for PodCard {
@@ -591,7 +783,6 @@ impl From<&PodView> for PodCard {
             terminating: p.terminating,
             image: p.image.clone(),
             client: p.name == "client",
-            app: p.labels.get("app").cloned(),
         }
     }
 }
@@ -622,7 +813,12 @@ struct PodProps {
     revision: Option<usize>,
     new_ip: bool,
     grace_s: Option<u64>,
+    /// Its labels match the drawn Service's selector.
+    in_service: bool,
     selected: bool,
+    /// Gone from the state, fading out.
+    #[prop_or_default]
+    leaving: bool,
     on_select: Callback<Selection>,
     on_kill: Callback<String>,
 }
@@ -678,10 +874,24 @@ fn pod(p: &PodProps) -> Html {
     if p.selected {
         class.push("selected");
     }
-    if pod.app.as_deref() != Some(DEPLOYMENT) && !pod.client {
+    if !p.in_service && !pod.client {
         class.push("unmatched");
     }
     let style = format!("transform: translate({}px, {}px)", p.x, p.y);
+    if p.leaving {
+        class.push("leaving");
+        // A copy of what was drawn, fading out: not a control, not part of the state.
+        return html! {
+            <g data-testid="leaving-pod" data-pod={pod.name.clone()} data-state="leaving" {class} {style}
+               aria-hidden="true">
+                <rect class="pod-box" width={p.w.to_string()} height={p.h.to_string()} rx="6" />
+                if !p.compact {
+                    <text class="pod-name" x="7" y="15">{ short_name(&pod.name) }</text>
+                    <text class="pod-state" x="7" y="46">{ "Gone" }</text>
+                }
+            </g>
+        };
+    }
     html! {
         <g data-testid="pod" data-pod={pod.name.clone()} data-state={state} {class} {style}
            role="button" tabindex="0" aria-label={label} onclick={select} onkeydown={key}>
@@ -832,6 +1042,29 @@ mod tests {
     }
 
     #[test]
+    fn what_leaves_stays_for_a_while_then_goes() {
+        let set = |keys: &[&str]| -> Option<BTreeMap<String, u8>> {
+            Some(keys.iter().map(|k| (k.to_string(), 0)).collect())
+        };
+        let leaving = |l: &Leaving<u8>| l.leaving().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        let mut l = Leaving::default();
+        l.update(set(&["a", "b", "c"]), 0.0);
+        assert!(leaving(&l).is_empty());
+        l.update(set(&["a", "c"]), 100.0);
+        assert_eq!(leaving(&l), ["b"]);
+        // Frames that change nothing keep it until LEAVE_MS after it left.
+        l.update(None, 100.0 + LEAVE_MS - 1.0);
+        assert_eq!(leaving(&l), ["b"]);
+        l.update(None, 100.0 + LEAVE_MS);
+        assert!(leaving(&l).is_empty());
+        // Something that comes back (same key) is no longer leaving.
+        l.update(set(&["c"]), 1_000.0);
+        assert_eq!(leaving(&l), ["a"]);
+        l.update(set(&["a", "c"]), 1_010.0);
+        assert!(leaving(&l).is_empty());
+    }
+
+    #[test]
     fn pod_states_table() {
         let base = PodCard {
             name: "web-1".into(),
@@ -842,7 +1075,6 @@ mod tests {
             terminating: false,
             image: "nginx:1.25".into(),
             client: false,
-            app: Some("web".into()),
         };
         let cases = [
             (

@@ -1,6 +1,8 @@
 //! The lesson sidebar: the open lesson's title and introduction, the current step's text, its
-//! suggested commands as buttons (run through the console, echoed there) and its checks,
-//! ticking as they pass. A picker opens any built-in lesson.
+//! suggested commands as buttons (run through the console, echoed there), its UI actions as
+//! buttons that work the controls (each runs its console line, echoed like any control's;
+//! disabled with the reason when there is nothing to act on) and its checks, ticking as they
+//! pass. A picker opens any built-in lesson.
 //!
 //! Lesson text is markdown; it is shown as plain-text paragraphs (never as HTML), so a lesson
 //! file cannot inject markup into the page.
@@ -99,6 +101,26 @@ pub fn lesson_panel(props: &LessonPanelProps) -> Html {
                         }) }
                     </div>
                 }
+                if !l.actions.is_empty() {
+                    <div class="lesson-actions" data-testid="lesson-actions" role="group" aria-label="Try it with the controls">
+                        { for l.actions.iter().enumerate().map(|(i, (id, line))| {
+                            let d = props.dispatch.clone();
+                            let onclick = Callback::from(move |_: MouseEvent| d.emit(Action::LessonAction(i)));
+                            match line {
+                                Ok(line) => html! {
+                                    <button class="lesson-action" data-action={id.clone()} {onclick}
+                                            title={format!("Runs: {line}")}>{ action_label(id) }</button>
+                                },
+                                Err(why) => html! {
+                                    <button class="lesson-action" data-action={id.clone()} disabled=true
+                                            title={why.clone()} aria-label={format!("{}: {why}", action_label(id))}>
+                                        { action_label(id) }
+                                    </button>
+                                },
+                            }
+                        }) }
+                    </div>
+                }
                 <ul class="lesson-checks" data-testid="lesson-checks">
                     { for l.checks.iter().map(|c| html! {
                         <li class={classes!(if c.passed { "pass" } else { "fail" })} title={c.detail.clone()}>
@@ -117,6 +139,20 @@ pub fn lesson_panel(props: &LessonPanelProps) -> Html {
                 <button onclick={next} disabled={finished} data-testid="lesson-next">{ "Next step" }</button>
             </div>
         </section>
+    }
+}
+
+/// A step action's button text (the id itself for ids Kubeplay does not know).
+pub fn action_label(id: &str) -> String {
+    match id {
+        "scale" | "scale-up" => "Scale up (+1 replica)".into(),
+        "scale-down" => "Scale down (−1 replica)".into(),
+        "kill-pod" => "Kill a pod".into(),
+        "set-image" => "Roll out a new image".into(),
+        "undo" | "rollout-undo" => "Undo the rollout".into(),
+        "relabel" => "Relabel a pod out of the Service".into(),
+        "add-node" => "Add a node".into(),
+        other => other.to_string(),
     }
 }
 

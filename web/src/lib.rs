@@ -11,70 +11,87 @@ pub mod lesson;
 pub mod panels;
 pub mod params;
 pub mod playground;
-pub mod scenario;
 
 use diagram::ClusterDiagram;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use gloo::storage::{LocalStorage, Storage};
+use kubeplay_core::share::{self, Scenario};
 use panels::*;
 use params::{Panel, Params, Theme};
-use playground::{fresh_scenario, Action, Playground, Selection, DEPLOYMENT};
-use scenario::Scenario;
+use playground::{fresh_scenario, Action, Playground, Selection};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
 
 /// localStorage key of the saved scenario (one per lesson, so embedded lessons do not clobber
-/// each other or the main playground).
-fn storage_key(p: &Params) -> String {
-    format!(
-        "kubeplay.scenario.{}",
-        p.lesson.as_deref().unwrap_or("playground")
-    )
+/// each other or the main playground). The value is the core's share format
+/// ([`kubeplay_core::share::encode`]), the same string as a shared link's fragment.
+pub fn storage_key(lesson: Option<&str>) -> String {
+    format!("kubeplay.scenario.v2.{}", lesson.unwrap_or("playground"))
 }
 
-/// The URL fragment prefix of a shared scenario.
+/// The URL fragment prefix of a shared scenario: `#s=` then [`share::encode`]'s string
+/// (base64url, safe in a fragment as is).
 pub const SHARE_PREFIX: &str = "#s=";
 
-/// Where the page starts: a shared scenario in the URL fragment, else (outside embeds, when
-/// the URL does not ask for a particular seed or mode) the scenario saved in localStorage,
-/// else a fresh cluster. A fragment that does not decode is reported and ignored.
-pub fn initial_scenario(
-    params: &Params,
-    fragment: &str,
-    saved: Option<String>,
-) -> (Scenario, Vec<String>) {
-    let fresh = || fresh_scenario(params.seed.unwrap_or(1), params.proxy.unwrap_or_default());
-    let mut notices = Vec::new();
-    if let Some(encoded) = fragment.strip_prefix(SHARE_PREFIX) {
-        match Scenario::decode(&params::percent_decode(encoded)) {
-            Ok(s) => return (s, notices),
-            Err(e) => notices.push(format!(
-                "The shared link could not be read ({e}); a fresh cluster was started instead."
-            )),
-        }
-    }
-    let wants_fresh = params.embed || params.seed.is_some() || params.proxy.is_some();
-    if let (false, Some(text)) = (wants_fresh, saved) {
-        match Scenario::decode(&text) {
-            Ok(s) => return (s, notices),
-            Err(e) => notices.push(format!(
-                "The saved playground could not be restored ({e}); a fresh cluster was started."
-            )),
-        }
-    }
-    (fresh(), notices)
+/// The address fragment that shares `scenario`.
+pub fn share_fragment(scenario: &Scenario) -> String {
+    format!("{SHARE_PREFIX}{}", share::encode(scenario))
 }
 
-/// The page's starting state: the lesson `?lesson=` names (at `?step=`), built from the
-/// lesson itself; otherwise (or when there is no such lesson, with a notice) as
-/// [`initial_scenario`] says.
+/// Opens a scenario, or says why it cannot be (it does not decode, or names a lesson that
+/// does not exist).
+fn open_encoded(text: &str) -> Result<Playground, String> {
+    let scenario = share::decode(text).map_err(|e| e.to_string())?;
+    Playground::open(&scenario)
+}
+
+/// The page's starting state, first that applies:
+/// 1. a shared scenario in the URL fragment (`#s=…`);
+/// 2. outside embeds, the scenario saved in localStorage for this lesson (or the plain
+///    playground), if it is at the `?step=` the URL asks for, and the URL does not ask for a
+///    particular seed or mode;
+/// 3. the lesson `?lesson=` names, at `?step=`, built from the lesson itself;
+/// 4. a fresh cluster.
+///
+/// A fragment or saved state that does not open is named in a notice and skipped, so the
+/// page always starts whole: never a panic or a half-loaded cluster.
 pub fn initial_playground(
     params: &Params,
     fragment: &str,
     saved: Option<String>,
 ) -> (Playground, Vec<String>) {
     let mut notices = Vec::new();
+    if let Some(encoded) = fragment.strip_prefix(SHARE_PREFIX) {
+        match open_encoded(encoded) {
+            Ok(p) => return (p, notices),
+            Err(e) => notices.push(format!(
+                "The shared link could not be read ({e}); a fresh cluster was started instead."
+            )),
+        }
+    } else if !fragment.is_empty() && fragment != "#" {
+        notices.push(
+            "The link's #fragment is not a Kubeplay scenario (#s=…); a fresh cluster was started."
+                .to_string(),
+        );
+    }
+    let wants_fresh = params.embed || params.seed.is_some() || params.proxy.is_some();
+    if let (false, Some(text)) = (wants_fresh, saved) {
+        match open_encoded(&text) {
+            Ok(p) => {
+                let step = p.lesson.as_ref().map(|l| l.step + 1);
+                let same_place = p.lesson.as_ref().map(|l| l.name.as_str())
+                    == params.lesson.as_deref()
+                    && (params.step.is_none() || params.step.map(|s| s as usize) == step);
+                if same_place {
+                    return (p, notices);
+                }
+            }
+            Err(e) => notices.push(format!(
+                "The saved playground could not be restored ({e}); a fresh cluster was started."
+            )),
+        }
+    }
     if let Some(name) = &params.lesson {
         match playground::builtin_lesson(name) {
             Ok(lesson) => {
@@ -91,9 +108,32 @@ pub fn initial_playground(
             Err(e) => notices.push(e),
         }
     }
-    let (scenario, more) = initial_scenario(params, fragment, saved);
-    notices.extend(more);
-    (Playground::from_scenario(&scenario), notices)
+    let fresh = fresh_scenario(params.seed.unwrap_or(1), params.proxy.unwrap_or_default());
+    (Playground::from_scenario(&fresh), notices)
+}
+
+/// The query string with `lesson=` and `step=` set to where the learner is (1-based step),
+/// or removed when no lesson is open; every other parameter kept as it was.
+pub fn query_with_lesson(query: &str, lesson: Option<(&str, usize)>) -> String {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            let key = p.split('=').next().unwrap_or("");
+            key != "lesson" && key != "step"
+        })
+        .map(str::to_string)
+        .collect();
+    if let Some((name, step)) = lesson {
+        pairs.insert(0, format!("step={step}"));
+        pairs.insert(0, format!("lesson={}", params::percent_encode(name)));
+    }
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
 }
 
 /// Props of [`App`].
@@ -105,6 +145,12 @@ pub struct AppProps {
     /// Do not read or write localStorage / the URL (tests).
     #[prop_or_default]
     pub isolated: bool,
+    /// URL fragment to use instead of the page's (tests: a shared link's `#s=…`).
+    #[prop_or_default]
+    pub fragment: Option<String>,
+    /// Keep the address's `lesson=` / `step=` up to date even when isolated (tests).
+    #[prop_or_default]
+    pub update_url: bool,
 }
 
 /// The root component.
@@ -119,16 +165,16 @@ pub fn app(props: &AppProps) -> Html {
     let isolated = props.isolated;
     let playground = {
         let params = params.clone();
-        let fragment = if isolated {
-            String::new()
-        } else {
-            location.hash().unwrap_or_default()
+        let fragment = match (&props.fragment, isolated) {
+            (Some(f), _) => f.clone(),
+            (None, true) => String::new(),
+            (None, false) => location.hash().unwrap_or_default(),
         };
         use_reducer(move || {
             let saved = if isolated {
                 None
             } else {
-                LocalStorage::get::<String>(storage_key(&params)).ok()
+                LocalStorage::get::<String>(storage_key(params.lesson.as_deref())).ok()
             };
             let (mut p, notices) = initial_playground(&params, &fragment, saved);
             if let Some(speed) = params.speed {
@@ -151,15 +197,58 @@ pub fn app(props: &AppProps) -> Html {
             move || drop(handle.borrow_mut().take())
         });
     }
-    // Persistence: the scenario is saved whenever a command changed it.
+    // Persistence: the scenario is saved (in the share format) whenever a command changed it
+    // and every 5 s of virtual time, under the open lesson's key. An untouched fresh cluster
+    // or lesson is not saved: there is nothing to restore.
+    let key = storage_key(playground.lesson.as_ref().map(|l| l.name.as_str()));
     {
-        let key = storage_key(&params);
-        let scenario = Rc::clone(&playground.scenario);
-        // A lesson restarts from its own cluster, so there is nothing to save.
-        let save = !isolated && !params.embed && playground.lesson.is_none();
-        use_effect_with(scenario, move |s| {
+        let key = key.clone();
+        let handle = playground.clone();
+        let save = !isolated && !params.embed;
+        let deps = (
+            Rc::clone(&playground.scenario),
+            playground.view.time_ms / 5_000,
+        );
+        use_effect_with(deps, move |_| {
             if save {
-                let _ = LocalStorage::set(key, s.encode());
+                let s = handle.shareable();
+                let untouched = match &s.lesson {
+                    Some(l) => s.commands.is_empty() && l.step_starts.is_empty(),
+                    None => s.commands == fresh_scenario(s.seed, s.proxy_mode.mode()).commands,
+                };
+                if untouched {
+                    LocalStorage::delete(&key);
+                } else {
+                    let _ = LocalStorage::set(&key, share::encode(&s));
+                }
+            }
+        });
+    }
+    // The address follows the lesson and step (history.replaceState), so a reload or a
+    // copied link opens the same place. A `#s=` fragment no longer describes the page once
+    // the learner moved on, so it is dropped.
+    {
+        let place = playground
+            .lesson
+            .as_ref()
+            .map(|l| (l.name.clone(), l.step + 1));
+        let write = !isolated || props.update_url;
+        use_effect_with(place, move |place| {
+            if write {
+                let loc = gloo::utils::window().location();
+                let search = loc.search().unwrap_or_default();
+                let query =
+                    query_with_lesson(&search, place.as_ref().map(|(n, s)| (n.as_str(), *s)));
+                if query != search {
+                    let path = loc.pathname().unwrap_or_default();
+                    if let Ok(history) = gloo::utils::window().history() {
+                        let _ = history.replace_state_with_url(
+                            &wasm_bindgen::JsValue::NULL,
+                            "",
+                            Some(&format!("{path}{query}")),
+                        );
+                    }
+                }
             }
         });
     }
@@ -195,40 +284,56 @@ pub fn app(props: &AppProps) -> Html {
         .as_ref()
         .clone()
     };
+    // Share puts the scenario (a lesson's included) in the address's fragment and shows the
+    // link to copy.
+    let share_link = use_state(|| None::<String>);
     let on_share: Callback<()> = {
-        let scenario = Rc::clone(&playground.scenario);
+        let handle = playground.clone();
         let d = dispatcher.clone();
-        let lesson = playground
-            .lesson
-            .as_ref()
-            .map(|l| (l.name.clone(), (l.step + 1).min(l.steps.max(1))));
+        let share_link = share_link.clone();
         Callback::from(move |_| {
-            if let Some((name, step)) = &lesson {
-                // A shared scenario cannot carry the lesson's manifests; the lesson's own
-                // address rebuilds this step.
-                d.dispatch(Action::Notice(format!(
-                    "This step of the lesson opens with ?lesson={name}&step={step}"
-                )));
-                return;
-            }
-            let hash = format!(
-                "{SHARE_PREFIX}{}",
-                params::percent_encode(&scenario.encode())
-            );
+            let hash = share_fragment(&handle.shareable());
             let loc = gloo::utils::window().location();
+            let base = format!(
+                "{}{}{}",
+                loc.origin().unwrap_or_default(),
+                loc.pathname().unwrap_or_default(),
+                loc.search().unwrap_or_default()
+            );
             let note = match (isolated, loc.set_hash(&hash)) {
                 (true, _) | (false, Ok(())) => {
-                    "This scenario is now in the page's address: copy it to share.".to_string()
+                    "This scenario is now in the page's address: copy it to share."
                 }
-                (false, Err(_)) => "The address could not be changed in this frame.".to_string(),
+                (false, Err(_)) => {
+                    "The address could not be changed in this frame: copy the link below."
+                }
             };
-            d.dispatch(Action::Notice(note));
+            share_link.set(Some(format!("{base}{hash}")));
+            d.dispatch(Action::Notice(note.to_string()));
+        })
+    };
+    // Reset also forgets the saved state.
+    let on_reset: Callback<()> = {
+        let d = dispatcher.clone();
+        let key = key.clone();
+        let share_link = share_link.clone();
+        Callback::from(move |_| {
+            if !isolated {
+                LocalStorage::delete(&key);
+            }
+            share_link.set(None);
+            d.dispatch(Action::Reset);
         })
     };
 
     let p = &*playground;
     let view = &p.view;
-    let service = view.services.iter().find(|s| s.name == DEPLOYMENT).cloned();
+    let shown = p.target.service.as_ref().map(|s| s.name.clone());
+    let service = view
+        .services
+        .iter()
+        .find(|s| Some(&s.name) == shown.as_ref())
+        .cloned();
     let node_names: Rc<Vec<String>> = Rc::new(view.nodes.iter().map(|n| n.name.clone()).collect());
     let names = use_memo(Rc::clone(view), |_| p.names());
     let selected_pod = match &p.selected {
@@ -281,19 +386,26 @@ pub fn app(props: &AppProps) -> Html {
             }
             <div class="sr-only" aria-live="polite" data-testid="live">{ (*p.announcement).clone() }</div>
             if shows(Panel::Controls) {
-                <ControlBar replicas={p.replicas} tag={p.tag.clone()}
-                    service_type={service.as_ref().map(|s| s.type_.clone()).unwrap_or_else(|| "ClusterIP".into())}
+                <ControlBar target={Rc::clone(&p.target)}
                     traffic={p.traffic.clone()} external_target={p.external_target()}
-                    proxy={p.scenario.proxy} run={run.clone()} dispatch={dispatch.clone()} />
+                    proxy={p.scenario.proxy_mode.mode()} run={run.clone()} dispatch={dispatch.clone()} />
             }
             if shows(Panel::Time) {
                 <TimeBar paused={p.paused} speed={p.speed} time_ms={p.now_ms / 100 * 100}
-                         dispatch={dispatch.clone()} on_share={on_share} />
+                         dispatch={dispatch.clone()} on_share={on_share} on_reset={on_reset} />
+            }
+            if let Some(link) = &*share_link {
+                <p class="share-link">
+                    <label>{ "Link to this scenario " }
+                        <input data-testid="share-link" type="text" readonly=true value={link.clone()}
+                               aria-label="Link to this scenario" />
+                    </label>
+                </p>
             }
             <div class="stage">
                 <div class="diagram-wrap">
                     <ClusterDiagram view={Rc::clone(view)} extras={Rc::clone(&p.extras)}
-                        dots={Rc::clone(&p.dots)} selected={p.selected.clone()} {columns}
+                        dots={Rc::clone(&p.dots)} selected={p.selected.clone()} {columns} service={shown}
                         on_select={on_select} on_kill={on_kill} />
                     <p class="changed" aria-hidden="true">{ (*p.announcement).clone() }</p>
                 </div>
@@ -369,35 +481,119 @@ fn frame_log() -> js_sys::Array {
 mod tests {
     use super::*;
 
+    fn pods(p: &Playground) -> Vec<(String, Option<String>)> {
+        p.view
+            .nodes
+            .iter()
+            .flat_map(|n| &n.pods)
+            .map(|q| (q.name.clone(), q.ip.clone()))
+            .collect()
+    }
+
     #[test]
     fn start_from_fragment_then_storage_then_fresh() {
         let (plain, _) = params::parse("");
         let shared = fresh_scenario(42, Default::default());
-        let fragment = format!("{SHARE_PREFIX}{}", params::percent_encode(&shared.encode()));
-        assert_eq!(
-            initial_scenario(&plain, &fragment, None),
-            (shared.clone(), vec![])
-        );
-        let saved = fresh_scenario(9, Default::default()).encode();
-        assert_eq!(initial_scenario(&plain, "", Some(saved.clone())).0.seed, 9);
+        let (p, notices) = initial_playground(&plain, &share_fragment(&shared), None);
+        assert_eq!((p.scenario.seed, notices), (42, vec![]));
+        let mut saved = fresh_scenario(9, Default::default());
+        saved.commands.push(kubeplay_core::share::TimedCommand {
+            at: 0,
+            line: "kubectl scale deployment web --replicas=5".into(),
+        });
+        let saved = share::encode(&saved);
+        let (p, _) = initial_playground(&plain, "", Some(saved.clone()));
+        assert_eq!(p.scenario.seed, 9);
+        assert_eq!(pods(&p).len(), 6, "five web pods and the client");
         // A URL asking for a seed starts fresh with it, ignoring what was saved.
         let (seeded, _) = params::parse("seed=5");
-        assert_eq!(initial_scenario(&seeded, "", Some(saved)).0.seed, 5);
         assert_eq!(
-            initial_scenario(&plain, "", None).0,
+            initial_playground(&seeded, "", Some(saved)).0.scenario.seed,
+            5
+        );
+        assert_eq!(
+            *initial_playground(&plain, "", None).0.scenario,
             fresh_scenario(1, Default::default())
         );
     }
 
     #[test]
-    fn an_unreadable_link_gives_a_notice_and_a_fresh_cluster() {
+    fn unreadable_links_give_a_notice_and_a_fresh_cluster() {
         let (plain, _) = params::parse("");
-        let (s, notices) = initial_scenario(&plain, "#s=garbage%ZZ", None);
-        assert_eq!(s, fresh_scenario(1, Default::default()));
-        assert_eq!(notices.len(), 1);
-        assert!(
-            notices[0].starts_with("The shared link could not be read"),
-            "{notices:?}"
+        let fresh = Playground::from_scenario(&fresh_scenario(1, Default::default()));
+        let mut unknown_lesson = fresh_scenario(1, Default::default());
+        unknown_lesson.lesson = Some(kubeplay_core::share::LessonProgress {
+            name: "no-such-lesson".into(),
+            step_starts: vec![],
+        });
+        let cases = [
+            (
+                "#s=garbage%ZZ".to_string(),
+                "The shared link could not be read (invalid shared state: not base64url",
+            ),
+            (
+                "#s=".to_string(),
+                "The shared link could not be read (invalid shared state: empty",
+            ),
+            (
+                share_fragment(&unknown_lesson),
+                "The shared link could not be read (There is no lesson \"no-such-lesson\"",
+            ),
+            ("#section-2".to_string(), "is not a Kubeplay scenario"),
+        ];
+        for (fragment, why) in cases {
+            let (p, notices) = initial_playground(&plain, &fragment, None);
+            assert_eq!(pods(&p), pods(&fresh), "{fragment}");
+            assert!(p.lesson.is_none());
+            assert_eq!(notices.len(), 1, "{fragment}: {notices:?}");
+            assert!(notices[0].contains(why), "{fragment}: {notices:?}");
+        }
+    }
+
+    #[test]
+    fn a_saved_lesson_is_restored_only_at_the_place_the_url_names() {
+        let (at_lesson, _) = params::parse("lesson=service-stable-ip");
+        let lesson = playground::builtin_lesson("service-stable-ip").expect("built in");
+        let p = Rc::new(Playground::from_lesson(lesson, 0))
+            .reduce(Action::LessonCommand(0))
+            .reduce(Action::LessonNext);
+        let saved = share::encode(&p.shareable());
+        let restored = |query: &str| {
+            let (params, _) = params::parse(query);
+            initial_playground(&params, "", Some(saved.clone())).0
+        };
+        let step = |p: &Playground| p.lesson.as_ref().map(|l| l.step);
+        assert_eq!(step(&restored("lesson=service-stable-ip&step=2")), Some(1));
+        assert_eq!(
+            restored("lesson=service-stable-ip&step=2").history.len() > 1,
+            true
         );
+        // Another step in the URL: the lesson opens there, from its own cluster.
+        assert_eq!(step(&restored("lesson=service-stable-ip&step=1")), Some(0));
+        // The plain playground does not restore a lesson's state.
+        assert_eq!(step(&restored("")), None);
+        let _ = at_lesson;
+    }
+
+    #[test]
+    fn the_query_follows_the_lesson_and_step() {
+        let cases = [
+            (
+                "",
+                Some(("service-types", 2)),
+                "?lesson=service-types&step=2",
+            ),
+            (
+                "?embed=1&lesson=a&step=4&theme=dark",
+                Some(("b", 1)),
+                "?lesson=b&step=1&embed=1&theme=dark",
+            ),
+            ("?lesson=a&step=4&theme=dark", None, "?theme=dark"),
+            ("?lesson=a", None, ""),
+            ("", None, ""),
+        ];
+        for (query, place, want) in cases {
+            assert_eq!(query_with_lesson(query, place), want, "{query}");
+        }
     }
 }

@@ -5,8 +5,10 @@
 
 use crate::params::{proxy_word, SPEEDS};
 use crate::playground::{
-    Action, ChartSample, Echo, EventRow, Playground, Rules, Selection, Traffic, SERVICE_TYPES, TAGS,
+    repository, tag, Action, ChartSample, Echo, EventRow, Playground, Rules, Selection, Traffic,
+    AFFINITIES, SERVICE_TYPES, TAGS, TRAFFIC_POLICIES,
 };
+use kubeplay_core::lesson::target::Target;
 use kubeplay_core::proxy::ProxyMode;
 use kubeplay_core::view::{PodView, ServiceView};
 use std::rc::Rc;
@@ -43,12 +45,8 @@ fn input_checked(e: &Event) -> bool {
 /// Props of [`ControlBar`].
 #[derive(Properties, PartialEq)]
 pub struct ControlBarProps {
-    /// Desired replicas.
-    pub replicas: u32,
-    /// Current image tag.
-    pub tag: String,
-    /// The Service's type.
-    pub service_type: String,
+    /// What the controls act on: the shown Service and the Deployment behind it.
+    pub target: Rc<Target>,
     /// Traffic settings.
     pub traffic: Traffic,
     /// Where the external user can send (None: the Service is not reachable from outside).
@@ -61,55 +59,107 @@ pub struct ControlBarProps {
     pub dispatch: Callback<Action>,
 }
 
-/// Replicas, image rollout, Service type, traffic, proxy mode, add node.
+/// Replicas, image rollout, Service type / affinity / traffic policy, traffic, proxy mode,
+/// add node. The Deployment controls act on the Deployment behind the shown Service; when
+/// there is not exactly one they are disabled and say why.
 #[function_component(ControlBar)]
 pub fn control_bar(p: &ControlBarProps) -> Html {
-    let replicas = p.replicas;
+    let deployment = p.target.deployment.as_ref().ok();
+    let name = deployment.map(|d| d.name.clone()).unwrap_or_default();
+    let replicas = deployment.map_or(0, |d| u32::try_from(d.replicas).unwrap_or(0));
+    let image = deployment.map(|d| d.image.clone()).unwrap_or_default();
+    let container = deployment.map(|d| d.container.clone()).unwrap_or_default();
+    let current_tag = tag(&image).to_string();
+    let service = p.target.service.clone();
+    let svc_name = service.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+    let no_deployment = deployment.is_none();
+    let no_service = service.is_none();
     let scale = |n: u32| {
         let run = p.run.clone();
-        Callback::from(move |_: MouseEvent| run.emit(vec![Playground::scale_command(n)]))
+        let name = name.clone();
+        Callback::from(move |_: MouseEvent| run.emit(vec![Playground::scale_command(&name, n)]))
     };
     let on_slider = {
         let run = p.run.clone();
+        let name = name.clone();
         Callback::from(move |e: Event| {
             if let Ok(n) = input_value(&e).parse::<u32>() {
                 if n != replicas {
-                    run.emit(vec![Playground::scale_command(n)]);
+                    run.emit(vec![Playground::scale_command(&name, n)]);
                 }
             }
         })
     };
+    let mut tags: Vec<String> = TAGS.iter().map(|t| t.to_string()).collect();
+    if deployment.is_some() && !tags.contains(&current_tag) {
+        tags.insert(0, current_tag.clone());
+    }
     let on_tag = {
         let run = p.run.clone();
-        let current = p.tag.clone();
+        let (name, container, image, current) = (
+            name.clone(),
+            container.clone(),
+            image.clone(),
+            current_tag.clone(),
+        );
         Callback::from(move |e: Event| {
             let tag = input_value(&e);
             if tag != current && TAGS.contains(&tag.as_str()) {
-                run.emit(vec![Playground::image_command(&tag)]);
+                run.emit(vec![Playground::image_command(
+                    &name, &container, &image, &tag,
+                )]);
             }
         })
     };
     let rollout = |verb: &'static str| {
         let run = p.run.clone();
-        Callback::from(move |_: MouseEvent| run.emit(vec![Playground::rollout_command(verb)]))
-    };
-    let on_type = {
-        let run = p.run.clone();
-        let current = p.service_type.clone();
-        Callback::from(move |e: Event| {
-            let t = input_value(&e);
-            if t != current && SERVICE_TYPES.contains(&t.as_str()) {
-                run.emit(vec![Playground::service_type_command(&t)]);
-            }
+        let name = name.clone();
+        Callback::from(move |_: MouseEvent| {
+            run.emit(vec![Playground::rollout_command(verb, &name)])
         })
     };
+    // A select that runs `command(service, value)` when its value changes to one of `values`.
+    let service_select =
+        |current: String, values: &'static [&'static str], command: fn(&str, &str) -> String| {
+            let run = p.run.clone();
+            let svc = svc_name.clone();
+            Callback::from(move |e: Event| {
+                let v = input_value(&e);
+                if v != current && values.contains(&v.as_str()) {
+                    run.emit(vec![command(&svc, &v)]);
+                }
+            })
+        };
+    let type_ = service
+        .as_ref()
+        .map_or("ClusterIP".to_string(), |s| s.type_.clone());
+    let affinity = service
+        .as_ref()
+        .map_or("None".to_string(), |s| s.session_affinity.clone());
+    let policy = service
+        .as_ref()
+        .and_then(|s| s.external_traffic_policy.clone())
+        .unwrap_or_else(|| "Cluster".to_string());
+    let has_policy = type_ != "ClusterIP";
+    let on_type = service_select(
+        type_.clone(),
+        &SERVICE_TYPES,
+        Playground::service_type_command,
+    );
+    let on_affinity = service_select(affinity.clone(), &AFFINITIES, Playground::affinity_command);
+    let on_policy = service_select(
+        policy.clone(),
+        &TRAFFIC_POLICIES,
+        Playground::traffic_policy_command,
+    );
     let traffic = |change: TrafficEdit| {
         let run = p.run.clone();
         let t = p.traffic.clone();
+        let svc = svc_name.clone();
         Callback::from(move |e: Event| {
             let mut t = t.clone();
             change(&mut t, &e);
-            run.emit(Playground::traffic_commands(&t));
+            run.emit(Playground::traffic_commands(&t, &svc));
         })
     };
     let on_rate = traffic(Rc::new(|t, e| {
@@ -130,45 +180,62 @@ pub fn control_bar(p: &ControlBarProps) -> Html {
         Callback::from(move |_: MouseEvent| run.emit(vec![Playground::add_node_command()]))
     };
     let external_note = match (&p.external_target, p.traffic.external) {
-        (None, true) => Some(
+        (None, true) if !no_service => Some(
             "The external user cannot reach a ClusterIP Service: make it NodePort or LoadBalancer.",
         ),
         _ => None,
     };
+    let why_no_deployment = p.target.deployment.as_ref().err().cloned();
+    let policy_help = "externalTrafficPolicy applies to NodePort and LoadBalancer Services only";
     html! {
         <section class="controls" aria-label="Controls" data-testid="controls">
-            <fieldset>
-                <legend>{ "Replicas" }</legend>
+            <fieldset disabled={no_deployment} data-testid="deployment-controls">
+                <legend>{ if no_deployment { "Replicas".to_string() } else { format!("Replicas of {name}") } }</legend>
                 <button data-testid="scale-down" aria-label="One replica fewer"
-                        title={Playground::scale_command(replicas.saturating_sub(1))}
-                        disabled={replicas == 0} onclick={scale(replicas.saturating_sub(1))}>{ "−" }</button>
+                        title={Playground::scale_command(&name, replicas.saturating_sub(1))}
+                        disabled={no_deployment || replicas == 0} onclick={scale(replicas.saturating_sub(1))}>{ "−" }</button>
                 <input data-testid="replicas" type="range" min="0" max="12" value={replicas.to_string()}
                        aria-label="Replicas" aria-valuetext={format!("{replicas} replicas")} onchange={on_slider} />
                 <output aria-hidden="true">{ replicas }</output>
                 <button data-testid="scale-up" aria-label="One replica more"
-                        title={Playground::scale_command(replicas + 1)}
+                        title={Playground::scale_command(&name, replicas + 1)}
                         onclick={scale(replicas + 1)}>{ "+" }</button>
             </fieldset>
-            <fieldset>
+            <fieldset disabled={no_deployment}>
                 <legend>{ "Image" }</legend>
                 <select data-testid="image" aria-label="Roll out image tag" onchange={on_tag}>
-                    { for TAGS.iter().map(|t| html! {
-                        <option value={*t} selected={*t == p.tag}>{ format!("nginx:{t}") }</option>
+                    { for tags.iter().map(|t| html! {
+                        <option value={t.clone()} selected={*t == current_tag}>{ format!("{}:{t}", repository(&image)) }</option>
                     }) }
                 </select>
-                <button data-testid="undo" onclick={rollout("undo")} title={Playground::rollout_command("undo")}>{ "Undo" }</button>
-                <button data-testid="pause" onclick={rollout("pause")} title={Playground::rollout_command("pause")}>{ "Pause" }</button>
-                <button data-testid="resume" onclick={rollout("resume")} title={Playground::rollout_command("resume")}>{ "Resume" }</button>
+                <button data-testid="undo" onclick={rollout("undo")} title={Playground::rollout_command("undo", &name)}>{ "Undo" }</button>
+                <button data-testid="pause" onclick={rollout("pause")} title={Playground::rollout_command("pause", &name)}>{ "Pause" }</button>
+                <button data-testid="resume" onclick={rollout("resume")} title={Playground::rollout_command("resume", &name)}>{ "Resume" }</button>
             </fieldset>
-            <fieldset>
-                <legend>{ "Service" }</legend>
+            <fieldset disabled={no_service}>
+                <legend>{ if no_service { "Service".to_string() } else { format!("Service {svc_name}") } }</legend>
                 <select data-testid="service-type" aria-label="Service type" onchange={on_type}>
                     { for SERVICE_TYPES.iter().map(|t| html! {
-                        <option value={*t} selected={*t == p.service_type}>{ *t }</option>
+                        <option value={*t} selected={*t == type_}>{ *t }</option>
                     }) }
                 </select>
+                <label>{ "affinity " }
+                    <select data-testid="session-affinity" aria-label="Session affinity" onchange={on_affinity}>
+                        { for AFFINITIES.iter().map(|a| html! {
+                            <option value={*a} selected={*a == affinity}>{ *a }</option>
+                        }) }
+                    </select>
+                </label>
+                <label title={(!has_policy).then_some(policy_help)}>{ "external policy " }
+                    <select data-testid="traffic-policy" aria-label="External traffic policy"
+                            disabled={!has_policy} onchange={on_policy}>
+                        { for TRAFFIC_POLICIES.iter().map(|v| html! {
+                            <option value={*v} selected={*v == policy}>{ *v }</option>
+                        }) }
+                    </select>
+                </label>
             </fieldset>
-            <fieldset>
+            <fieldset disabled={no_service}>
                 <legend>{ "Traffic" }</legend>
                 <select data-testid="traffic-from" aria-label="Requests come from" onchange={on_from}>
                     <option value="client" selected={!p.traffic.external}>{ "client pod" }</option>
@@ -189,6 +256,16 @@ pub fn control_bar(p: &ControlBarProps) -> Html {
                 </select>
                 <button data-testid="add-node" onclick={add_node} title="node add">{ "Add node" }</button>
             </fieldset>
+            if let Some(why) = why_no_deployment {
+                <p class="hint" role="note" data-testid="target-note">
+                    { format!("{why} The replica and image controls are off until one Deployment runs the Service's pods.") }
+                </p>
+            }
+            if no_service {
+                <p class="hint" role="note" data-testid="service-note">
+                    { "No Service selects pods: create one (kubectl expose deployment NAME --port=80) to use the Service and traffic controls." }
+                </p>
+            }
             if let Some(note) = external_note {
                 <p class="hint" role="note">{ note }</p>
             }
@@ -209,8 +286,10 @@ pub struct TimeBarProps {
     pub time_ms: u64,
     /// Actions.
     pub dispatch: Callback<Action>,
-    /// Share link and reset.
+    /// Share link.
     pub on_share: Callback<()>,
+    /// Start over (and forget the saved state).
+    pub on_reset: Callback<()>,
 }
 
 /// Pause / play, step, speed, share, reset.
@@ -238,8 +317,8 @@ pub fn time_bar(p: &TimeBarProps) -> Html {
         Callback::from(move |_: MouseEvent| s.emit(()))
     };
     let reset = {
-        let d = p.dispatch.clone();
-        Callback::from(move |_: MouseEvent| d.emit(Action::Reset))
+        let r = p.on_reset.clone();
+        Callback::from(move |_: MouseEvent| r.emit(()))
     };
     html! {
         <section class="time" aria-label="Time">
@@ -258,7 +337,7 @@ pub fn time_bar(p: &TimeBarProps) -> Html {
             <span class="clock" aria-label="Virtual time">{ format!("t = {:.1} s", p.time_ms as f64 / 1000.0) }</span>
             <span class="spacer"></span>
             <button data-testid="share" onclick={share} title="Put this scenario in the page's URL">{ "Share" }</button>
-            <button data-testid="reset" onclick={reset} title="Start over with a fresh cluster">{ "Reset" }</button>
+            <button data-testid="reset" onclick={reset} title="Start over with a fresh cluster (forgets the saved state)">{ "Reset" }</button>
         </section>
     }
 }

@@ -6,31 +6,36 @@
 //! would type it, and echoed in the console.
 
 use crate::announce;
-use crate::console::EDITOR_FILE;
-use crate::console::{self, PageFiles, CLIENT_FILE};
+use crate::console::{self, PageFiles, CLIENT_FILE, CLIENT_POD_YAML, EDITOR_FILE};
 use crate::diagram;
-use crate::params::{percent_decode, percent_encode, proxy_word};
-use crate::scenario::Scenario;
+use crate::params::proxy_word;
 use kubeplay_core::dataplane::{Client, Outcome, SyncStatus};
 use kubeplay_core::kubectl::CommandOutput;
-use kubeplay_core::lesson::{builtin, CheckResult, Lesson, LessonSession};
+use kubeplay_core::lesson::target::{self, Target};
+use kubeplay_core::lesson::{builtin, CheckResult, Lesson, LessonSession, ProxyModeName};
 use kubeplay_core::proxy::{Programmed, ProxyMode};
+use kubeplay_core::share::{Scenario, TimedCommand};
 use kubeplay_core::sim::{Sim, SimConfig};
 use kubeplay_core::time::Millis;
 use kubeplay_core::view::{ClusterView, ViewStamp};
-use std::cell::{Ref, RefCell, RefMut};
+use std::cell::{Ref, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use yew::Reducible;
 
-/// The Deployment and Service the page's controls act on.
+/// The Deployment and Service of the starting cluster; the diagram shows this Service when
+/// there is one (else the first that selects pods: [`target::shown_service`]).
 pub const DEPLOYMENT: &str = "web";
 /// Its replicas at start.
 pub const INITIAL_REPLICAS: u32 = 3;
 /// Image repository of the Deployment; the controls pick a tag.
 pub const IMAGE: &str = "nginx";
 /// Tags offered by "roll out an image"; the first is the starting image.
-pub const TAGS: [&str; 4] = ["1.25", "1.26", "1.27", "1.27-broken"];
+pub const TAGS: [&str; 5] = ["1.25", "1.26", "1.27", "1.28", "1.27-broken"];
+/// `spec.sessionAffinity` values offered.
+pub const AFFINITIES: [&str; 2] = ["None", "ClientIP"];
+/// `spec.externalTrafficPolicy` values offered.
+pub const TRAFFIC_POLICIES: [&str; 2] = ["Cluster", "Local"];
 /// Service types offered.
 pub const SERVICE_TYPES: [&str; 3] = ["ClusterIP", "NodePort", "LoadBalancer"];
 /// The namespace drawn.
@@ -74,10 +79,11 @@ impl World {
         }
     }
 
-    fn sim_mut(&mut self) -> &mut Sim {
+    /// Lets time pass (through the session in a lesson, so its scenario's clock follows).
+    fn advance(&mut self, ms: Millis) {
         match self {
-            World::Plain(sim) => sim,
-            World::Lesson(session) => &mut session.sim,
+            World::Plain(sim) => sim.advance(ms),
+            World::Lesson(session) => session.advance(ms),
         }
     }
 }
@@ -102,6 +108,8 @@ pub struct LessonState {
     pub text: String,
     /// Suggested commands, placeholders filled from the cluster now (or why they cannot be).
     pub suggested: Vec<Result<String, String>>,
+    /// The step's UI actions: `(id, the console line it runs or why it cannot run now)`.
+    pub actions: Vec<(String, Result<String, String>)>,
     /// The current step's checks, as last evaluated.
     pub checks: Vec<CheckResult>,
 }
@@ -273,6 +281,8 @@ pub enum Action {
     OpenLesson(String),
     /// Run the lesson step's suggested command with this index.
     LessonCommand(usize),
+    /// Run the lesson step's UI action with this index (its console line, echoed).
+    LessonAction(usize),
     /// Go on to the lesson's next step.
     LessonNext,
     /// Go back to the lesson's previous step.
@@ -326,10 +336,6 @@ pub struct Playground {
     /// Recent events, newest first.
     pub events: Rc<Vec<EventRow>>,
     events_seen: usize,
-    /// The Deployment's desired replicas, as last set by a command.
-    pub replicas: u32,
-    /// Image tag last rolled out.
-    pub tag: String,
     /// Traffic settings.
     pub traffic: Traffic,
     /// Diagram selection.
@@ -340,6 +346,8 @@ pub struct Playground {
     pub editor: Rc<String>,
     /// Notices to show (bad parameters, …).
     pub notices: Rc<Vec<String>>,
+    /// What the controls act on: the shown Service and the Deployment behind it.
+    pub target: Rc<Target>,
     last_request: u64,
 }
 
@@ -357,21 +365,54 @@ pub fn starting_commands() -> Vec<String> {
     ]
 }
 
-/// A scenario entry that sets the YAML editor's text for the `kubectl apply -f editor.yaml`
-/// that follows it (a comment to the console, so replaying it elsewhere is harmless).
-const EDITOR_ENTRY: &str = "# editor.yaml ";
-
-fn editor_entry(text: &str) -> String {
-    format!("{EDITOR_ENTRY}{}", percent_encode(text))
+/// The core's name for a proxy mode (what a scenario stores).
+pub fn mode_name(mode: ProxyMode) -> ProxyModeName {
+    match mode {
+        ProxyMode::Iptables => ProxyModeName::Iptables,
+        ProxyMode::Ipvs => ProxyModeName::Ipvs,
+        ProxyMode::Nftables => ProxyModeName::Nftables,
+    }
 }
 
-/// A fresh scenario with `seed`, nodes and proxy mode, running [`starting_commands`].
+/// A fresh scenario with `seed`, nodes and proxy mode, running [`starting_commands`] (their
+/// file, the client pod's manifest, travels in the scenario's `files`).
 pub fn fresh_scenario(seed: u64, proxy: ProxyMode) -> Scenario {
-    Scenario {
-        seed,
-        nodes: 3,
-        proxy,
-        commands: starting_commands().into_iter().map(|c| (0, c)).collect(),
+    let files = BTreeMap::from([(CLIENT_FILE.to_string(), CLIENT_POD_YAML.to_string())]);
+    let mut s = Scenario::new(seed, 3, mode_name(proxy), Vec::new(), files);
+    s.commands = starting_commands()
+        .into_iter()
+        .map(|line| TimedCommand { at: 0, line })
+        .collect();
+    s
+}
+
+/// The YAML editor's text as a file of the scenario: the name of a file holding `text`
+/// already, else a new `editor-N.yaml` added to `files`. Every applied version of the editor
+/// is kept, so replaying `kubectl apply -f editor-N.yaml` applies what was applied then.
+pub fn editor_file(files: &mut BTreeMap<String, String>, text: &str) -> String {
+    let existing = files
+        .iter()
+        .find(|(name, t)| name.starts_with("editor-") && t.as_str() == text)
+        .map(|(name, _)| name.clone());
+    existing.unwrap_or_else(|| {
+        let n = files.keys().filter(|k| k.starts_with("editor-")).count() + 1;
+        let name = format!("editor-{n}.yaml");
+        files.insert(name.clone(), text.to_string());
+        name
+    })
+}
+
+/// A console line naming the editor's file, with the file it refers to now (see
+/// [`editor_file`]); other lines unchanged.
+fn with_editor_file(line: &str, files: &mut BTreeMap<String, String>, editor: &str) -> String {
+    if line.split_whitespace().any(|w| w == EDITOR_FILE) {
+        let name = editor_file(files, editor);
+        line.split(' ')
+            .map(|w| if w == EDITOR_FILE { name.as_str() } else { w })
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        line.to_string()
     }
 }
 
@@ -382,49 +423,98 @@ impl Playground {
         Playground::from_scenario(&fresh_scenario(1, ProxyMode::Iptables))
     }
 
-    /// Rebuilds the cluster a scenario describes by replaying its commands at their times.
+    /// Rebuilds the cluster a scenario describes: a lesson in progress resumes at its step
+    /// (through the core's [`LessonSession::resume`]); a playground scenario replays its
+    /// commands at their times as the page ran them. Fails (for a notice) when the scenario
+    /// names a lesson that does not exist or does not start from that lesson's cluster.
+    pub fn open(scenario: &Scenario) -> Result<Playground, String> {
+        let Some(progress) = &scenario.lesson else {
+            return Ok(Playground::from_scenario(scenario));
+        };
+        let lesson = builtin_lesson(&progress.name)?;
+        let session = LessonSession::resume(lesson, scenario)?;
+        let history = session
+            .setup()
+            .iter()
+            .map(|c| Echo {
+                command: c.line.clone(),
+                output: c.output.clone(),
+            })
+            .chain(std::iter::once(Echo {
+                command: format!(
+                    "# lesson {} resumed at step {} from a saved or shared scenario ({} commands replayed)",
+                    progress.name,
+                    progress.step() + 1,
+                    scenario.commands.len()
+                ),
+                output: CommandOutput::ok(""),
+            }))
+            .collect();
+        Ok(Playground::lesson_playground(session, history))
+    }
+
+    /// Rebuilds a playground scenario (one without a lesson) by running its commands at
+    /// their times, as the page's console runs them (without blocking).
     pub fn from_scenario(scenario: &Scenario) -> Playground {
         let mut sim = Sim::new(SimConfig {
             nodes: scenario.nodes,
             seed: scenario.seed,
-            proxy_mode: scenario.proxy,
+            proxy_mode: scenario.proxy_mode.mode(),
             // The page never shows the trace hash; hashing every object costs at 1,000 pods.
             trace_objects: false,
             ..Default::default()
         });
-        let mut files = PageFiles::with_editor("");
-        let mut editor = String::new();
+        let files = PageFiles::from_files(&scenario.files);
         let mut history = Vec::new();
-        for (at, line) in &scenario.commands {
-            let now = sim.now();
-            if *at > now {
-                sim.advance(at - now);
-            }
-            if let Some(text) = line.strip_prefix(EDITOR_ENTRY) {
-                editor = percent_decode(text);
-                files = PageFiles::with_editor(&editor);
-                continue;
-            }
-            let output = console::run(&mut sim, line, &files);
+        for (i, text) in scenario.manifests.iter().enumerate() {
+            // The page's own scenarios start from commands; a scenario made elsewhere may
+            // start from manifests, applied as the core applies them.
+            let name = format!("manifest-{}.yaml", i + 1);
+            let line = format!("kubectl apply -f {name}");
+            let mut with = scenario.files.clone();
+            with.insert(name, text.clone());
+            let output = console::run(&mut sim, &line, &PageFiles::from_files(&with));
             history.push(Echo {
-                command: line.clone(),
+                command: line,
                 output,
             });
         }
-        Playground::assemble(
-            World::Plain(Box::new(sim)),
-            history,
-            scenario.clone(),
-            editor,
-        )
+        for c in &scenario.commands {
+            let now = sim.now();
+            if c.at > now {
+                sim.advance(c.at - now);
+            }
+            let output = console::run(&mut sim, &c.line, &files);
+            history.push(Echo {
+                command: c.line.clone(),
+                output,
+            });
+        }
+        if scenario.now > sim.now() {
+            sim.advance(scenario.now - sim.now());
+        }
+        let mut p = Playground::assemble(World::Plain(Box::new(sim)), history, scenario.clone());
+        p.editor = Rc::new(
+            scenario
+                .files
+                .iter()
+                .filter(|(name, _)| name.starts_with("editor-"))
+                .max_by_key(|(name, _)| {
+                    name.trim_start_matches("editor-")
+                        .trim_end_matches(".yaml")
+                        .parse::<usize>()
+                        .unwrap_or(0)
+                })
+                .map(|(_, text)| text.clone())
+                .unwrap_or_default(),
+        );
+        p
     }
 
     /// Opens a built-in lesson at `step` (0-based): builds the lesson's cluster through the
     /// core's [`LessonSession`] and, so that the cluster is where that step expects it, runs
     /// the suggested commands of the steps before it.
     pub fn from_lesson(lesson: Lesson, step: usize) -> Playground {
-        let name = lesson.name.clone();
-        let cluster = lesson.cluster.clone();
         let mut session = LessonSession::start(lesson);
         let mut history: Vec<Echo> = session
             .setup()
@@ -446,18 +536,13 @@ impl Playground {
             }
             session.next_step();
         }
-        let scenario = Scenario {
-            seed: cluster.seed,
-            nodes: cluster.nodes,
-            proxy: cluster.proxy_mode.mode(),
-            commands: history.iter().map(|e| (0, e.command.clone())).collect(),
-        };
-        let mut p = Playground::assemble(
-            World::Lesson(Box::new(session)),
-            history,
-            scenario,
-            String::new(),
-        );
+        Playground::lesson_playground(session, history)
+    }
+
+    fn lesson_playground(session: LessonSession, history: Vec<Echo>) -> Playground {
+        let name = session.lesson.name.clone();
+        let scenario = session.scenario().clone();
+        let mut p = Playground::assemble(World::Lesson(Box::new(session)), history, scenario);
         p.lesson = Some(Rc::new(LessonState {
             name,
             title: String::new(),
@@ -467,19 +552,16 @@ impl Playground {
             step_title: String::new(),
             text: String::new(),
             suggested: Vec::new(),
+            actions: Vec::new(),
             checks: Vec::new(),
         }));
         p.check_lesson();
         p
     }
 
-    fn assemble(
-        world: World,
-        history: Vec<Echo>,
-        scenario: Scenario,
-        editor: String,
-    ) -> Playground {
+    fn assemble(world: World, history: Vec<Echo>, scenario: Scenario) -> Playground {
         let view = Rc::new(world.sim().view(Some(NAMESPACE)));
+        let target = Rc::new(target::target(world.sim(), NAMESPACE, DEPLOYMENT));
         let mut p = Playground {
             sim: Rc::new(RefCell::new(world)),
             lesson: None,
@@ -502,8 +584,6 @@ impl Playground {
             chart: Rc::default(),
             events: Rc::default(),
             events_seen: usize::MAX,
-            replicas: INITIAL_REPLICAS,
-            tag: TAGS[0].to_string(),
             traffic: Traffic {
                 rate: INITIAL_RATE,
                 keep_alive: false,
@@ -511,8 +591,9 @@ impl Playground {
             },
             selected: Selection::None,
             rules: Rc::default(),
-            editor: Rc::new(editor),
+            editor: Rc::default(),
             notices: Rc::default(),
+            target,
             last_request: 0,
         };
         let history = Rc::clone(&p.history);
@@ -524,19 +605,12 @@ impl Playground {
         p
     }
 
-    /// Derives the controls' settings (replicas, tag, traffic) from the commands run so far,
-    /// so a restored scenario shows the controls as they were.
+    /// Derives the traffic control's settings from the commands run so far, so a restored
+    /// scenario shows them as they were (replicas, image and the Service's fields are read
+    /// from the cluster: [`Playground::target`]).
     fn settings_from(&mut self, echoes: &[Echo]) {
         for e in echoes.iter().filter(|e| e.output.ok) {
             let words: Vec<&str> = e.command.split_whitespace().collect();
-            for w in &words {
-                if let Some(n) = w.strip_prefix("--replicas=").and_then(|n| n.parse().ok()) {
-                    self.replicas = n;
-                }
-                if let Some(tag) = w.strip_prefix(&format!("{IMAGE}=")) {
-                    self.tag = tag.split(':').nth(1).unwrap_or(tag).to_string();
-                }
-            }
             if words.first() == Some(&"traffic") {
                 match words.get(1) {
                     Some(&"stop") => self.traffic.rate = 0,
@@ -558,10 +632,6 @@ impl Playground {
 
     fn sim(&self) -> Ref<'_, Sim> {
         Ref::map(self.sim.borrow(), World::sim)
-    }
-
-    fn sim_mut(&self) -> RefMut<'_, Sim> {
-        RefMut::map(self.sim.borrow_mut(), World::sim_mut)
     }
 
     /// Runs `f` with the simulated cluster (read-only uses: the console's completions).
@@ -589,6 +659,14 @@ impl Playground {
             step_title: step.map(|s| s.title.clone()).unwrap_or_default(),
             text: step.map(|s| s.text.clone()).unwrap_or_default(),
             suggested: session.suggested(),
+            actions: step
+                .map(|s| {
+                    s.actions
+                        .iter()
+                        .map(|id| (id.clone(), action_command(id, &self.target)))
+                        .collect()
+                })
+                .unwrap_or_default(),
             checks: session.check_step(),
         };
         drop(world);
@@ -604,9 +682,7 @@ impl Playground {
             World::Plain(_) => None,
         };
         if let Some(c) = record {
-            let mut scenario = (*self.scenario).clone();
-            scenario.commands.push((self.sim().now(), c.line.clone()));
-            self.scenario = Rc::new(scenario);
+            self.sync_lesson_scenario();
             self.push_history(vec![Echo {
                 command: c.line,
                 output: c.output,
@@ -635,25 +711,50 @@ impl Playground {
             })
             .chain(self.view.services.iter().map(|s| s.name.clone()))
             .collect();
-        names.push(DEPLOYMENT.to_string());
+        if let Ok(d) = &self.target.deployment {
+            names.push(d.name.clone());
+        }
         names
+    }
+
+    /// In a lesson, the scenario is the session's own (it records every command and step).
+    fn sync_lesson_scenario(&mut self) {
+        if let World::Lesson(session) = &*self.sim.borrow() {
+            self.scenario = Rc::new(session.scenario().clone());
+        }
+    }
+
+    /// The scenario as it stands now (what Share and the saved state hold): every command
+    /// so far and the current virtual time.
+    pub fn shareable(&self) -> Scenario {
+        match &*self.sim.borrow() {
+            World::Lesson(session) => session.scenario().clone(),
+            World::Plain(sim) => {
+                let mut s = (*self.scenario).clone();
+                s.now = sim.now();
+                s
+            }
+        }
     }
 
     // ---- the console lines behind the controls -----------------------------------------
 
-    /// `kubectl scale deployment web --replicas=N`.
-    pub fn scale_command(n: u32) -> String {
-        format!("kubectl scale deployment {DEPLOYMENT} --replicas={n}")
+    /// `kubectl scale deployment NAME --replicas=N`.
+    pub fn scale_command(deployment: &str, n: u32) -> String {
+        format!("kubectl scale deployment {deployment} --replicas={n}")
     }
 
-    /// `kubectl set image deployment/web nginx=nginx:TAG`.
-    pub fn image_command(tag: &str) -> String {
-        format!("kubectl set image deployment/{DEPLOYMENT} {IMAGE}={IMAGE}:{tag}")
+    /// `kubectl set image deployment/NAME CONTAINER=REPOSITORY:TAG`.
+    pub fn image_command(deployment: &str, container: &str, image: &str, tag: &str) -> String {
+        format!(
+            "kubectl set image deployment/{deployment} {container}={}:{tag}",
+            repository(image)
+        )
     }
 
-    /// `kubectl rollout undo|pause|resume deployment/web`.
-    pub fn rollout_command(verb: &str) -> String {
-        format!("kubectl rollout {verb} deployment/{DEPLOYMENT}")
+    /// `kubectl rollout undo|pause|resume deployment/NAME`.
+    pub fn rollout_command(verb: &str, deployment: &str) -> String {
+        format!("kubectl rollout {verb} deployment/{deployment}")
     }
 
     /// Kill a pod: delete it without waiting (the animation shows the wait).
@@ -682,17 +783,37 @@ impl Playground {
 
     /// Change the Service's type. Leaving NodePort/LoadBalancer also clears the fields that
     /// only those types may carry, as a user patching by hand must.
-    pub fn service_type_command(type_: &str) -> String {
+    pub fn service_type_command(service: &str, type_: &str) -> String {
         let patch = if type_ == "ClusterIP" {
             r#"{"spec":{"type":"ClusterIP","externalTrafficPolicy":null,"ports":[{"port":80,"nodePort":null}]}}"#.to_string()
         } else {
             format!(r#"{{"spec":{{"type":"{type_}"}}}}"#)
         };
-        format!("kubectl patch service {DEPLOYMENT} -p '{patch}'")
+        format!("kubectl patch service {service} -p '{patch}'")
     }
 
-    /// The lines that set the traffic: stop what runs, start at the new settings.
-    pub fn traffic_commands(t: &Traffic) -> Vec<String> {
+    /// Set the Service's `sessionAffinity`. Going back to `None` also clears
+    /// `sessionAffinityConfig` (the API server forbids it with `None`), as a user patching by
+    /// hand must.
+    pub fn affinity_command(service: &str, affinity: &str) -> String {
+        let patch = if affinity == "None" {
+            r#"{"spec":{"sessionAffinity":"None","sessionAffinityConfig":null}}"#.to_string()
+        } else {
+            format!(r#"{{"spec":{{"sessionAffinity":"{affinity}"}}}}"#)
+        };
+        format!("kubectl patch service {service} -p '{patch}'")
+    }
+
+    /// Set the Service's `externalTrafficPolicy` (NodePort and LoadBalancer Services).
+    pub fn traffic_policy_command(service: &str, policy: &str) -> String {
+        format!(
+            r#"kubectl patch service {service} -p '{{"spec":{{"externalTrafficPolicy":"{policy}"}}}}'"#
+        )
+    }
+
+    /// The lines that set the traffic to `service`: stop what runs, start at the new
+    /// settings.
+    pub fn traffic_commands(t: &Traffic, service: &str) -> Vec<String> {
         let mut lines = vec!["traffic stop".to_string()];
         if t.rate > 0 {
             let from = if t.external {
@@ -702,7 +823,7 @@ impl Playground {
             };
             let keep = if t.keep_alive { " --keep-alive" } else { "" };
             lines.push(format!(
-                "traffic start {from} --rate {}{keep} {DEPLOYMENT}",
+                "traffic start {from} --rate {}{keep} {service}",
                 t.rate
             ));
         }
@@ -711,7 +832,8 @@ impl Playground {
 
     /// The address the external user sends to: the load balancer, else a node port.
     pub fn external_target(&self) -> Option<String> {
-        let svc = self.view.services.iter().find(|s| s.name == DEPLOYMENT)?;
+        let shown = self.target.service.as_ref()?;
+        let svc = self.view.services.iter().find(|s| s.name == shown.name)?;
         if let Some(ip) = &svc.load_balancer_ip {
             return Some(ip.clone());
         }
@@ -769,6 +891,10 @@ impl Playground {
             self.synced = Rc::new(synced);
         }
         if view_changed {
+            let target = target::target(&sim, NAMESPACE, DEPLOYMENT);
+            if target != *self.target {
+                self.target = Rc::new(target);
+            }
             extras.revisions = revisions(&self.view, &self.extras.revisions);
         }
         if extras != *self.extras {
@@ -924,7 +1050,7 @@ impl Playground {
 
     /// The `iptables-save`-like command that prints the rules panel's text.
     pub fn rules_command(&self) -> String {
-        match self.scenario.proxy {
+        match self.scenario.proxy_mode.mode() {
             ProxyMode::Iptables => format!("iptables-save -t nat --node {}", self.rules.node),
             ProxyMode::Ipvs => format!("ipvsadm -Ln --node {}", self.rules.node),
             ProxyMode::Nftables => format!("nft list ruleset --node {}", self.rules.node),
@@ -937,44 +1063,65 @@ impl Playground {
         let first_new = history.len();
         {
             let mut world = self.sim.borrow_mut();
-            let files = PageFiles::with_editor(&self.editor);
             for line in lines {
-                let line = line.trim().to_string();
-                // A lesson's own commands go through its session, so that its `output`
-                // checks see them; only the YAML editor's file is the page's.
-                if let World::Lesson(session) = &mut *world {
-                    if !line.contains(EDITOR_FILE) {
+                let typed = line.trim();
+                match &mut *world {
+                    // A lesson's commands go through its session, so that its `output`
+                    // checks see them and its scenario records them.
+                    World::Lesson(session) => {
+                        let mut files = session.scenario().files.clone();
+                        let line = with_editor_file(typed, &mut files, &self.editor);
+                        for (name, text) in &files {
+                            if session.scenario().files.get(name) != Some(text) {
+                                session.add_file(name, text);
+                            }
+                        }
                         let output = session.exec(&line);
-                        scenario.commands.push((session.sim.now(), line.clone()));
                         history.push(Echo {
                             command: line,
                             output,
                         });
-                        continue;
+                    }
+                    World::Plain(sim) => {
+                        // The editor's text is applied as a file of the scenario, so a
+                        // shared link carries it.
+                        let line = with_editor_file(typed, &mut scenario.files, &self.editor);
+                        let output =
+                            console::run(sim, &line, &PageFiles::from_files(&scenario.files));
+                        // Lines that do not parse changed nothing: a shared scenario holds
+                        // only lines that parse.
+                        if kubeplay_core::share::unrecordable(&line).is_none() && !line.is_empty() {
+                            scenario.commands.push(TimedCommand {
+                                at: sim.now(),
+                                line: line.clone(),
+                            });
+                            scenario.now = sim.now();
+                        }
+                        history.push(Echo {
+                            command: line,
+                            output,
+                        });
                     }
                 }
-                let sim = world.sim_mut();
-                if line.contains(EDITOR_FILE) {
-                    // The file does not travel with a shared link: the scenario carries it.
-                    scenario
-                        .commands
-                        .push((sim.now(), editor_entry(&self.editor)));
-                }
-                let output = console::run(sim, &line, &files);
-                scenario.commands.push((sim.now(), line.clone()));
-                history.push(Echo {
-                    command: line,
-                    output,
-                });
             }
         }
-        // Settings follow the commands that succeeded (a typed `kubectl scale` moves the
-        // slider).
+        // Settings follow the commands that succeeded (a typed `traffic start` moves the
+        // rate slider).
         self.settings_from(&history[first_new..]);
         let excess = history.len().saturating_sub(HISTORY_MAX);
         history.drain(..excess);
         self.history = Rc::new(history);
         self.scenario = Rc::new(scenario);
+        self.sync_lesson_scenario();
+    }
+
+    /// Re-reads what the controls act on (after a command: a patch to the Service changes
+    /// no drawn field, so [`Playground::refresh`] would not notice).
+    fn retarget(&mut self) {
+        let target = target::target(&self.sim(), NAMESPACE, DEPLOYMENT);
+        if target != *self.target {
+            self.target = Rc::new(target);
+        }
     }
 
     fn rebuild_lesson(&self, lesson: Lesson, step: usize) -> Playground {
@@ -994,6 +1141,84 @@ impl Playground {
         p.notices = Rc::clone(&self.notices);
         p.editor = Rc::clone(&self.editor);
         p
+    }
+}
+
+/// An image's repository: `nginx:1.25` → `nginx`, `registry:5000/app:v1` → `registry:5000/app`.
+pub fn repository(image: &str) -> &str {
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => image,
+    }
+}
+
+/// An image's tag (`latest` when it has none).
+pub fn tag(image: &str) -> &str {
+    match image.rsplit_once(':') {
+        Some((_, tag)) if !tag.contains('/') => tag,
+        _ => "latest",
+    }
+}
+
+/// The console line a lesson step's UI action runs, acting on the controls' target, or why
+/// it cannot run now. The ids are the lesson format's (`docs/lessons.md`).
+pub fn action_command(id: &str, target: &Target) -> Result<String, String> {
+    let deployment = || target.deployment.as_ref().map_err(Clone::clone);
+    match id {
+        "scale" | "scale-up" => deployment().map(|d| {
+            Playground::scale_command(&d.name, u32::try_from(d.replicas).unwrap_or(0) + 1)
+        }),
+        "scale-down" => deployment().map(|d| {
+            Playground::scale_command(&d.name, u32::try_from(d.replicas - 1).unwrap_or(0))
+        }),
+        "kill-pod" => {
+            // A pod of the Deployment if there is one, else any pod a controller replaces.
+            let pod = match &target.deployment {
+                Ok(d) if !d.pods.is_empty() => d.pods.first(),
+                _ => target.replaceable_pods.first(),
+            };
+            pod.map(|p| Playground::kill_command(p))
+                .ok_or_else(|| "No running pod that a controller would replace.".to_string())
+        }
+        "set-image" => deployment().map(|d| {
+            let current = tag(&d.image);
+            // The next tag that works, after the current one.
+            let usable: Vec<&str> = TAGS
+                .iter()
+                .copied()
+                .filter(|t| !t.contains("broken"))
+                .collect();
+            let next = usable
+                .iter()
+                .position(|t| *t == current)
+                .map_or(usable[0], |i| usable[(i + 1) % usable.len()]);
+            Playground::image_command(&d.name, &d.container, &d.image, next)
+        }),
+        "undo" | "rollout-undo" => {
+            deployment().map(|d| Playground::rollout_command("undo", &d.name))
+        }
+        "relabel" => {
+            let d = deployment()?;
+            let service = target
+                .service
+                .as_ref()
+                .ok_or_else(|| "No Service selects the pods.".to_string())?;
+            let (key, _) = service
+                .selector
+                .iter()
+                .next()
+                .ok_or_else(|| format!("Service {} has no selector.", service.name))?;
+            let pod = d
+                .pods
+                .first()
+                .ok_or_else(|| format!("Deployment {} has no running pod.", d.name))?;
+            Ok(Playground::label_command(pod, &format!("{key}=debug")))
+        }
+        "add-node" => Ok(Playground::add_node_command()),
+        other => Err(format!(
+            "Kubeplay has no control {:?}.",
+            other.chars().take(40).collect::<String>()
+        )),
     }
 }
 
@@ -1112,7 +1337,7 @@ impl Reducible for Playground {
                     let whole = virtual_ms.floor();
                     p.carry = virtual_ms - whole;
                     if whole >= 1.0 {
-                        p.sim_mut().advance(whole as Millis);
+                        p.sim.borrow_mut().advance(whole as Millis);
                     }
                 }
                 p.refresh(true);
@@ -1122,7 +1347,7 @@ impl Reducible for Playground {
                 }
             }
             Action::Step => {
-                p.sim_mut().advance(STEP_MS);
+                p.sim.borrow_mut().advance(STEP_MS);
                 p.refresh(true);
                 p.check_lesson();
             }
@@ -1140,12 +1365,27 @@ impl Reducible for Playground {
             Action::LessonCommand(i) => {
                 p.run_suggested(i);
                 p.refresh(true);
+                p.retarget();
+                p.check_lesson();
+            }
+            Action::LessonAction(i) => {
+                let line = p
+                    .lesson
+                    .as_ref()
+                    .and_then(|l| l.actions.get(i))
+                    .and_then(|(_, line)| line.clone().ok());
+                if let Some(line) = line {
+                    p.run_lines(&[line]);
+                    p.refresh(true);
+                    p.retarget();
+                }
                 p.check_lesson();
             }
             Action::LessonNext => {
                 if let World::Lesson(session) = &mut *p.sim.borrow_mut() {
                     session.next_step();
                 }
+                p.sync_lesson_scenario();
                 p.check_lesson();
             }
             Action::LessonPrevious => {
@@ -1169,6 +1409,7 @@ impl Reducible for Playground {
             Action::Run(lines) => {
                 p.run_lines(&lines);
                 p.refresh(true);
+                p.retarget();
                 p.check_lesson();
             }
             Action::Select(s) => {
@@ -1180,7 +1421,17 @@ impl Reducible for Playground {
             Action::ShowRules(node) => p.rules = Rc::new(p.rules_for(&node)),
             Action::SetEditor(text) => p.editor = Rc::new(text),
             Action::ExportYaml => {
-                let line = format!("kubectl get deployment,service {DEPLOYMENT} -o yaml");
+                // The Deployment and Service the controls act on, or everything there is.
+                let line = match (&p.target.deployment, &p.target.service) {
+                    (Ok(d), Some(s)) if d.name == s.name => {
+                        format!("kubectl get deployment,service {} -o yaml", d.name)
+                    }
+                    (Ok(d), Some(s)) => format!(
+                        "kubectl get deployment/{} service/{} -o yaml",
+                        d.name, s.name
+                    ),
+                    _ => "kubectl get deployments,services -o yaml".to_string(),
+                };
                 p.run_lines(std::slice::from_ref(&line));
                 if let Some(e) = p.history.last().filter(|e| e.output.ok) {
                     p.editor = Rc::new(e.output.stdout.clone());
@@ -1200,8 +1451,8 @@ impl Reducible for Playground {
                 }
             }
             Action::SetProxy(mode) => {
-                let mut s = (*p.scenario).clone();
-                s.proxy = mode;
+                let mut s = p.shareable();
+                s.proxy_mode = mode_name(mode);
                 let mut q = p.rebuild(&s);
                 let mut history = (*q.history).clone();
                 history.push(Echo {
@@ -1217,12 +1468,28 @@ impl Reducible for Playground {
                 return Rc::new(q);
             }
             Action::Reset => {
-                let s = fresh_scenario(p.scenario.seed, p.scenario.proxy);
+                let s = fresh_scenario(p.scenario.seed, p.scenario.proxy_mode.mode());
                 let mut q = p.rebuild(&s);
                 q.announcement = Rc::new("The cluster was reset".to_string());
                 return Rc::new(q);
             }
-            Action::Load(s) => return Rc::new(p.rebuild(&s)),
+            Action::Load(s) => {
+                return Rc::new(match Playground::open(&s) {
+                    Ok(mut q) => {
+                        q.speed = p.speed;
+                        q.paused = p.paused;
+                        q.real_ms = p.real_ms;
+                        q.notices = Rc::clone(&p.notices);
+                        q
+                    }
+                    Err(e) => {
+                        let mut notices = (*p.notices).clone();
+                        notices.push(format!("The scenario could not be opened ({e})."));
+                        p.notices = Rc::new(notices);
+                        p
+                    }
+                })
+            }
             Action::Notice(n) => {
                 let mut notices = (*p.notices).clone();
                 notices.push(n);
@@ -1322,21 +1589,24 @@ mod tests {
     #[test]
     fn each_control_runs_its_console_line() {
         let cases: Vec<(String, &str)> = vec![
-            (Playground::scale_command(5), "deployment.apps/web scaled\n"),
             (
-                Playground::image_command("1.26"),
+                Playground::scale_command("web", 5),
+                "deployment.apps/web scaled\n",
+            ),
+            (
+                Playground::image_command("web", "nginx", "nginx:1.25", "1.26"),
                 "deployment.apps/web image updated\n",
             ),
             (
-                Playground::rollout_command("pause"),
+                Playground::rollout_command("pause", "web"),
                 "deployment.apps/web paused\n",
             ),
             (
-                Playground::rollout_command("resume"),
+                Playground::rollout_command("resume", "web"),
                 "deployment.apps/web resumed\n",
             ),
             (
-                Playground::rollout_command("undo"),
+                Playground::rollout_command("undo", "web"),
                 "deployment.apps/web rolled back\n",
             ),
             (
@@ -1357,11 +1627,27 @@ mod tests {
             ),
             (Playground::add_node_command(), "node/node-4 added\n"),
             (
-                Playground::service_type_command("NodePort"),
+                Playground::service_type_command("web", "NodePort"),
                 "service/web patched\n",
             ),
             (
-                Playground::service_type_command("ClusterIP"),
+                Playground::traffic_policy_command("web", "Local"),
+                "service/web patched\n",
+            ),
+            (
+                Playground::traffic_policy_command("web", "Cluster"),
+                "service/web patched\n",
+            ),
+            (
+                Playground::service_type_command("web", "ClusterIP"),
+                "service/web patched\n",
+            ),
+            (
+                Playground::affinity_command("web", "ClientIP"),
+                "service/web patched\n",
+            ),
+            (
+                Playground::affinity_command("web", "None"),
                 "service/web patched\n",
             ),
         ];
@@ -1371,14 +1657,19 @@ mod tests {
             let e = p.history.last().expect("echo");
             assert_eq!(e.command, line);
             assert_eq!(e.output.stdout, stdout, "{line}: {:?}", e.output);
-            assert_eq!(p.scenario.commands.last().map(|c| &c.1), Some(&line));
+            assert_eq!(p.scenario.commands.last().map(|c| &c.line), Some(&line));
         }
-        assert_eq!(p.replicas, 5);
+        // Scaled to 5; the rollout to 1.26 was undone.
+        let d = p.target.deployment.clone().expect("web");
+        assert_eq!((d.replicas, d.image.as_str()), (5, "nginx:1.25"));
     }
 
     #[test]
     fn scale_draws_the_new_pods() {
-        let p = run(Rc::new(Playground::new()), Playground::scale_command(5));
+        let p = run(
+            Rc::new(Playground::new()),
+            Playground::scale_command("web", 5),
+        );
         assert_eq!(pods(&p).len(), 5);
         let p = frames(p, 10_000);
         assert_eq!(ready(&p), 5);
@@ -1449,28 +1740,227 @@ mod tests {
     }
 
     #[test]
-    fn requests_become_dots_and_replay_is_deterministic() {
+    fn requests_become_dots() {
         let p = frames(Rc::new(Playground::new()), 6_000);
         assert!(!p.dots.is_empty() || p.undrawn > 0);
         assert!(p
             .dots
             .iter()
             .all(|d| d.from == Sender::Pod("client".into())));
-        let q = Playground::from_scenario(&p.scenario);
-        let r = q.with_sim(|s| s.view(Some(NAMESPACE)));
-        let mut v = (*p.view).clone();
-        v.time_ms = r.time_ms;
-        assert_eq!(r.nodes.len(), v.nodes.len());
+    }
+
+    /// What a shared link must reproduce: every pod (name, node, IP, state) and every
+    /// endpoint, at the same virtual time.
+    fn same_cluster(a: &Playground, b: &Playground) {
+        assert_eq!(a.view.time_ms, b.view.time_ms);
+        assert_eq!(a.view.nodes, b.view.nodes);
+        assert_eq!(a.view.unscheduled, b.view.unscheduled);
+        assert_eq!(a.view.services, b.view.services);
+    }
+
+    fn through_a_link(p: &Playground) -> Playground {
+        let text = kubeplay_core::share::encode(&p.shareable());
+        let decoded = kubeplay_core::share::decode(&text).expect("decodes");
+        Playground::open(&decoded).expect("opens")
+    }
+
+    #[test]
+    fn a_shared_playground_reopens_to_the_same_cluster() {
+        let p = frames(Rc::new(Playground::new()), 8_000);
+        let victim = pods(&p)[0].name.clone();
+        let p = run(p, Playground::kill_command(&victim));
+        let p = frames(p, 1_500);
+        let p = run(p, Playground::scale_command("web", 5));
+        let p = p.reduce(Action::SetEditor(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: extra, labels: {app: web}}\nspec:\n  containers: [{name: c, image: nginx}]\n".into(),
+        ));
+        let p = run(p, "kubectl apply -f editor.yaml".to_string());
+        assert_eq!(
+            p.history.last().map(|e| e.command.as_str()),
+            Some("kubectl apply -f editor-1.yaml"),
+            "the editor's text is applied as a file of the scenario"
+        );
+        assert!(p.history.last().is_some_and(|e| e.output.ok));
+        let p = frames(p, 3_333);
+        let q = through_a_link(&p);
+        same_cluster(&p, &q);
+        assert!(q.lesson.is_none());
+        assert_eq!(q.editor, p.editor);
+        // Typos are not part of the scenario.
+        let p = run(p, "kubectl frobnicate".to_string());
+        assert_eq!(p.shareable().commands.len(), q.shareable().commands.len());
+    }
+
+    #[test]
+    fn a_shared_lesson_reopens_at_its_step_with_the_same_cluster() {
+        let lesson = builtin_lesson("service-stable-ip").expect("built in");
+        let mut p = Rc::new(Playground::from_lesson(lesson.clone(), 0));
+        for i in 0..lesson.steps[0].commands.len() {
+            p = p.reduce(Action::LessonCommand(i));
+        }
+        p = frames(p.reduce(Action::LessonNext), 2_000);
+        p = p.reduce(Action::LessonCommand(0));
+        let q = through_a_link(&p);
+        same_cluster(&p, &q);
+        let (a, b) = (
+            p.lesson.clone().expect("lesson"),
+            q.lesson.clone().expect("lesson"),
+        );
+        assert_eq!((b.name.as_str(), b.step), (a.name.as_str(), 1));
+        assert_eq!(b.checks, a.checks);
+    }
+
+    fn shop() -> Rc<Playground> {
+        let mut s = fresh_scenario(3, ProxyMode::Iptables);
+        s.commands = [
+            "kubectl create deployment shop --image=httpd:2.4 --replicas=2",
+            "kubectl expose deployment shop --port=80 --type=NodePort",
+        ]
+        .into_iter()
+        .map(|line| TimedCommand {
+            at: 0,
+            line: line.to_string(),
+        })
+        .collect();
+        frames(Rc::new(Playground::from_scenario(&s)), 5_000)
+    }
+
+    #[test]
+    fn controls_act_on_the_deployment_behind_the_shown_service() {
+        let p = shop();
+        let d = p.target.deployment.clone().expect("shop");
+        assert_eq!(
+            (d.name.as_str(), d.container.as_str(), d.image.as_str()),
+            ("shop", "httpd", "httpd:2.4")
+        );
+        assert_eq!(
+            p.target.service.as_ref().map(|s| s.name.as_str()),
+            Some("shop")
+        );
+        let p = run(p, Playground::scale_command(&d.name, 4));
+        let p = run(
+            p,
+            Playground::image_command(&d.name, &d.container, &d.image, "2.5"),
+        );
+        let p = run(p, Playground::affinity_command("shop", "ClientIP"));
+        let p = run(p, Playground::traffic_policy_command("shop", "Local"));
+        for e in p.history.iter().rev().take(4) {
+            assert!(e.output.ok, "{}: {:?}", e.command, e.output);
+        }
+        let d = p.target.deployment.clone().expect("shop");
+        assert_eq!((d.replicas, d.image.as_str()), (4, "httpd:2.5"));
+        let s = p.target.service.clone().expect("shop");
+        assert_eq!(s.session_affinity, "ClientIP");
+        assert_eq!(s.external_traffic_policy.as_deref(), Some("Local"));
+        // Back to None clears sessionAffinityConfig, which the API server requires.
+        let p = run(p, Playground::affinity_command("shop", "None"));
+        assert!(
+            p.history.last().is_some_and(|e| e.output.ok),
+            "{:?}",
+            p.history.last()
+        );
+        assert_eq!(
+            p.target
+                .service
+                .as_ref()
+                .map(|s| s.session_affinity.as_str()),
+            Some("None")
+        );
+    }
+
+    #[test]
+    fn step_actions_become_the_controls_console_lines() {
+        let p = shop();
+        let t = &p.target;
+        let first = t
+            .deployment
+            .as_ref()
+            .map(|d| d.pods[0].clone())
+            .expect("pods");
+        let cases: Vec<(&str, Result<String, &str>)> = vec![
+            (
+                "scale",
+                Ok("kubectl scale deployment shop --replicas=3".into()),
+            ),
+            (
+                "scale-down",
+                Ok("kubectl scale deployment shop --replicas=1".into()),
+            ),
+            (
+                "kill-pod",
+                Ok(format!("kubectl delete pod {first} --wait=false")),
+            ),
+            (
+                "set-image",
+                Ok("kubectl set image deployment/shop httpd=httpd:1.25".into()),
+            ),
+            ("undo", Ok("kubectl rollout undo deployment/shop".into())),
+            (
+                "relabel",
+                Ok(format!("kubectl label pod {first} app=debug --overwrite")),
+            ),
+            ("add-node", Ok("node add".into())),
+            ("juggle", Err("Kubeplay has no control \"juggle\".")),
+        ];
+        for (id, want) in cases {
+            assert_eq!(action_command(id, t), want.map_err(String::from), "{id}");
+        }
+        // The starting cluster's image is in the tag list: the next tag is rolled out.
+        let web = Playground::new();
+        assert_eq!(
+            action_command("set-image", &web.target),
+            Ok("kubectl set image deployment/web nginx=nginx:1.26".into())
+        );
+        // Nothing to act on: the reason, for the disabled button.
+        let mut empty = fresh_scenario(1, ProxyMode::Iptables);
+        empty.commands.clear();
+        let bare = Playground::from_scenario(&empty);
+        assert_eq!(
+            action_command("scale", &bare.target),
+            Err("There is no Deployment to act on.".into())
+        );
+        assert_eq!(
+            action_command("kill-pod", &bare.target),
+            Err("No running pod that a controller would replace.".into())
+        );
+    }
+
+    #[test]
+    fn a_lesson_step_offers_its_actions_and_runs_them_in_the_console() {
+        let lesson = builtin_lesson("service-stable-ip").expect("built in");
+        let at = lesson
+            .steps
+            .iter()
+            .position(|s| s.actions == ["scale"])
+            .expect("a scale step");
+        let p = frames(Rc::new(Playground::from_lesson(lesson, at)), 1_000);
+        let state = p.lesson.clone().expect("lesson");
+        let (id, line) = state.actions[0].clone();
+        let line = line.expect("runnable");
+        assert_eq!(id, "scale");
+        let before = p
+            .target
+            .deployment
+            .as_ref()
+            .map(|d| d.replicas)
+            .expect("web");
+        let p = p.reduce(Action::LessonAction(0));
+        assert_eq!(p.history.last().map(|e| &e.command), Some(&line));
+        assert!(p.history.last().is_some_and(|e| e.output.ok));
+        assert_eq!(
+            p.target.deployment.as_ref().map(|d| d.replicas),
+            Ok(before + 1)
+        );
     }
 
     #[test]
     fn proxy_mode_replays_the_cluster() {
         let p = frames(Rc::new(Playground::new()), 3_000);
-        let p = run(p, Playground::scale_command(4));
+        let p = run(p, Playground::scale_command("web", 4));
         let p = p.reduce(Action::SetProxy(ProxyMode::Ipvs));
-        assert_eq!(p.scenario.proxy, ProxyMode::Ipvs);
+        assert_eq!(p.scenario.proxy_mode.mode(), ProxyMode::Ipvs);
         assert_eq!(pods(&p).len(), 4);
-        assert_eq!(p.replicas, 4);
+        assert_eq!(p.target.deployment.as_ref().map(|d| d.replicas), Ok(4));
         assert!(p.rules_command().starts_with("ipvsadm"));
     }
 
