@@ -101,13 +101,16 @@ struct DrawnPod {
     revision: Option<usize>,
 }
 
+/// An endpoint line as last drawn: the endpoint, and where the line ran from and to.
+type DrawnEndpoint = (EndpointView, (i32, i32), (i32, i32));
+
 /// What the diagram remembers between renders.
 #[derive(Default)]
 struct Memory {
     /// The snapshot last remembered (compared apart from its clock).
     view: Option<Rc<ClusterView>>,
     pods: Leaving<DrawnPod>,
-    endpoints: Leaving<(EndpointView, (i32, i32), (i32, i32))>,
+    endpoints: Leaving<DrawnEndpoint>,
 }
 
 /// Where everything goes.
@@ -357,7 +360,7 @@ fn cluster_layers(props: &LayersProps) -> Html {
             .leaving()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let endpoints: Vec<(String, (EndpointView, (i32, i32), (i32, i32)))> = m
+        let endpoints: Vec<(String, DrawnEndpoint)> = m
             .endpoints
             .leaving()
             .map(|(k, v)| (k.clone(), v.clone()))

@@ -47,9 +47,11 @@ pub fn lesson_panel(props: &LessonPanelProps) -> Html {
         let onchange = Callback::from(move |e: Event| {
             if let Some(select) = e.target_dyn_into::<HtmlSelectElement>() {
                 let name = select.value();
-                if !name.is_empty() {
-                    dispatch.emit(Action::OpenLesson(name));
-                }
+                dispatch.emit(if name.is_empty() {
+                    Action::CloseLesson
+                } else {
+                    Action::OpenLesson(name)
+                });
             }
         });
         let current = props.lesson.as_ref().map(|l| l.name.clone());

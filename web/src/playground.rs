@@ -279,6 +279,8 @@ pub enum Action {
     ClearNotices,
     /// Open a built-in lesson (by name) at its first step.
     OpenLesson(String),
+    /// Leave the lesson for a fresh playground (no-op outside a lesson).
+    CloseLesson,
     /// Run the lesson step's suggested command with this index.
     LessonCommand(usize),
     /// Run the lesson step's UI action with this index (its console line, echoed).
@@ -1362,6 +1364,14 @@ impl Reducible for Playground {
                     }
                 };
             }
+            Action::CloseLesson if p.lesson.is_some() => {
+                let s = fresh_scenario(1, ProxyMode::Iptables);
+                let mut q = p.rebuild(&s);
+                q.editor = Rc::default();
+                q.announcement = Rc::new("The lesson was closed: free play".to_string());
+                return Rc::new(q);
+            }
+            Action::CloseLesson => {}
             Action::LessonCommand(i) => {
                 p.run_suggested(i);
                 p.refresh(true);

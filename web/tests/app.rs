@@ -97,6 +97,7 @@ async fn mount(query: &str) -> Element {
         AppProps {
             query: Some(query.to_string()),
             isolated: true,
+            ..AppProps::default()
         },
     )
     .render();
@@ -139,7 +140,7 @@ fn diagram_only(p: &Harness) -> Html {
     html! {
         <ClusterDiagram view={Rc::clone(&p.view)} extras={Rc::new(Extras::default())}
             dots={Rc::new(Vec::new())} selected={Selection::None}
-            on_select={Callback::noop()} on_kill={Callback::noop()} />
+            on_select={Callback::noop()} on_kill={Callback::noop()} service={Some("web".to_string())} />
     }
 }
 
@@ -185,8 +186,8 @@ async fn the_diagram_draws_exactly_the_cores_pods_and_endpoints() {
     // Each step is a control's command; the diagram is compared with the core after each,
     // both at once and after time has passed.
     let steps: Vec<Step> = vec![
-        Box::new(|_| Playground::scale_command(5)),
-        Box::new(|_| Playground::image_command("1.26")),
+        Box::new(|_| Playground::scale_command("web", 5)),
+        Box::new(|_| Playground::image_command("web", "nginx", "nginx:1.25", "1.26")),
         Box::new(|s| Playground::kill_command(&first_pod(s))),
         Box::new(|s| Playground::label_command(&first_pod(s), "app=debug")),
         Box::new(|_| Playground::node_command("fail", "node-2")),
@@ -261,13 +262,25 @@ async fn each_control_dispatches_its_console_command() {
     let host = mount("").await;
     let click = |sel: &str| element::<HtmlElement>(&host, sel).click();
     let cases: Vec<(&str, String)> = vec![
-        ("[data-testid=scale-up]", Playground::scale_command(4)),
-        ("[data-testid=scale-down]", Playground::scale_command(3)),
-        ("[data-testid=undo]", Playground::rollout_command("undo")),
-        ("[data-testid=pause]", Playground::rollout_command("pause")),
+        (
+            "[data-testid=scale-up]",
+            Playground::scale_command("web", 4),
+        ),
+        (
+            "[data-testid=scale-down]",
+            Playground::scale_command("web", 3),
+        ),
+        (
+            "[data-testid=undo]",
+            Playground::rollout_command("undo", "web"),
+        ),
+        (
+            "[data-testid=pause]",
+            Playground::rollout_command("pause", "web"),
+        ),
         (
             "[data-testid=resume]",
-            Playground::rollout_command("resume"),
+            Playground::rollout_command("resume", "web"),
         ),
         ("[data-testid=add-node]", Playground::add_node_command()),
     ];
@@ -281,20 +294,23 @@ async fn each_control_dispatches_its_console_command() {
     image.set_value("1.27");
     change(&image);
     sleep(40).await;
-    assert!(console_has(&host, &Playground::image_command("1.27")));
+    assert!(console_has(
+        &host,
+        &Playground::image_command("web", "nginx", "nginx:1.25", "1.27")
+    ));
     let svc: HtmlSelectElement = element(&host, "[data-testid=service-type]");
     svc.set_value("NodePort");
     change(&svc);
     sleep(40).await;
     assert!(console_has(
         &host,
-        &Playground::service_type_command("NodePort")
+        &Playground::service_type_command("web", "NodePort")
     ));
     let replicas: HtmlInputElement = element(&host, "[data-testid=replicas]");
     replicas.set_value("6");
     change(&replicas);
     sleep(40).await;
-    assert!(console_has(&host, &Playground::scale_command(6)));
+    assert!(console_has(&host, &Playground::scale_command("web", 6)));
     let rate: HtmlInputElement = element(&host, "[data-testid=rate]");
     rate.set_value("50");
     change(&rate);
@@ -409,5 +425,260 @@ async fn bad_url_parameters_give_notices_and_embed_hides_panels() {
     assert!(all(&host, "[data-testid=console]").is_empty());
     assert_eq!(all(&host, "[data-testid=cluster]").len(), 1);
     assert!(all(&host, "main.theme-dark").len() == 1);
+    assert_no_panics();
+}
+
+// ---------------------------------------------------------------- sharing, targets, lessons
+
+fn drawn(host: &Element) -> (BTreeSet<String>, BTreeSet<String>) {
+    (
+        attrs(host, "[data-testid=pod]", "data-pod"),
+        attrs(host, "[data-testid=endpoint]", "data-pod"),
+    )
+}
+
+async fn mount_with(props: AppProps) -> Element {
+    install_panic_hook();
+    let host = host();
+    yew::Renderer::<App>::with_root_and_props(host.clone(), props).render();
+    sleep(100).await;
+    host
+}
+
+fn select(host: &Element, testid: &str, value: &str) {
+    let s: HtmlSelectElement = element(host, &format!("[data-testid={testid}]"));
+    s.set_value(value);
+    change(&s);
+}
+
+#[wasm_bindgen_test]
+async fn a_shared_link_reopens_the_same_pods_and_endpoints() {
+    // 20× speed: the cluster settles in a second of real time.
+    let host = mount("speed=20").await;
+    element::<HtmlElement>(&host, "[data-testid=scale-up]").click();
+    sleep(1_500).await;
+    let victim = attrs(&host, "[data-testid=pod]", "data-pod")
+        .into_iter()
+        .find(|n| n.starts_with("web-"))
+        .expect("a web pod");
+    element::<HtmlElement>(&host, &format!("[data-testid=pod][data-pod='{victim}']")).click();
+    sleep(40).await;
+    element::<HtmlElement>(&host, "[data-testid=kill]").click();
+    sleep(2_000).await;
+    // Stop the clock, so both pages show the same instant.
+    element::<HtmlElement>(&host, "[data-testid=play]").click();
+    sleep(40).await;
+    element::<HtmlElement>(&host, "[data-testid=share]").click();
+    sleep(40).await;
+    let link = element::<HtmlInputElement>(&host, "[data-testid=share-link]").value();
+    let fragment = link[link.find('#').expect("a fragment")..].to_string();
+    assert!(fragment.starts_with("#s="), "{link}");
+    let (pods, endpoints) = drawn(&host);
+    assert!(!pods.contains(&victim), "the killed pod is gone: {pods:?}");
+    assert_eq!(endpoints.len(), 4, "{endpoints:?}");
+    let clock = text(&host, ".clock");
+
+    let copy = mount_with(AppProps {
+        query: Some(String::new()),
+        isolated: true,
+        fragment: Some(fragment),
+        update_url: false,
+    })
+    .await;
+    element::<HtmlElement>(&copy, "[data-testid=play]").click();
+    sleep(40).await;
+    assert_eq!(drawn(&copy), (pods, endpoints));
+    assert_eq!(text(&copy, "[data-testid=notices]"), "");
+    let copy_clock = text(&copy, ".clock");
+    // The copy ran for at most a few frames before it was paused.
+    assert!(copy_clock >= clock, "{clock} → {copy_clock}");
+    host.remove();
+    copy.remove();
+    assert_no_panics();
+}
+
+#[wasm_bindgen_test]
+async fn a_link_that_does_not_decode_gives_a_message_and_a_fresh_cluster() {
+    for fragment in ["#s=not-a-scenario", "#s=", "#s=%%%"] {
+        let host = mount_with(AppProps {
+            query: Some(String::new()),
+            isolated: true,
+            fragment: Some(fragment.to_string()),
+            update_url: false,
+        })
+        .await;
+        let notices = text(&host, "[data-testid=notices]");
+        assert!(
+            notices.contains("The shared link could not be read"),
+            "{fragment}: {notices}"
+        );
+        assert!(notices.contains("a fresh cluster was started"), "{notices}");
+        // The fresh cluster: three web pods and the client, the Service with its VIP.
+        assert_eq!(all(&host, "[data-testid=pod]").len(), 4, "{fragment}");
+        assert_eq!(all(&host, "[data-testid=vip]").len(), 1);
+        for line in kubeplay_web::playground::starting_commands() {
+            assert!(console_has(&host, &line), "{line}");
+        }
+        host.remove();
+    }
+    assert_no_panics();
+}
+
+/// A scenario whose Deployment and Service are called `shop`, as a shared link carries it.
+fn shop_fragment() -> String {
+    let mut s = kubeplay_web::playground::fresh_scenario(1, Default::default());
+    s.commands = [
+        "kubectl create deployment shop --image=httpd:2.4 --replicas=2",
+        "kubectl expose deployment shop --port=80 --type=NodePort",
+        "kubectl apply -f client.yaml",
+        "traffic start --from client --rate 5 shop",
+    ]
+    .into_iter()
+    .map(|line| kubeplay_core::share::TimedCommand {
+        at: 0,
+        line: line.to_string(),
+    })
+    .collect();
+    kubeplay_web::share_fragment(&s)
+}
+
+#[wasm_bindgen_test]
+async fn controls_act_on_a_deployment_not_named_web() {
+    let host = mount_with(AppProps {
+        query: Some(String::new()),
+        isolated: true,
+        fragment: Some(shop_fragment()),
+        update_url: false,
+    })
+    .await;
+    assert!(text(&host, "[data-testid=vip]").contains("Service shop"));
+    let click = |sel: &str| element::<HtmlElement>(&host, sel).click();
+    click("[data-testid=scale-up]");
+    sleep(40).await;
+    assert!(console_has(
+        &host,
+        "kubectl scale deployment shop --replicas=3"
+    ));
+    click("[data-testid=undo]");
+    sleep(40).await;
+    assert!(console_has(&host, "kubectl rollout undo deployment/shop"));
+    select(&host, "image", "1.27");
+    sleep(40).await;
+    assert!(console_has(
+        &host,
+        "kubectl set image deployment/shop httpd=httpd:1.27"
+    ));
+    sleep(200).await;
+    let shop_pods = attrs(&host, "[data-testid=pod]", "data-pod")
+        .into_iter()
+        .filter(|n| n.starts_with("shop-"))
+        .count();
+    assert!(shop_pods >= 3, "{shop_pods} shop pods");
+    // Deleting the Deployment leaves nothing to act on: the controls say why.
+    let input: HtmlInputElement = element(&host, "[data-testid=console-input]");
+    input.set_value("kubectl delete deployment shop");
+    key(&input, "Enter");
+    sleep(60).await;
+    let note = text(&host, "[data-testid=target-note]");
+    assert!(
+        note.contains("No Deployment runs the pods of Service shop"),
+        "{note}"
+    );
+    assert!(element::<HtmlElement>(&host, "[data-testid=scale-up]")
+        .closest("fieldset")
+        .ok()
+        .flatten()
+        .is_some_and(|f| f.has_attribute("disabled")));
+    host.remove();
+    assert_no_panics();
+}
+
+#[wasm_bindgen_test]
+async fn affinity_and_policy_controls_patch_the_service() {
+    let host = mount_with(AppProps {
+        query: Some(String::new()),
+        isolated: true,
+        fragment: Some(shop_fragment()),
+        update_url: false,
+    })
+    .await;
+    let policy: HtmlSelectElement = element(&host, "[data-testid=traffic-policy]");
+    assert!(!policy.disabled(), "a NodePort Service has a policy");
+    for (testid, value, command) in [
+        (
+            "session-affinity",
+            "ClientIP",
+            Playground::affinity_command("shop", "ClientIP"),
+        ),
+        (
+            "traffic-policy",
+            "Local",
+            Playground::traffic_policy_command("shop", "Local"),
+        ),
+    ] {
+        select(&host, testid, value);
+        sleep(60).await;
+        assert!(console_has(&host, &command), "{command}");
+        assert!(
+            text(&host, "[data-testid=console]").contains("service/shop patched"),
+            "{command}"
+        );
+        // The control shows the core's Service as it is now.
+        let shown: HtmlSelectElement = element(&host, &format!("[data-testid={testid}]"));
+        assert_eq!(shown.value(), value);
+    }
+    // The core's Service changed: kubectl shows the fields.
+    let input: HtmlInputElement = element(&host, "[data-testid=console-input]");
+    input.set_value("kubectl get service shop -o yaml");
+    key(&input, "Enter");
+    sleep(60).await;
+    let console = text(&host, "[data-testid=console]");
+    assert!(console.contains("sessionAffinity: ClientIP"), "{console}");
+    assert!(
+        console.contains("externalTrafficPolicy: Local"),
+        "{console}"
+    );
+    select(&host, "session-affinity", "None");
+    sleep(60).await;
+    assert!(console_has(
+        &host,
+        &Playground::affinity_command("shop", "None")
+    ));
+    assert_eq!(
+        element::<HtmlSelectElement>(&host, "[data-testid=session-affinity]").value(),
+        "None"
+    );
+    // ClusterIP: no external policy, and the control says why.
+    select(&host, "service-type", "ClusterIP");
+    sleep(60).await;
+    assert!(element::<HtmlSelectElement>(&host, "[data-testid=traffic-policy]").disabled());
+    host.remove();
+    assert_no_panics();
+}
+
+#[wasm_bindgen_test]
+async fn pods_that_leave_fade_out_before_they_go() {
+    let host = mount("speed=20").await;
+    sleep(500).await;
+    let victim = attrs(&host, "[data-testid=pod]", "data-pod")
+        .into_iter()
+        .find(|n| n.starts_with("web-"))
+        .expect("a web pod");
+    let input: HtmlInputElement = element(&host, "[data-testid=console-input]");
+    input.set_value(&format!(
+        "kubectl delete pod {victim} --grace-period=0 --force"
+    ));
+    key(&input, "Enter");
+    sleep(60).await;
+    // Gone from the state (and from what the tests count as drawn), still fading out.
+    assert!(!attrs(&host, "[data-testid=pod]", "data-pod").contains(&victim));
+    let leaving = attrs(&host, "[data-testid=leaving-pod]", "data-pod");
+    assert!(leaving.contains(&victim), "{leaving:?}");
+    assert!(all(&host, "[data-testid=leaving-pod]")
+        .iter()
+        .all(|e| e.get_attribute("aria-hidden").as_deref() == Some("true")));
+    sleep(kubeplay_web::diagram::LEAVE_MS as u64 + 200).await;
+    assert!(attrs(&host, "[data-testid=leaving-pod]", "data-pod").is_empty());
+    host.remove();
     assert_no_panics();
 }

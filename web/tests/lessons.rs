@@ -98,6 +98,7 @@ async fn mount(query: &str) -> Element {
         AppProps {
             query: Some(query.to_string()),
             isolated: true,
+            ..AppProps::default()
         },
     )
     .render();
@@ -191,4 +192,115 @@ async fn an_unknown_lesson_gives_a_notice_and_the_playground_still_works() {
     assert!(text(&host, "[data-testid=lesson-title]").is_empty());
     assert!(!all(&host, "[data-testid=lesson-picker]").is_empty());
     assert!(!all(&host, "svg").is_empty(), "the diagram is drawn");
+}
+
+async fn mount_props(props: AppProps) -> Element {
+    let document = gloo::utils::document();
+    let host = document.create_element("div").expect("create div");
+    document
+        .body()
+        .expect("body")
+        .append_child(&host)
+        .expect("append");
+    yew::Renderer::<App>::with_root_and_props(host.clone(), props).render();
+    sleep(100).await;
+    host
+}
+
+#[wasm_bindgen_test]
+async fn step_action_buttons_run_their_console_command() {
+    let name = "service-stable-ip";
+    let lesson = match builtin::load(name) {
+        Some(Ok(l)) => l,
+        other => panic!("{name}: {other:?}"),
+    };
+    let step = lesson
+        .steps
+        .iter()
+        .position(|s| s.actions.iter().any(|a| a == "scale"))
+        .expect("a step with the scale action");
+    let host = mount(&format!("lesson={name}&step={}", step + 1)).await;
+    let button = host
+        .query_selector(".lesson-action[data-action=scale]")
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        .expect("the scale action's button");
+    // The button names the command it runs; clicking runs it in the console, echoed.
+    let title = button.get_attribute("title").unwrap_or_default();
+    let line = title
+        .strip_prefix("Runs: ")
+        .expect("the command in the title")
+        .to_string();
+    assert!(
+        line.starts_with("kubectl scale deployment web --replicas="),
+        "{line}"
+    );
+    button.click();
+    sleep(60).await;
+    assert!(
+        text(&host, "[data-testid=console]")
+            .contains(&format!("$ {line}\ndeployment.apps/web scaled")),
+        "{line} not echoed"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_address_follows_the_lesson_and_step() {
+    let window = gloo::utils::window();
+    let history = window.history().expect("history");
+    let original = window.location().href().expect("href");
+    let path = window.location().pathname().expect("path");
+    history
+        .replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}?theme=dark")),
+        )
+        .expect("replaceState");
+    let host = mount_props(AppProps {
+        query: Some("theme=dark".into()),
+        isolated: true,
+        fragment: None,
+        update_url: true,
+    })
+    .await;
+    let search = || window.location().search().unwrap_or_default();
+    assert_eq!(search(), "?theme=dark", "no lesson, no lesson parameters");
+    // The picker opens a lesson: the address names it, at step 1.
+    let picker: web_sys::HtmlSelectElement = host
+        .query_selector("[data-testid=lesson-picker]")
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into().ok())
+        .expect("picker");
+    picker.set_value("service-types");
+    let ev = web_sys::Event::new_with_event_init_dict("change", &{
+        let i = web_sys::EventInit::new();
+        i.set_bubbles(true);
+        i
+    })
+    .expect("event");
+    picker.dispatch_event(&ev).expect("dispatch");
+    sleep(100).await;
+    assert_eq!(search(), "?lesson=service-types&step=1&theme=dark");
+    let next = host
+        .query_selector("[data-testid=lesson-next]")
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        .expect("next");
+    next.click();
+    sleep(60).await;
+    assert_eq!(search(), "?lesson=service-types&step=2&theme=dark");
+    // The picker's "none" leaves the lesson: the parameters go.
+    picker.set_value("");
+    picker.dispatch_event(&ev).expect("dispatch");
+    sleep(60).await;
+    assert_eq!(search(), "?theme=dark");
+    assert!(text(&host, "[data-testid=lesson-title]").is_empty());
+    host.remove();
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&original))
+        .expect("restore");
 }
