@@ -424,9 +424,12 @@ mod tests {
         assert!(!json.contains("lesson"), "{json}");
     }
 
+    /// (step starts as (after, at), lesson name, the error's words)
+    type Case<'a> = (&'a [(usize, Millis)], &'a str, &'a str);
+
     #[test]
     fn bad_lesson_progress_is_rejected() {
-        let cases: &[(&[(usize, Millis)], &str, &str)] = &[
+        let cases: &[Case] = &[
             (
                 &[(3, 4_000)],
                 "service-stable-ip",

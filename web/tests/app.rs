@@ -445,6 +445,16 @@ async fn mount_with(props: AppProps) -> Element {
     host
 }
 
+/// Types a line into the console and presses Enter.
+fn type_line(host: &Element, line: &str) {
+    let input: HtmlInputElement = element(host, "[data-testid=console-input]");
+    input.set_value(line);
+    input
+        .dispatch_event(&web_sys::InputEvent::new("input").expect("input"))
+        .expect("dispatch");
+    key(&input, "Enter");
+}
+
 fn select(host: &Element, testid: &str, value: &str) {
     let s: HtmlSelectElement = element(host, &format!("[data-testid={testid}]"));
     s.set_value(value);
@@ -461,7 +471,11 @@ async fn a_shared_link_reopens_the_same_pods_and_endpoints() {
         .into_iter()
         .find(|n| n.starts_with("web-"))
         .expect("a web pod");
-    element::<HtmlElement>(&host, &format!("[data-testid=pod][data-pod='{victim}']")).click();
+    // Enter on a pod selects it (pods are SVG, not HTML buttons).
+    key(
+        &element::<Element>(&host, &format!("[data-testid=pod][data-pod='{victim}']")),
+        "Enter",
+    );
     sleep(40).await;
     element::<HtmlElement>(&host, "[data-testid=kill]").click();
     sleep(2_000).await;
@@ -575,9 +589,7 @@ async fn controls_act_on_a_deployment_not_named_web() {
         .count();
     assert!(shop_pods >= 3, "{shop_pods} shop pods");
     // Deleting the Deployment leaves nothing to act on: the controls say why.
-    let input: HtmlInputElement = element(&host, "[data-testid=console-input]");
-    input.set_value("kubectl delete deployment shop");
-    key(&input, "Enter");
+    type_line(&host, "kubectl delete deployment shop");
     sleep(60).await;
     let note = text(&host, "[data-testid=target-note]");
     assert!(
@@ -628,9 +640,7 @@ async fn affinity_and_policy_controls_patch_the_service() {
         assert_eq!(shown.value(), value);
     }
     // The core's Service changed: kubectl shows the fields.
-    let input: HtmlInputElement = element(&host, "[data-testid=console-input]");
-    input.set_value("kubectl get service shop -o yaml");
-    key(&input, "Enter");
+    type_line(&host, "kubectl get service shop -o yaml");
     sleep(60).await;
     let console = text(&host, "[data-testid=console]");
     assert!(console.contains("sessionAffinity: ClientIP"), "{console}");
@@ -664,11 +674,10 @@ async fn pods_that_leave_fade_out_before_they_go() {
         .into_iter()
         .find(|n| n.starts_with("web-"))
         .expect("a web pod");
-    let input: HtmlInputElement = element(&host, "[data-testid=console-input]");
-    input.set_value(&format!(
-        "kubectl delete pod {victim} --grace-period=0 --force"
-    ));
-    key(&input, "Enter");
+    type_line(
+        &host,
+        &format!("kubectl delete pod {victim} --grace-period=0 --force"),
+    );
     sleep(60).await;
     // Gone from the state (and from what the tests count as drawn), still fading out.
     assert!(!attrs(&host, "[data-testid=pod]", "data-pod").contains(&victim));

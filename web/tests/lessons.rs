@@ -293,7 +293,14 @@ async fn the_address_follows_the_lesson_and_step() {
     next.click();
     sleep(60).await;
     assert_eq!(search(), "?lesson=service-types&step=2&theme=dark");
-    // The picker's "none" leaves the lesson: the parameters go.
+    // The picker's "none" leaves the lesson: the parameters go. (The sidebar was re-drawn
+    // around the lesson: find the picker again.)
+    let picker: web_sys::HtmlSelectElement = host
+        .query_selector("[data-testid=lesson-picker]")
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into().ok())
+        .expect("picker");
     picker.set_value("");
     picker.dispatch_event(&ev).expect("dispatch");
     sleep(60).await;

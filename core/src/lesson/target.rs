@@ -160,10 +160,17 @@ mod tests {
         sim
     }
 
+    /// (setup commands, preferred Service, shown Service, Deployment or the start of why not)
+    type Case<'a> = (
+        &'a [&'a str],
+        &'a str,
+        Option<&'a str>,
+        Result<&'a str, &'a str>,
+    );
+
     #[test]
     fn the_deployment_behind_the_shown_service() {
-        // (setup, preferred, shown Service, Deployment or the start of the explanation)
-        let cases: &[(&[&str], &str, Option<&str>, Result<&str, &str>)] = &[
+        let cases: &[Case] = &[
             (
                 &[
                     "kubectl create deployment shop --image=nginx:1.25 --replicas=2",
