@@ -25,16 +25,41 @@ function parseArgs(argv) {
   return args;
 }
 
-/** A scenario in Kubeplay's text form (see web/src/scenario.rs), for the URL fragment. */
+/** The in-cluster client pod's manifest (web/src/console.rs CLIENT_POD_YAML). */
+const CLIENT_YAML = `apiVersion: v1
+kind: Pod
+metadata:
+  name: client
+  labels:
+    role: client
+spec:
+  containers:
+  - name: curl
+    image: curlimages/curl:8.5.0
+`;
+
+/**
+ * A scenario in the core's share format (core/src/share.rs: JSON → raw deflate → base64url
+ * without padding), as the page's Share button writes it into the URL fragment.
+ */
 function scenario(nodes, replicas, rate) {
   const lines = [
-    'kubeplay-scenario 1', 'seed 1', `nodes ${nodes}`, 'proxy iptables',
-    `at 0 kubectl create deployment web --image=nginx:1.25 --replicas=${replicas}`,
-    'at 0 kubectl expose deployment web --port=80',
-    'at 0 kubectl apply -f client.yaml',
-    `at 0 traffic start --from client --rate ${rate} web`,
+    `kubectl create deployment web --image=nginx:1.25 --replicas=${replicas}`,
+    'kubectl expose deployment web --port=80',
+    'kubectl apply -f client.yaml',
+    `traffic start --from client --rate ${rate} web`,
   ];
-  return '#s=' + encodeURIComponent(lines.join('\n') + '\n');
+  const json = JSON.stringify({
+    version: 1,
+    seed: 1,
+    nodes,
+    proxyMode: 'iptables',
+    manifests: [],
+    files: { 'client.yaml': CLIENT_YAML },
+    commands: lines.map((line) => ({ at: 0, line })),
+    now: 0,
+  });
+  return '#s=' + zlib.deflateRawSync(Buffer.from(json), { level: 9 }).toString('base64url');
 }
 
 function percentile(sorted, p) {
