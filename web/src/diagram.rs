@@ -373,8 +373,14 @@ fn cluster_layers(props: &LayersProps) -> Html {
     let leaving_count = leaving_pods.len() + leaving_endpoints.len();
     use_effect_with(
         (
-            leaving_pods.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
-            leaving_endpoints.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+            leaving_pods
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect::<Vec<_>>(),
+            leaving_endpoints
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect::<Vec<_>>(),
         ),
         move |_| {
             let timer = (leaving_count > 0).then(|| {

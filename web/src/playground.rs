@@ -1547,7 +1547,7 @@ mod tests {
     #[test]
     fn frames_keep_the_view_while_the_cluster_is_unchanged_and_it_is_never_out_of_date() {
         let mut p = frames(Rc::new(Playground::new()), 20_000);
-        p = run(p, Playground::scale_command(5));
+        p = run(p, Playground::scale_command("web", 5));
         let (mut kept, mut total) = (0, 0);
         for i in 0..400 {
             let before = Rc::clone(&p.view);
