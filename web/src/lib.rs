@@ -199,17 +199,20 @@ pub fn app(props: &AppProps) -> Html {
     }
     // Persistence: the scenario is saved (in the share format) whenever a command changed it
     // and every 5 s of virtual time, under the open lesson's key. An untouched fresh cluster
-    // or lesson is not saved: there is nothing to restore.
+    // or lesson is not saved: there is nothing to restore. Once a command changed a scenario
+    // opened from a `#s=` link, the fragment no longer describes the page and is dropped from
+    // the address, so a reload restores the saved state instead of the old link.
     let key = storage_key(playground.lesson.as_ref().map(|l| l.name.as_str()));
+    let last_saved = use_mut_ref(|| None::<Rc<Scenario>>);
     {
         let key = key.clone();
         let handle = playground.clone();
         let save = !isolated && !params.embed;
-        let deps = (
-            Rc::clone(&playground.scenario),
-            playground.view.time_ms / 5_000,
-        );
-        use_effect_with(deps, move |_| {
+        let deps = (Rc::clone(&playground.scenario), playground.now_ms / 5_000);
+        use_effect_with(deps, move |(scenario, _)| {
+            let commanded = last_saved
+                .replace(Some(Rc::clone(scenario)))
+                .is_some_and(|before| !Rc::ptr_eq(&before, scenario));
             if save {
                 let s = handle.shareable();
                 let untouched = match &s.lesson {
@@ -220,6 +223,22 @@ pub fn app(props: &AppProps) -> Html {
                     LocalStorage::delete(&key);
                 } else {
                     let _ = LocalStorage::set(&key, share::encode(&s));
+                }
+                let loc = gloo::utils::window().location();
+                let shared = loc.hash().is_ok_and(|h| h.starts_with(SHARE_PREFIX));
+                if commanded && shared {
+                    let url = format!(
+                        "{}{}",
+                        loc.pathname().unwrap_or_default(),
+                        loc.search().unwrap_or_default()
+                    );
+                    if let Ok(history) = gloo::utils::window().history() {
+                        let _ = history.replace_state_with_url(
+                            &wasm_bindgen::JsValue::NULL,
+                            "",
+                            Some(&url),
+                        );
+                    }
                 }
             }
         });
