@@ -22,13 +22,27 @@ pub struct Sandbox {
 }
 
 /// The physical state of the cluster.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Infra {
+    /// The pod network every node's CNI routes (the cluster CIDR; see
+    /// [`crate::SimConfig::cluster_cidr`]), which kube-proxy reads as `--cluster-cidr`.
+    pub cluster_cidr: crate::proxy::Ipv4Cidr,
     down: BTreeSet<String>,
     sandboxes: BTreeMap<String, Sandbox>,
     /// Each node's kernel networking state: the rules kube-proxy programmed, conntrack,
     /// plus the traffic that runs over them (written by kube-proxy, read when routing).
     pub dataplane: crate::dataplane::DataPlane,
+}
+
+impl Default for Infra {
+    fn default() -> Self {
+        Infra {
+            cluster_cidr: crate::sim::DEFAULT_CLUSTER_CIDR,
+            down: BTreeSet::new(),
+            sandboxes: BTreeMap::new(),
+            dataplane: Default::default(),
+        }
+    }
 }
 
 impl Infra {
@@ -37,6 +51,14 @@ impl Infra {
         Infra {
             dataplane,
             ..Default::default()
+        }
+    }
+
+    /// The same machines with `cidr` as their pod network.
+    pub fn on_pod_network(self, cidr: crate::proxy::Ipv4Cidr) -> Self {
+        Infra {
+            cluster_cidr: cidr,
+            ..self
         }
     }
 

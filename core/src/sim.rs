@@ -7,6 +7,7 @@ use crate::api::*;
 use crate::apiserver::{ApiServer, ObjectKey};
 use crate::controllers::{self, Controller, Ctx, Queue};
 use crate::infra::Infra;
+use crate::proxy::Ipv4Cidr;
 use crate::time::Millis;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -72,7 +73,20 @@ pub struct SimConfig {
     pub trace_objects: bool,
     /// kube-proxy `--proxy-mode` on every node.
     pub proxy_mode: crate::proxy::ProxyMode,
+    /// Whether nodes run kube-proxy (default true). Off, Services get no rules on any node:
+    /// for measuring the rest of the cluster, and for clusters that replace kube-proxy.
+    pub kube_proxy: bool,
+    /// The cluster (pod) CIDR, kubeadm's `--pod-network-cidr`: node IPAM hands each node a
+    /// /24 of it, and kube-proxy's `--cluster-cidr` (what counts as pod traffic in the
+    /// masquerade rules) is the same value. Default `10.244.0.0/16` (256 nodes' worth).
+    pub cluster_cidr: Ipv4Cidr,
 }
+
+/// The default cluster CIDR (kubeadm's documented flannel value, kind's default).
+pub const DEFAULT_CLUSTER_CIDR: Ipv4Cidr = Ipv4Cidr {
+    addr: std::net::Ipv4Addr::new(10, 244, 0, 0),
+    prefix: 16,
+};
 
 impl Default for SimConfig {
     fn default() -> Self {
@@ -83,6 +97,8 @@ impl Default for SimConfig {
             coredns: false,
             trace_objects: true,
             proxy_mode: crate::proxy::ProxyMode::Iptables,
+            kube_proxy: true,
+            cluster_cidr: DEFAULT_CLUSTER_CIDR,
         }
     }
 }
@@ -116,12 +132,13 @@ pub struct Sim {
 impl Sim {
     /// A cluster with `config.nodes` Ready nodes and the built-in Services.
     pub fn new(config: SimConfig) -> Self {
-        let controllers = controllers::all(&config.timings);
+        let controllers = controllers::all(&config);
         let mut api = ApiServer::new(config.seed);
         api.config.trace_objects = config.trace_objects;
         let mut sim = Sim {
             api,
-            infra: Infra::with_dataplane(crate::dataplane::DataPlane::new(config.proxy_mode)),
+            infra: Infra::with_dataplane(crate::dataplane::DataPlane::new(config.proxy_mode))
+                .on_pod_network(config.cluster_cidr),
             config,
             controllers,
             heap: BinaryHeap::new(),
@@ -142,8 +159,9 @@ impl Sim {
         self.api.now
     }
 
-    /// Adds a worker node `node-N` with podCIDR `10.244.N.0/24` and InternalIP `172.18.0.(N+1)`
-    /// (the addressing of a kind cluster); returns its name.
+    /// Adds a worker node `node-N` with InternalIP `172.18.0.(N+1)` (the addressing of a kind
+    /// cluster); node IPAM gives it the next /24 of the cluster CIDR (`10.244.N.0/24` while no
+    /// node was deleted); returns its name.
     pub fn add_node(&mut self) -> String {
         let name = format!("node-{}", self.node_count + 1);
         self.add_node_named(&name)
@@ -155,11 +173,8 @@ impl Sim {
         let n = self.node_count;
         let name = name.to_string();
         let mut node = Node {
-            spec: NodeSpec {
-                pod_cidr: Some(format!("10.244.{n}.0/24")),
-                pod_cidrs: vec![format!("10.244.{n}.0/24")],
-                ..Default::default()
-            },
+            // No podCIDR: the node IPAM controller assigns one once the node is registered.
+            spec: NodeSpec::default(),
             status: NodeStatus {
                 addresses: vec![
                     NodeAddress {

@@ -24,11 +24,26 @@ pub const NODE_PORT_MAX: i32 = 32767;
 pub const LB_POOL_BASE: u32 = 0xC633_6400; // 198.51.100.0
 
 /// Allocation state.
+///
+/// A request that allocates runs inside a transaction ([`Allocators::begin`]): every value
+/// taken or freed is journaled, so a request that fails later (validation) puts back exactly
+/// what it changed ([`Allocators::rollback`]). That costs what the request touched, where a
+/// snapshot of the whole state would cost one copy per Service in the cluster on every write.
 #[derive(Clone, Debug, Default)]
 pub struct Allocators {
     cluster_ips: BTreeSet<u32>,
     node_ports: BTreeSet<i32>,
     lb_ips: BTreeSet<u32>,
+    /// Changes of the open transaction, oldest first (`None`: no transaction).
+    journal: Option<Vec<Change>>,
+}
+
+/// One journaled change: which value of which pool, and whether it was taken (else freed).
+#[derive(Clone, Copy, Debug)]
+enum Change {
+    ClusterIp(u32, bool),
+    NodePort(i32, bool),
+    LbIp(u32, bool),
 }
 
 /// Why an explicit request failed, rendered as the allocators word it.
@@ -43,13 +58,59 @@ pub enum AllocError {
 }
 
 impl Allocators {
+    /// Opens a transaction: changes from now on can be undone by [`Allocators::rollback`].
+    pub fn begin(&mut self) {
+        self.journal = Some(Vec::new());
+    }
+
+    /// Keeps the changes of the open transaction and closes it.
+    pub fn commit(&mut self) {
+        self.journal = None;
+    }
+
+    /// Undoes every change of the open transaction, newest first, and closes it.
+    pub fn rollback(&mut self) {
+        for change in self.journal.take().unwrap_or_default().into_iter().rev() {
+            match change {
+                Change::ClusterIp(v, true) => self.cluster_ips.remove(&v),
+                Change::ClusterIp(v, false) => self.cluster_ips.insert(v),
+                Change::NodePort(p, true) => self.node_ports.remove(&p),
+                Change::NodePort(p, false) => self.node_ports.insert(p),
+                Change::LbIp(v, true) => self.lb_ips.remove(&v),
+                Change::LbIp(v, false) => self.lb_ips.insert(v),
+            };
+        }
+    }
+
+    fn log(&mut self, change: Change) {
+        if let Some(j) = &mut self.journal {
+            j.push(change);
+        }
+    }
+
+    fn take_ip(&mut self, v: u32) -> bool {
+        let fresh = self.cluster_ips.insert(v);
+        if fresh {
+            self.log(Change::ClusterIp(v, true));
+        }
+        fresh
+    }
+
+    fn take_port(&mut self, p: i32) -> bool {
+        let fresh = self.node_ports.insert(p);
+        if fresh {
+            self.log(Change::NodePort(p, true));
+        }
+        fresh
+    }
+
     /// Reserves a specific ClusterIP.
     pub fn allocate_cluster_ip(&mut self, ip: Ipv4Addr) -> Result<(), AllocError> {
         let v = u32::from(ip);
         if v <= SERVICE_CIDR_BASE || v >= SERVICE_CIDR_BASE + SERVICE_CIDR_SIZE - 1 {
             return Err(AllocError::NotInRange);
         }
-        if !self.cluster_ips.insert(v) {
+        if !self.take_ip(v) {
             return Err(AllocError::Allocated);
         }
         Ok(())
@@ -62,13 +123,13 @@ impl Allocators {
         let start = rng.below(span as u64) as u32;
         for i in 0..span {
             let v = SERVICE_CIDR_BASE + band + (start + i) % span;
-            if self.cluster_ips.insert(v) {
+            if self.take_ip(v) {
                 return Ok(Ipv4Addr::from(v));
             }
         }
         // The static band is the last resort, as upstream falls back to it when full.
         for v in SERVICE_CIDR_BASE + 1..SERVICE_CIDR_BASE + band {
-            if self.cluster_ips.insert(v) {
+            if self.take_ip(v) {
                 return Ok(Ipv4Addr::from(v));
             }
         }
@@ -78,7 +139,10 @@ impl Allocators {
     /// Frees a ClusterIP.
     pub fn release_cluster_ip(&mut self, ip: &str) {
         if let Ok(ip) = ip.parse::<Ipv4Addr>() {
-            self.cluster_ips.remove(&u32::from(ip));
+            let v = u32::from(ip);
+            if self.cluster_ips.remove(&v) {
+                self.log(Change::ClusterIp(v, false));
+            }
         }
     }
 
@@ -87,7 +151,7 @@ impl Allocators {
         if !(NODE_PORT_MIN..=NODE_PORT_MAX).contains(&port) {
             return Err(AllocError::NotInRange);
         }
-        if !self.node_ports.insert(port) {
+        if !self.take_port(port) {
             return Err(AllocError::Allocated);
         }
         Ok(())
@@ -106,12 +170,12 @@ impl Allocators {
         let start = rng.below(span as u64) as i32;
         for i in 0..span {
             let p = NODE_PORT_MIN + band + (start + i) % span;
-            if self.node_ports.insert(p) {
+            if self.take_port(p) {
                 return Ok(p);
             }
         }
         for p in NODE_PORT_MIN..NODE_PORT_MIN + band {
-            if self.node_ports.insert(p) {
+            if self.take_port(p) {
                 return Ok(p);
             }
         }
@@ -120,21 +184,27 @@ impl Allocators {
 
     /// Frees a NodePort.
     pub fn release_node_port(&mut self, port: i32) {
-        self.node_ports.remove(&port);
+        if self.node_ports.remove(&port) {
+            self.log(Change::NodePort(port, false));
+        }
     }
 
     /// The next free load-balancer address of the simulated cloud (198.51.100.10 onwards).
     pub fn next_lb_ip(&mut self) -> Option<Ipv4Addr> {
-        (10..255)
+        let v = (10..255)
             .map(|o| LB_POOL_BASE + o)
-            .find(|v| self.lb_ips.insert(*v))
-            .map(Ipv4Addr::from)
+            .find(|v| self.lb_ips.insert(*v))?;
+        self.log(Change::LbIp(v, true));
+        Some(Ipv4Addr::from(v))
     }
 
     /// Returns a load-balancer address to the pool.
     pub fn release_lb_ip(&mut self, ip: &str) {
         if let Ok(ip) = ip.parse::<Ipv4Addr>() {
-            self.lb_ips.remove(&u32::from(ip));
+            let v = u32::from(ip);
+            if self.lb_ips.remove(&v) {
+                self.log(Change::LbIp(v, false));
+            }
         }
     }
 }
@@ -171,6 +241,36 @@ mod tests {
             a.allocate_cluster_ip("10.96.0.0".parse().unwrap()),
             Err(AllocError::NotInRange)
         );
+    }
+
+    #[test]
+    fn rollback_restores_exactly_what_the_transaction_changed() {
+        let (mut a, mut rng) = (Allocators::default(), SimRng::new(3));
+        a.allocate_node_port(30080).unwrap();
+        a.allocate_cluster_ip("10.96.0.10".parse().unwrap()).unwrap();
+        let lb = a.next_lb_ip().unwrap();
+        let before = (a.cluster_ips.clone(), a.node_ports.clone(), a.lb_ips.clone());
+        a.begin();
+        a.release_node_port(30080);
+        a.allocate_node_port(30080).unwrap();
+        a.release_node_port(30080);
+        a.next_node_port(&mut rng).unwrap();
+        a.next_cluster_ip(&mut rng).unwrap();
+        a.release_cluster_ip("10.96.0.10");
+        a.release_lb_ip(&lb.to_string());
+        a.next_lb_ip().unwrap();
+        a.next_lb_ip().unwrap();
+        a.rollback();
+        assert_eq!(
+            (a.cluster_ips.clone(), a.node_ports.clone(), a.lb_ips.clone()),
+            before
+        );
+        // A committed transaction stays, and a later rollback does not reach back into it.
+        a.begin();
+        a.release_node_port(30080);
+        a.commit();
+        a.rollback();
+        assert!(!a.node_port_in_use(30080));
     }
 
     #[test]

@@ -422,19 +422,21 @@ impl ApiServer {
         }
         // Allocation comes before validation, as in the API server; a failed request must
         // leave every allocator as it was.
-        let saved = (T::KIND == Kind::Service).then(|| self.allocators.clone());
-        obj.allocate(self, None)?;
+        self.allocators.begin();
+        if let Err(e) = obj.allocate(self, None) {
+            self.allocators.rollback();
+            return Err(e);
+        }
         let errors = obj.validate(None);
         if !errors.is_empty() {
-            if let Some(saved) = saved {
-                self.allocators = saved;
-            }
+            self.allocators.rollback();
             return Err(ApiError::invalid(
                 kind,
                 &obj.meta().name,
                 &errors.to_string(),
             ));
         }
+        self.allocators.commit();
         let uid = self.rng.uid();
         let now = to_time(self.now);
         let rv = self.next_rv();
@@ -491,15 +493,17 @@ impl ApiServer {
         }
         obj.apply_defaults();
         obj.normalize(Some(&old));
-        let saved = (T::KIND == Kind::Service).then(|| self.allocators.clone());
-        obj.allocate(self, Some(&old))?;
+        self.allocators.begin();
+        if let Err(e) = obj.allocate(self, Some(&old)) {
+            self.allocators.rollback();
+            return Err(e);
+        }
         let errors = obj.validate(Some(&old));
         if !errors.is_empty() {
-            if let Some(saved) = saved {
-                self.allocators = saved;
-            }
+            self.allocators.rollback();
             return Err(ApiError::invalid(kind, &key.name, &errors.to_string()));
         }
+        self.allocators.commit();
         if T::has_generation() && obj.spec_differs(&old) {
             obj.meta_mut().generation = old.meta().generation + 1;
         }

@@ -218,6 +218,7 @@ impl KubeProxy {
         let ips: Vec<Ipv4Addr> = node_ip(node).into_iter().collect();
         let mut config = ProxyConfig::new(name, ips);
         config.mode = ctx.infra.dataplane.mode;
+        config.cluster_cidr = ctx.infra.cluster_cidr;
         config.node_zone = node
             .metadata
             .labels

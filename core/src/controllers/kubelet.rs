@@ -342,13 +342,19 @@ impl Kubelets {
             .unwrap_or_default();
         let behavior = ImageBehavior::of(&image, &self.timings);
         let Some(ip) = self.allocate_ip(node) else {
-            Self::event(
-                ctx,
-                pod,
-                "Warning",
-                "FailedCreatePodSandBox",
-                "Failed to create pod sandbox: no IP addresses available in range set".into(),
-            );
+            // Without a podCIDR (node IPAM found the cluster CIDR exhausted) the CNI plugin
+            // has no subnet to give out: every sandbox fails, and the kubelet retries.
+            let message = if node.spec.pod_cidr.as_deref().is_none_or(str::is_empty) {
+                format!(
+                    "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox: plugin type=\"host-local\" failed (add): node {:?} has no podCIDR",
+                    node.metadata.name
+                )
+            } else {
+                "Failed to create pod sandbox: no IP addresses available in range set".into()
+            };
+            Self::event(ctx, pod, "Warning", "FailedCreatePodSandBox", message);
+            ctx.queue
+                .add_after(key.clone(), self.timings.crash_backoff_ms);
             return;
         };
         let ports: BTreeSet<i32> = pod

@@ -12,6 +12,7 @@ pub mod endpointslice;
 pub mod garbage_collector;
 pub mod kube_proxy;
 pub mod kubelet;
+pub mod node_ipam;
 pub mod node_lifecycle;
 pub mod replicaset;
 pub mod scheduler;
@@ -58,10 +59,14 @@ pub trait Controller {
     fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>);
 }
 
-/// Every controller of a cluster, in the order they see each watch event.
-pub fn all(timings: &crate::sim::Timings) -> Vec<Box<dyn Controller>> {
-    vec![
+/// Every controller of a cluster, in the order they see each watch event. Without
+/// `config.kube_proxy` no node runs kube-proxy (a cluster whose Service routing is left to
+/// another implementation, as `kubeadm init --skip-phases=addon/kube-proxy` sets up).
+pub fn all(config: &crate::sim::SimConfig) -> Vec<Box<dyn Controller>> {
+    let timings = &config.timings;
+    let mut all: Vec<Box<dyn Controller>> = vec![
         Box::new(scheduler::Scheduler::default()),
+        Box::new(node_ipam::NodeIpamController::new(config.cluster_cidr)),
         Box::new(kubelet::Kubelets::new(timings.clone())),
         Box::new(node_lifecycle::NodeLifecycleController::new(
             timings.clone(),
@@ -77,5 +82,9 @@ pub fn all(timings: &crate::sim::Timings) -> Vec<Box<dyn Controller>> {
         Box::new(garbage_collector::GarbageCollector),
         Box::new(kube_proxy::KubeProxy::new(timings)),
         Box::new(crate::dataplane::TrafficController),
-    ]
+    ];
+    if !config.kube_proxy {
+        all.retain(|c| c.name() != "kube-proxy");
+    }
+    all
 }
