@@ -1,58 +1,47 @@
-//! Scale probe (not a benchmark): builds a large cluster of Deployments behind Services and
-//! times each phase. `cargo run --release --example scale_probe -- NODES SERVICES REPLICAS`.
-use kubeplay_core::api::core::{Container, ServicePort};
-use kubeplay_core::api::*;
-use kubeplay_core::{Sim, SimConfig};
-use std::collections::BTreeMap;
+//! Times the phases of the scale benchmark's cluster (`benches/scale.rs`) once, for sizes the
+//! benchmark does not run and for profiling:
+//! `cargo run --profile bench --example scale_probe -- NODES SERVICES REPLICAS [--no-kube-proxy]`.
+//! Prints the time of node registration, object creation (plus everything that happens at that
+//! instant), the run to steady state, and one pod deletion reaching its EndpointSlice.
+
+#[path = "../benches/common/scale_cluster.rs"]
+#[allow(dead_code)]
+mod scale_cluster;
+
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let (nodes, services, replicas) = (args[0], args[1], args[2]);
-    let t0 = Instant::now();
-    let mut sim = Sim::new(SimConfig {
-        nodes,
-        trace_objects: false,
-        ..Default::default()
-    });
-    println!("nodes: {:?}", t0.elapsed());
-    let t1 = Instant::now();
-    for s in 0..services {
-        let app = format!("app-{s}");
-        let labels = BTreeMap::from([("app".to_string(), app.clone())]);
-        let mut svc = Service::default();
-        svc.metadata.name = app.clone();
-        svc.spec.selector = Some(labels.clone());
-        svc.spec.ports = vec![ServicePort {
-            port: 80,
-            ..Default::default()
-        }];
-        sim.api.create(svc).unwrap();
-        let mut d = Deployment::default();
-        d.metadata.name = app.clone();
-        d.spec.replicas = Some(replicas as i32);
-        d.spec.selector = Some(LabelSelector {
-            match_labels: labels.clone(),
-            ..Default::default()
-        });
-        d.spec.template.metadata.labels = labels;
-        d.spec.template.spec.containers = vec![Container {
-            name: "c".into(),
-            image: "nginx".into(),
-            ..Default::default()
-        }];
-        sim.api.create(d).unwrap();
-    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let kube_proxy = !args.iter().any(|a| a == "--no-kube-proxy");
+    let n: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let (nodes, services, replicas) = match n[..] {
+        [a, b, c, ..] => (a, b, c),
+        _ => (100, 100, 15),
+    };
+    let total = Instant::now();
+    let t = Instant::now();
+    let mut sim = scale_cluster::empty(nodes, kube_proxy);
+    println!("nodes:   {:>10.3?}", t.elapsed());
+    let t = Instant::now();
+    scale_cluster::create_apps(&mut sim, services, replicas);
     sim.settle();
-    println!("created: {:?} pods={}", t1.elapsed(), sim.api.pods.len());
-    let t2 = Instant::now();
-    sim.advance(10_000);
+    println!("created: {:>10.3?} pods={}", t.elapsed(), sim.api.pods.len());
+    let t = Instant::now();
+    sim.advance(scale_cluster::SETTLE_MS);
     println!(
-        "steady: {:?} slices={}",
-        t2.elapsed(),
-        sim.api.endpoint_slices.len()
+        "steady:  {:>10.3?} slices={} steady={}",
+        t.elapsed(),
+        sim.api.endpoint_slices.len(),
+        scale_cluster::steady(&sim, services, replicas)
     );
+    println!("build:   {:>10.3?}", total.elapsed());
+    for _ in 0..3 {
+        let (name, ip) = scale_cluster::victim(&sim);
+        let t = Instant::now();
+        scale_cluster::delete_pod(&mut sim, &name);
+        let took = t.elapsed();
+        assert!(scale_cluster::slice_shows_terminating(&sim, &ip));
+        println!("delete:  {took:>10.3?}");
+        sim.advance(scale_cluster::SETTLE_MS);
+    }
 }

@@ -3,7 +3,8 @@
 //! by owner UID, by node), and the resourceVersion counter.
 
 use crate::api::{Object, Resource};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -172,10 +173,10 @@ impl<T: Resource> Store<T> {
     pub fn new(node_of: fn(&T) -> Option<&str>) -> Self {
         Store {
             items: BTreeMap::new(),
-            by_uid: HashMap::new(),
-            by_label: HashMap::new(),
-            by_owner: HashMap::new(),
-            by_node: HashMap::new(),
+            by_uid: HashMap::default(),
+            by_label: HashMap::default(),
+            by_owner: HashMap::default(),
+            by_node: HashMap::default(),
             node_of,
         }
     }

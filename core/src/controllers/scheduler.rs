@@ -13,16 +13,57 @@ use crate::api::*;
 use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent, WatchEventType};
 use crate::infra::Infra;
 use crate::time::to_time;
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 
-/// The scheduler's private state: pods waiting for a node and per-owner spreading counts.
+/// The scheduler's private state: pods waiting for a node, per-owner spreading counts and its
+/// cache of the nodes (upstream's scheduler cache/snapshot), so that examining a node costs
+/// no store lookup.
 #[derive(Default)]
 pub struct Scheduler {
     unschedulable: BTreeSet<ObjectKey>,
-    owner_on_node: HashMap<(String, String), u32>,
-    placed: HashMap<ObjectKey, (String, String)>,
+    /// Owner UID → node name → number of that owner's pods bound there.
+    owner_on_node: FxHashMap<String, FxHashMap<String, u32>>,
+    placed: FxHashMap<ObjectKey, (String, String)>,
     next_start_node: usize,
-    node_names: Vec<String>,
+    /// Every node, ordered by name.
+    nodes: Vec<CachedNode>,
+}
+
+/// A node as the scheduler's cache holds it.
+struct CachedNode {
+    name: String,
+    node: Arc<Node>,
+    /// Ready, schedulable and without NoSchedule/NoExecute taints: only the nodeSelector and
+    /// the pod capacity remain to check.
+    plain: bool,
+    /// `status.allocatable.pods` (110 when missing or malformed).
+    capacity: usize,
+}
+
+impl CachedNode {
+    fn new(node: Arc<Node>) -> Self {
+        CachedNode {
+            name: node.metadata.name.clone(),
+            plain: node_ready(&node)
+                && !node.spec.unschedulable
+                && !node
+                    .spec
+                    .taints
+                    .iter()
+                    .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute"),
+            capacity: pod_capacity(&node),
+            node,
+        }
+    }
+}
+
+fn pod_capacity(node: &Node) -> usize {
+    node.status
+        .allocatable
+        .get("pods")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(110)
 }
 
 fn wants_scheduling(p: &Pod) -> bool {
@@ -76,18 +117,30 @@ impl Scheduler {
     }
 
     fn track(&mut self, ev: &WatchEvent) {
-        let key = ev.key.clone();
-        if let Some(old) = self.placed.remove(&key) {
-            if let Some(c) = self.owner_on_node.get_mut(&old) {
-                *c = c.saturating_sub(1);
+        if let Some((owner, node)) = self.placed.remove(&ev.key) {
+            if let Some(per_node) = self.owner_on_node.get_mut(&owner) {
+                if let Some(c) = per_node.get_mut(&node) {
+                    *c = c.saturating_sub(1);
+                    if *c == 0 {
+                        per_node.remove(&node);
+                    }
+                }
+                if per_node.is_empty() {
+                    self.owner_on_node.remove(&owner);
+                }
             }
         }
         if let Some(Object::Pod(p)) = &ev.new {
             if !p.spec.node_name.is_empty() {
                 if let Some(owner) = Self::owner_of(p) {
-                    let id = (owner, p.spec.node_name.clone());
-                    *self.owner_on_node.entry(id.clone()).or_default() += 1;
-                    self.placed.insert(key, id);
+                    *self
+                        .owner_on_node
+                        .entry(owner.clone())
+                        .or_default()
+                        .entry(p.spec.node_name.clone())
+                        .or_default() += 1;
+                    self.placed
+                        .insert(ev.key.clone(), (owner, p.spec.node_name.clone()));
                 }
             }
         }
@@ -119,13 +172,7 @@ impl Scheduler {
         {
             return Err(Misfit::Selector);
         }
-        let cap: usize = node
-            .status
-            .allocatable
-            .get("pods")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(110);
-        if api.pods.count_on_node(&node.metadata.name) >= cap {
+        if api.pods.count_on_node(&node.metadata.name) >= pod_capacity(node) {
             return Err(Misfit::TooManyPods);
         }
         Ok(())
@@ -176,15 +223,17 @@ impl Controller for Scheduler {
                     }
                 }
             }
-            Some(Object::Node(_)) => {
-                match ev.type_ {
-                    WatchEventType::Added => {
-                        if let Err(i) = self.node_names.binary_search(&ev.key.name) {
-                            self.node_names.insert(i, ev.key.name.clone());
-                        }
+            Some(Object::Node(n)) => {
+                let at = self
+                    .nodes
+                    .binary_search_by(|c| c.name.as_str().cmp(&ev.key.name));
+                match (ev.type_, at) {
+                    (WatchEventType::Deleted, Ok(i)) => {
+                        self.nodes.remove(i);
                     }
-                    WatchEventType::Deleted => self.node_names.retain(|n| *n != ev.key.name),
-                    WatchEventType::Modified => {}
+                    (WatchEventType::Deleted, Err(_)) => {}
+                    (_, Ok(i)) => self.nodes[i] = CachedNode::new(n.clone()),
+                    (_, Err(i)) => self.nodes.insert(i, CachedNode::new(n.clone())),
                 }
                 for k in &self.unschedulable {
                     queue.add(k.clone());
@@ -203,7 +252,7 @@ impl Controller for Scheduler {
             self.unschedulable.remove(key);
             return;
         }
-        let total = self.node_names.len();
+        let total = self.nodes.len();
         // percentageOfNodesToScore: adaptive, at least 100 nodes (or all of them).
         let pct = (50 - total as i64 / 125).max(5) as usize;
         let to_find = if total <= 100 {
@@ -211,16 +260,31 @@ impl Controller for Scheduler {
         } else {
             (total * pct / 100).max(100)
         };
-        let mut feasible = Vec::new();
+        let mut feasible: Vec<usize> = Vec::new();
         let mut misfits = Vec::new();
         for i in 0..total {
-            let name = &self.node_names[(self.next_start_node + i) % total];
-            let Some(node) = ctx.api.nodes.get_by_name("", name) else {
-                continue;
+            let at = (self.next_start_node + i) % total;
+            let cached = &self.nodes[at];
+            let fits = if cached.plain {
+                // The checks `fit` would pass anyway are skipped; the rest are the same.
+                if pod
+                    .spec
+                    .node_selector
+                    .iter()
+                    .any(|(k, v)| cached.node.metadata.labels.get(k) != Some(v))
+                {
+                    Err(Misfit::Selector)
+                } else if ctx.api.pods.count_on_node(&cached.name) >= cached.capacity {
+                    Err(Misfit::TooManyPods)
+                } else {
+                    Ok(())
+                }
+            } else {
+                Self::fit(ctx.api, &pod, &cached.node)
             };
-            match Self::fit(ctx.api, &pod, node) {
+            match fits {
                 Ok(()) => {
-                    feasible.push(node.clone());
+                    feasible.push(at);
                     if feasible.len() >= to_find {
                         break;
                     }
@@ -266,21 +330,23 @@ impl Controller for Scheduler {
         }
         self.unschedulable.remove(key);
         let owner = Self::owner_of(&pod);
-        let score = |n: &Node| {
-            let same_owner = owner
-                .as_ref()
-                .and_then(|o| {
-                    self.owner_on_node
-                        .get(&(o.clone(), n.metadata.name.clone()))
-                })
-                .copied()
-                .unwrap_or(0);
-            (same_owner, ctx.api.pods.count_on_node(&n.metadata.name))
-        };
-        let best = feasible.iter().map(|n| score(n)).min().unwrap_or((0, 0));
-        let top: Vec<&Arc<Node>> = feasible.iter().filter(|n| score(n) == best).collect();
-        let chosen = top[ctx.api.rng.below(top.len() as u64) as usize]
-            .metadata
+        let per_node = owner.as_ref().and_then(|o| self.owner_on_node.get(o));
+        // Spreading: fewest pods of the same owner, then fewest pods.
+        let scored: Vec<((u32, usize), usize)> = feasible
+            .iter()
+            .map(|&at| {
+                let name = self.nodes[at].name.as_str();
+                let same_owner = per_node.and_then(|m| m.get(name)).copied().unwrap_or(0);
+                ((same_owner, ctx.api.pods.count_on_node(name)), at)
+            })
+            .collect();
+        let best = scored.iter().map(|(s, _)| *s).min().unwrap_or((0, 0));
+        let top: Vec<usize> = scored
+            .iter()
+            .filter(|(s, _)| *s == best)
+            .map(|(_, at)| *at)
+            .collect();
+        let chosen = self.nodes[top[ctx.api.rng.below(top.len() as u64) as usize]]
             .name
             .clone();
         let now = to_time(ctx.api.now);

@@ -1,0 +1,2 @@
+//! Code shared by the benchmarks (and the `scale_probe` example).
+pub mod scale_cluster;
