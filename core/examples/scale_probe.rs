@@ -25,7 +25,11 @@ fn main() {
     let t = Instant::now();
     scale_cluster::create_apps(&mut sim, services, replicas);
     sim.settle();
-    println!("created: {:>10.3?} pods={}", t.elapsed(), sim.api.pods.len());
+    println!(
+        "created: {:>10.3?} pods={}",
+        t.elapsed(),
+        sim.api.pods.len()
+    );
     let t = Instant::now();
     sim.advance(scale_cluster::SETTLE_MS);
     println!(

@@ -9,8 +9,9 @@ use crate::controllers::{self, Controller, Ctx, Queue};
 use crate::infra::Infra;
 use crate::proxy::Ipv4Cidr;
 use crate::time::Millis;
+use rustc_hash::FxHashMap as HashMap;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 /// Every timing constant of the simulation, with realistic defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -142,7 +143,7 @@ impl Sim {
             config,
             controllers,
             heap: BinaryHeap::new(),
-            scheduled: HashMap::new(),
+            scheduled: HashMap::default(),
             seq: 0,
             node_count: 0,
         };

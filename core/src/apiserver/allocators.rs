@@ -247,9 +247,14 @@ mod tests {
     fn rollback_restores_exactly_what_the_transaction_changed() {
         let (mut a, mut rng) = (Allocators::default(), SimRng::new(3));
         a.allocate_node_port(30080).unwrap();
-        a.allocate_cluster_ip("10.96.0.10".parse().unwrap()).unwrap();
+        a.allocate_cluster_ip("10.96.0.10".parse().unwrap())
+            .unwrap();
         let lb = a.next_lb_ip().unwrap();
-        let before = (a.cluster_ips.clone(), a.node_ports.clone(), a.lb_ips.clone());
+        let before = (
+            a.cluster_ips.clone(),
+            a.node_ports.clone(),
+            a.lb_ips.clone(),
+        );
         a.begin();
         a.release_node_port(30080);
         a.allocate_node_port(30080).unwrap();
@@ -262,7 +267,11 @@ mod tests {
         a.next_lb_ip().unwrap();
         a.rollback();
         assert_eq!(
-            (a.cluster_ips.clone(), a.node_ports.clone(), a.lb_ips.clone()),
+            (
+                a.cluster_ips.clone(),
+                a.node_ports.clone(),
+                a.lb_ips.clone()
+            ),
             before
         );
         // A committed transaction stays, and a later rollback does not reach back into it.

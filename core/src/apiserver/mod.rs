@@ -19,7 +19,7 @@ use crate::api::*;
 use crate::rng::SimRng;
 use crate::time::{to_time, Millis};
 use allocators::Allocators;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -274,7 +274,7 @@ impl ApiServer {
             pending: Vec::new(),
             trace: TraceHash::default(),
             trace_len: 0,
-            event_index: HashMap::new(),
+            event_index: HashMap::default(),
             event_order: Default::default(),
             event_seq: 0,
         };

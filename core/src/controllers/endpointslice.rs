@@ -13,7 +13,8 @@ use crate::api::discovery::{Endpoint, EndpointConditions};
 use crate::api::*;
 use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// `endpointslice.kubernetes.io/managed-by` value of this controller.
@@ -28,28 +29,51 @@ pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
 /// Index from `(namespace, key, value)` selector pairs to the Services selecting on them.
 #[derive(Default, Clone, Debug)]
 pub struct ServiceSelectorIndex {
-    selectors: HashMap<ObjectKey, BTreeMap<String, String>>,
-    by_pair: HashMap<(String, String, String), BTreeSet<String>>,
+    selectors: FxHashMap<ObjectKey, BTreeMap<String, String>>,
+    /// namespace → label key → label value → names of the Services selecting that pair
+    /// (nested so that a lookup borrows the pod's strings instead of building a key).
+    by_pair: FxHashMap<String, FxHashMap<String, FxHashMap<String, BTreeSet<String>>>>,
+    /// Services with an empty selector (`selector: {}`), which select every pod of their
+    /// namespace: kept apart so a pod event never scans all Services for them.
+    select_all: BTreeSet<ObjectKey>,
 }
 
 impl ServiceSelectorIndex {
     /// Records (or forgets, with `None`) the selector of a Service.
     pub fn set(&mut self, key: &ObjectKey, selector: Option<&BTreeMap<String, String>>) {
         if let Some(old) = self.selectors.remove(key) {
+            self.select_all.remove(key);
             for (k, v) in old {
-                let pk = (key.namespace.clone(), k, v);
-                if let Some(s) = self.by_pair.get_mut(&pk) {
-                    s.remove(&key.name);
-                    if s.is_empty() {
-                        self.by_pair.remove(&pk);
+                let Some(by_key) = self.by_pair.get_mut(&key.namespace) else {
+                    continue;
+                };
+                if let Some(by_value) = by_key.get_mut(&k) {
+                    if let Some(names) = by_value.get_mut(&v) {
+                        names.remove(&key.name);
+                        if names.is_empty() {
+                            by_value.remove(&v);
+                        }
                     }
+                    if by_value.is_empty() {
+                        by_key.remove(&k);
+                    }
+                }
+                if by_key.is_empty() {
+                    self.by_pair.remove(&key.namespace);
                 }
             }
         }
         if let Some(sel) = selector {
+            if sel.is_empty() {
+                self.select_all.insert(key.clone());
+            }
             for (k, v) in sel {
                 self.by_pair
-                    .entry((key.namespace.clone(), k.clone(), v.clone()))
+                    .entry(key.namespace.clone())
+                    .or_default()
+                    .entry(k.clone())
+                    .or_default()
+                    .entry(v.clone())
                     .or_default()
                     .insert(key.name.clone());
             }
@@ -64,23 +88,24 @@ impl ServiceSelectorIndex {
         labels: &BTreeMap<String, String>,
         out: &mut BTreeSet<ObjectKey>,
     ) {
-        // Services with an empty selector (`selector: {}`) select every pod.
-        for (k, sel) in &self.selectors {
-            if sel.is_empty() && k.namespace == namespace {
-                out.insert(k.clone());
-            }
-        }
+        out.extend(
+            self.select_all
+                .range(ObjectKey::new(namespace, "")..)
+                .take_while(|k| k.namespace == namespace)
+                .cloned(),
+        );
+        let Some(by_key) = self.by_pair.get(namespace) else {
+            return;
+        };
         for (k, v) in labels {
-            if let Some(names) = self
-                .by_pair
-                .get(&(namespace.to_string(), k.clone(), v.clone()))
-            {
-                for name in names {
-                    let key = ObjectKey::new(namespace, name.clone());
-                    if let Some(sel) = self.selectors.get(&key) {
-                        if sel.iter().all(|(sk, sv)| labels.get(sk) == Some(sv)) {
-                            out.insert(key);
-                        }
+            let Some(names) = by_key.get(k).and_then(|by_value| by_value.get(v)) else {
+                continue;
+            };
+            for name in names {
+                let key = ObjectKey::new(namespace, name.clone());
+                if let Some(sel) = self.selectors.get(&key) {
+                    if sel.iter().all(|(sk, sv)| labels.get(sk) == Some(sv)) {
+                        out.insert(key);
                     }
                 }
             }

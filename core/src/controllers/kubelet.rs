@@ -15,7 +15,8 @@ use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
 use crate::infra::{Infra, Sandbox};
 use crate::sim::Timings;
 use crate::time::{to_time, Millis, Time};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// How a simulated image behaves.
@@ -128,7 +129,7 @@ impl Kubelets {
         Kubelets {
             timings,
             nodes: BTreeMap::new(),
-            pods: HashMap::new(),
+            pods: HashMap::default(),
         }
     }
 }

@@ -57,7 +57,10 @@ impl CidrSet {
     }
 
     fn cidr(&self, index: u32) -> String {
-        let addr = Ipv4Addr::from(self.base.wrapping_add(index.wrapping_mul(Self::block_size())));
+        let addr = Ipv4Addr::from(
+            self.base
+                .wrapping_add(index.wrapping_mul(Self::block_size())),
+        );
         format!("{addr}/{NODE_CIDR_MASK_SIZE}")
     }
 
