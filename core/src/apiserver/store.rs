@@ -62,6 +62,16 @@ impl<'a> std::borrow::Borrow<dyn KeyRef + 'a> for ObjectKey {
     }
 }
 
+// Hashes as the derived `Hash` of `ObjectKey` does (namespace, then name, each as a `str`),
+// so the point-lookup map can be searched with borrowed strings too.
+impl std::hash::Hash for dyn KeyRef + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (namespace, name) = self.parts();
+        namespace.hash(state);
+        name.hash(state);
+    }
+}
+
 impl PartialEq for dyn KeyRef + '_ {
     fn eq(&self, other: &Self) -> bool {
         self.parts() == other.parts()
@@ -151,6 +161,9 @@ type LabelIndexKey = (String, String, String);
 #[derive(Clone, Debug)]
 pub struct Store<T: Resource> {
     items: BTreeMap<ObjectKey, Arc<T>>,
+    /// The same objects for point lookups: a hash probe instead of a walk down the ordered
+    /// map comparing keys (`items` stays the source of every ordered listing).
+    lookup: HashMap<ObjectKey, Arc<T>>,
     by_uid: HashMap<String, ObjectKey>,
     by_label: HashMap<LabelIndexKey, BTreeSet<String>>,
     by_owner: HashMap<String, BTreeSet<ObjectKey>>,
@@ -173,6 +186,7 @@ impl<T: Resource> Store<T> {
     pub fn new(node_of: fn(&T) -> Option<&str>) -> Self {
         Store {
             items: BTreeMap::new(),
+            lookup: HashMap::default(),
             by_uid: HashMap::default(),
             by_label: HashMap::default(),
             by_owner: HashMap::default(),
@@ -193,18 +207,18 @@ impl<T: Resource> Store<T> {
 
     /// The object at `key`.
     pub fn get(&self, key: &ObjectKey) -> Option<&Arc<T>> {
-        self.items.get(key)
+        self.lookup.get(key)
     }
 
     /// The object named `name` in `namespace`.
     pub fn get_by_name(&self, namespace: &str, name: &str) -> Option<&Arc<T>> {
         // Borrowed lookup: no key is allocated.
-        self.items.get(&(namespace, name) as &dyn KeyRef)
+        self.lookup.get(&(namespace, name) as &dyn KeyRef)
     }
 
     /// The object with this UID.
     pub fn get_by_uid(&self, uid: &str) -> Option<&Arc<T>> {
-        self.by_uid.get(uid).and_then(|k| self.items.get(k))
+        self.by_uid.get(uid).and_then(|k| self.lookup.get(k))
     }
 
     /// All objects, ordered by namespace then name.
@@ -271,7 +285,7 @@ impl<T: Resource> Store<T> {
             .get(owner_uid)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.items.get(k))
+            .filter_map(|k| self.lookup.get(k))
             .cloned()
             .collect()
     }
@@ -282,7 +296,7 @@ impl<T: Resource> Store<T> {
             .get(node)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.items.get(k))
+            .filter_map(|k| self.lookup.get(k))
             .cloned()
             .collect()
     }
@@ -296,6 +310,12 @@ impl<T: Resource> Store<T> {
     pub(crate) fn put(&mut self, obj: Arc<T>) -> Option<Arc<T>> {
         let key = ObjectKey::of(&*obj);
         let old = self.items.insert(key.clone(), obj.clone());
+        match self.lookup.get_mut(&key) {
+            Some(slot) => *slot = obj.clone(),
+            None => {
+                self.lookup.insert(key.clone(), obj.clone());
+            }
+        }
         if let Some(o) = &old {
             self.unindex(&key, o);
         }
@@ -306,6 +326,7 @@ impl<T: Resource> Store<T> {
     /// Removes an object; returns it.
     pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Arc<T>> {
         let old = self.items.remove(key)?;
+        self.lookup.remove(key);
         self.unindex(key, &old);
         Some(old)
     }

@@ -260,7 +260,8 @@ impl Controller for Scheduler {
         } else {
             (total * pct / 100).max(100)
         };
-        let mut feasible: Vec<usize> = Vec::new();
+        // Feasible nodes with their pod count (read once, for the capacity check and the score).
+        let mut feasible: Vec<(usize, usize)> = Vec::new();
         let mut misfits = Vec::new();
         for i in 0..total {
             let at = (self.next_start_node + i) % total;
@@ -274,17 +275,21 @@ impl Controller for Scheduler {
                     .any(|(k, v)| cached.node.metadata.labels.get(k) != Some(v))
                 {
                     Err(Misfit::Selector)
-                } else if ctx.api.pods.count_on_node(&cached.name) >= cached.capacity {
-                    Err(Misfit::TooManyPods)
                 } else {
-                    Ok(())
+                    let count = ctx.api.pods.count_on_node(&cached.name);
+                    if count >= cached.capacity {
+                        Err(Misfit::TooManyPods)
+                    } else {
+                        Ok(count)
+                    }
                 }
             } else {
                 Self::fit(ctx.api, &pod, &cached.node)
+                    .map(|()| ctx.api.pods.count_on_node(&cached.name))
             };
             match fits {
-                Ok(()) => {
-                    feasible.push(at);
+                Ok(count) => {
+                    feasible.push((at, count));
                     if feasible.len() >= to_find {
                         break;
                     }
@@ -334,10 +339,10 @@ impl Controller for Scheduler {
         // Spreading: fewest pods of the same owner, then fewest pods.
         let scored: Vec<((u32, usize), usize)> = feasible
             .iter()
-            .map(|&at| {
+            .map(|&(at, count)| {
                 let name = self.nodes[at].name.as_str();
                 let same_owner = per_node.and_then(|m| m.get(name)).copied().unwrap_or(0);
-                ((same_owner, ctx.api.pods.count_on_node(name)), at)
+                ((same_owner, count), at)
             })
             .collect();
         let best = scored.iter().map(|(s, _)| *s).min().unwrap_or((0, 0));
