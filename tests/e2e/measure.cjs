@@ -68,7 +68,10 @@ function percentile(sorted, p) {
   return sorted[i];
 }
 
+// Runs differ only in the URL's fragment, and a change of fragment alone is a same-document
+// navigation that keeps the previous cluster: leave the page first.
 async function frames(page, url, pods, seconds) {
+  await page.goto('about:blank');
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForFunction(
     (n) => document.querySelectorAll('[data-testid=pod]').length >= n,

@@ -21,6 +21,7 @@ use params::{Panel, Params, Theme};
 use playground::{fresh_scenario, Action, Playground, Selection};
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// localStorage key of the saved scenario (one per lesson, so embedded lessons do not clobber
@@ -348,11 +349,14 @@ pub fn app(props: &AppProps) -> Html {
     let p = &*playground;
     let view = &p.view;
     let shown = p.target.service.as_ref().map(|s| s.name.clone());
-    let service = view
-        .services
-        .iter()
-        .find(|s| Some(&s.name) == shown.as_ref())
-        .cloned();
+    // Memoised on the view: a thousand endpoints are not cloned (and compared) every frame.
+    let service = use_memo((Rc::clone(view), shown.clone()), |(view, shown)| {
+        view.services
+            .iter()
+            .find(|s| Some(&s.name) == shown.as_ref())
+            .cloned()
+            .map(Rc::new)
+    });
     let node_names: Rc<Vec<String>> = Rc::new(view.nodes.iter().map(|n| n.name.clone()).collect());
     let names = use_memo(Rc::clone(view), |_| p.names());
     let selected_pod = match &p.selected {
@@ -438,10 +442,10 @@ pub fn app(props: &AppProps) -> Html {
                     }
                     <Failures failures={Rc::clone(&p.failures)} />
                     if shows(Panel::Endpoints) {
-                        <EndpointTable service={service.clone()} />
+                        <EndpointTable service={(*service).clone()} />
                     }
                     if shows(Panel::Chart) {
-                        <RequestChart samples={Rc::clone(&p.chart)} undrawn={p.undrawn} />
+                        <RequestChart samples={Rc::clone(&p.chart)} />
                     }
                 </aside>
             </div>
@@ -466,8 +470,10 @@ pub fn app(props: &AppProps) -> Html {
 
 /// Requests the next animation frame; each frame dispatches [`Action::Frame`] and schedules
 /// the next. Dropping the handle's frame cancels the loop (and frees the closure).
-/// With `measure=1`, each frame's work (reducer and render: Yew renders synchronously inside
-/// `dispatch`) is timed and appended to `window.kubeplayFrameTimes`.
+/// With `measure=1`, each frame's work is timed and appended to `window.kubeplayFrameTimes`:
+/// the reducer runs inside `dispatch`, but Yew renders in a microtask queued by it, so the
+/// clock stops in a microtask queued after Yew's (microtasks run in order, before the frame
+/// is painted).
 fn schedule(
     handle: Rc<RefCell<Option<AnimationFrame>>>,
     dispatcher: UseReducerDispatcher<Playground>,
@@ -480,8 +486,13 @@ fn schedule(
                 let clock = gloo::utils::window().performance();
                 let start = clock.as_ref().map_or(0.0, |c| c.now());
                 dispatcher.dispatch(Action::Frame(now));
-                let took = clock.as_ref().map_or(0.0, |c| c.now()) - start;
-                log.push(&took.into());
+                let log = log.clone();
+                // A once-closure handed to JS frees itself after it ran.
+                let stop = wasm_bindgen::closure::Closure::once_into_js(move || {
+                    let took = clock.as_ref().map_or(0.0, |c| c.now()) - start;
+                    log.push(&took.into());
+                });
+                gloo::utils::window().queue_microtask(stop.unchecked_ref());
             }
             None => dispatcher.dispatch(Action::Frame(now)),
         }

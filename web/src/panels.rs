@@ -609,7 +609,7 @@ pub fn yaml_editor(p: &YamlProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct EndpointTableProps {
     /// The Service, if it exists.
-    pub service: Option<ServiceView>,
+    pub service: Option<Rc<ServiceView>>,
 }
 
 /// The Service's EndpointSlice endpoints with their conditions.
@@ -718,9 +718,11 @@ pub fn events_log(p: &EventsProps) -> Html {
 pub struct ChartProps {
     /// Samples, oldest first.
     pub samples: Rc<Vec<ChartSample>>,
-    /// Requests the diagram did not draw.
-    pub undrawn: u64,
 }
+
+/// Pods named in the chart's legend; beyond, it says how many more there are (a thousand
+/// swatches would say nothing).
+const LEGEND_PODS: usize = 12;
 
 /// Requests served per pod and failures, per second of virtual time, as stacked bars.
 #[function_component(RequestChart)]
@@ -737,7 +739,12 @@ pub fn request_chart(p: &ChartProps) -> Html {
     let mut pods: Vec<&String> = p.samples.iter().flat_map(|s| s.served.keys()).collect();
     pods.sort();
     pods.dedup();
-    let colour = |pod: &str| pods.iter().position(|q| q.as_str() == pod).unwrap_or(0) % 8;
+    // `pods` is sorted: a binary search keeps a chart of a thousand pods linear.
+    let colour = |pod: &str| {
+        pods.binary_search_by(|q| q.as_str().cmp(pod))
+            .unwrap_or(0)
+            % 8
+    };
     let bar = W / crate::playground::CHART_SECONDS;
     let totals = p.samples.last().map(|s| {
         let served: u64 = s.served.values().sum();
@@ -770,9 +777,12 @@ pub fn request_chart(p: &ChartProps) -> Html {
                 }) }
             </svg>
             <ul class="legend">
-                { for pods.iter().map(|pod| html! {
+                { for pods.iter().take(LEGEND_PODS).map(|pod| html! {
                     <li><span class={format!("swatch c{}", colour(pod))}></span>{ pod.as_str() }</li>
                 }) }
+                if pods.len() > LEGEND_PODS {
+                    <li>{ format!("and {} more pods", pods.len() - LEGEND_PODS) }</li>
+                }
                 <li><span class="swatch failed"></span>{ "failed" }</li>
             </ul>
             if let Some(t) = totals { <p class="small">{ t }</p> }

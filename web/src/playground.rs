@@ -206,10 +206,11 @@ pub struct ProxyState {
 pub struct Extras {
     /// Per node name.
     pub proxy: BTreeMap<String, ProxyState>,
-    /// Per `service/ip`: the nodes whose kube-proxy routes to that endpoint.
-    pub programmed: BTreeMap<String, BTreeSet<String>>,
+    /// Per `service/ip`: the nodes whose kube-proxy routes to that endpoint. Behind an `Rc`
+    /// (compared by pointer first): it is large with many pods and rarely changes.
+    pub programmed: Rc<BTreeMap<String, BTreeSet<String>>>,
     /// Per `pod-template-hash`: a colour index, in order of first sight.
-    pub revisions: BTreeMap<String, usize>,
+    pub revisions: Rc<BTreeMap<String, usize>>,
 }
 
 /// The kube-proxy rules panel.
@@ -889,7 +890,10 @@ impl Playground {
         };
         // Programmed rules change only when some node syncs; revisions when pods change.
         if view_changed || synced != *self.synced {
-            extras.programmed = programmed(&sim, &self.view);
+            let fresh = programmed(&sim, &self.view);
+            if fresh != *extras.programmed {
+                extras.programmed = Rc::new(fresh);
+            }
             self.synced = Rc::new(synced);
         }
         if view_changed {
@@ -897,7 +901,10 @@ impl Playground {
             if target != *self.target {
                 self.target = Rc::new(target);
             }
-            extras.revisions = revisions(&self.view, &self.extras.revisions);
+            let fresh = revisions(&self.view, &self.extras.revisions);
+            if fresh != *extras.revisions {
+                extras.revisions = Rc::new(fresh);
+            }
         }
         if extras != *self.extras {
             self.extras = Rc::new(extras);
