@@ -73,9 +73,11 @@ function percentile(sorted, p) {
 async function frames(page, url, pods, seconds) {
   await page.goto('about:blank');
   await page.goto(url, { waitUntil: 'load' });
+  // Timed once every pod is Ready: a cluster with this many pods running, traffic flowing
+  // (the start-up, when every pod changes state, is a burst the learner caused).
   await page.waitForFunction(
-    (n) => document.querySelectorAll('[data-testid=pod]').length >= n,
-    pods, { timeout: 120000 },
+    (n) => document.querySelectorAll('[data-testid=pod][data-state=ready]').length >= n,
+    pods, { timeout: 180000 },
   );
   // Let the pods start and traffic flow before timing.
   await page.waitForTimeout(3000);

@@ -42,13 +42,25 @@ const MARKERS_UP_TO: usize = 40;
 /// A pod's IP counts as new (highlighted) for this long after the pod was created.
 pub const NEW_IP_MS: u64 = 8_000;
 
-/// Whether some pod's IP is still highlighted as new in `view` (so the view must follow the
-/// clock until it is not).
-pub fn has_new_ips(view: &ClusterView) -> bool {
+/// The first virtual instant after `view` was built at which the diagram drawn from it
+/// changes with the clock alone: a new IP's highlight ends, or a terminating pod's grace
+/// countdown (whole seconds) ticks. Until then the view need not be rebuilt.
+pub fn redraw_at(view: &ClusterView) -> Option<u64> {
+    let now = view.time_ms;
     view.nodes
         .iter()
         .flat_map(|n| &n.pods)
-        .any(|p| p.ip.is_some() && view.time_ms.saturating_sub(p.created_ms) < NEW_IP_MS)
+        .chain(&view.unscheduled)
+        .filter_map(|p| {
+            let highlight_ends = (p.ip.is_some() && p.created_ms + NEW_IP_MS > now)
+                .then_some(p.created_ms + NEW_IP_MS);
+            let tick = p
+                .grace_remaining_ms
+                .filter(|ms| *ms > 0)
+                .map(|ms| now + (ms - 1) % 1000 + 1);
+            highlight_ends.into_iter().chain(tick).min()
+        })
+        .min()
 }
 
 /// How long (real ms) a pod or endpoint line that left stays drawn while it fades out.

@@ -740,11 +740,7 @@ pub fn request_chart(p: &ChartProps) -> Html {
     pods.sort();
     pods.dedup();
     // `pods` is sorted: a binary search keeps a chart of a thousand pods linear.
-    let colour = |pod: &str| {
-        pods.binary_search_by(|q| q.as_str().cmp(pod))
-            .unwrap_or(0)
-            % 8
-    };
+    let colour = |pod: &str| pods.binary_search_by(|q| q.as_str().cmp(pod)).unwrap_or(0) % 8;
     let bar = W / crate::playground::CHART_SECONDS;
     let totals = p.samples.last().map(|s| {
         let served: u64 = s.served.values().sum();
