@@ -1,7 +1,9 @@
 //! Routing (issue 4):
 //! * `route`: connections routed per second through one node's programmed rules, per
 //!   proxy mode, with 1,000 services × 10 endpoints (lookup must not scan every service),
-//!   with and without ClientIP session affinity;
+//!   with and without ClientIP session affinity: the decision alone
+//!   ([`NodeProxy::decide`], what the data plane needs per connection), and once with the
+//!   human-readable trace rendered too (`iptables-traced`, [`NodeProxy::route`]);
 //! * `request`: one request end to end through the Sim from a pod to a Service name (DNS,
 //!   routing through the client node's programmed rules, delivery check, conntrack,
 //!   counters, log), in a small cluster and in one with 100 nodes × 1,000 Services: the
@@ -83,19 +85,27 @@ fn bench(c: &mut Criterion) {
         let mut node = NodeProxy::new(config, &services);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut i: u32 = 0;
+        let flow = |i: u32| FlowKey {
+            src_ip: Ipv4Addr::from(0x0AF4_0000 + (i % 50_000)),
+            source: SourceKind::Pod,
+            dst_ip: Ipv4Addr::from(0x0A60_0000 + (i % SERVICES) + 1),
+            dst_port: 80,
+            protocol: Protocol::Tcp,
+        };
         group.bench_function(name, |b| {
             b.iter(|| {
                 i = i.wrapping_add(1);
-                let flow = FlowKey {
-                    src_ip: Ipv4Addr::from(0x0AF4_0000 + (i % 50_000)),
-                    source: SourceKind::Pod,
-                    dst_ip: Ipv4Addr::from(0x0A60_0000 + (i % SERVICES) + 1),
-                    dst_port: 80,
-                    protocol: Protocol::Tcp,
-                };
-                black_box(node.route(&flow, u64::from(i), &mut rng))
+                black_box(node.decide(&flow(i), u64::from(i), &mut rng).verdict())
             })
         });
+        if name == "iptables" {
+            group.bench_function("iptables-traced", |b| {
+                b.iter(|| {
+                    i = i.wrapping_add(1);
+                    black_box(node.route(&flow(i), u64::from(i), &mut rng))
+                })
+            });
+        }
     }
     group.finish();
 }

@@ -18,6 +18,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::rc::Rc;
 
 use rand_core::RngCore;
+use rustc_hash::FxHashMap;
 
 use super::hash;
 use super::model::{
@@ -394,7 +395,7 @@ type IndexKey = (Option<Ipv4Addr>, Protocol, u16);
 pub type SegKey = (u8, String);
 
 /// Position of one rule: its run and its index within the run.
-type RulePos = (SegKey, usize);
+pub(crate) type RulePos = (SegKey, usize);
 
 /// A user or built-in chain with its rules and a destination index.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -457,13 +458,13 @@ impl Chain {
         self.segs.values().all(Vec::is_empty)
     }
 
-    fn rule_at(&self, pos: &RulePos) -> Option<&Rule> {
+    pub(crate) fn rule_at(&self, pos: &RulePos) -> Option<&Rule> {
         self.segs.get(&pos.0).and_then(|r| r.get(pos.1))
     }
 
     /// Positions of the rules that could match a packet to `dst:dport/proto`, in rule
     /// order: exactly the rules a linear scan would have to test.
-    fn candidates(&self, dst: Ipv4Addr, proto: Protocol, dport: u16) -> Vec<&RulePos> {
+    pub(crate) fn candidates(&self, dst: Ipv4Addr, proto: Protocol, dport: u16) -> Vec<&RulePos> {
         let mut out: Vec<&RulePos> = Vec::new();
         if let Some(a) = self.keyed.get(&(Some(dst), proto, dport)) {
             out.extend(a.iter());
@@ -1677,9 +1678,10 @@ fn write_service_to_endpoint_rules(
 // ---------------------------------------------------------------------------------------
 
 /// The `xt_recent` lists of one node (they outlive rule re-syncs, as in the kernel).
+/// Lists are found by name on every affinity check, never listed in order: a hash map.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecentTables {
-    lists: BTreeMap<String, RecentList>,
+    lists: FxHashMap<String, RecentList>,
     seq: u64,
 }
 
@@ -1693,10 +1695,16 @@ struct RecentList {
 
 impl RecentTables {
     /// `--set`: add or refresh `src` in list `name`.
-    fn set(&mut self, name: &str, src: Ipv4Addr, now_ms: u64) {
+    pub(crate) fn set(&mut self, name: &str, src: Ipv4Addr, now_ms: u64) {
         self.seq += 1;
         let seq = self.seq;
-        let list = self.lists.entry(name.to_string()).or_default();
+        // Look up by borrowed name first: allocating the key is only needed for a new list.
+        if !self.lists.contains_key(name) {
+            self.lists.insert(name.to_string(), RecentList::default());
+        }
+        let Some(list) = self.lists.get_mut(name) else {
+            return;
+        };
         if let Some((_, old)) = list.entries.get(&src).copied() {
             list.lru.remove(&old);
         } else if list.entries.len() >= RECENT_LIST_MAX {
@@ -1710,7 +1718,7 @@ impl RecentTables {
 
     /// `--rcheck --seconds s --reap`: `src` seen within `s` seconds; the reap drops the
     /// least recently seen entry of the list when it has expired.
-    fn check(&mut self, name: &str, src: Ipv4Addr, seconds: u32, now_ms: u64) -> bool {
+    pub(crate) fn check(&mut self, name: &str, src: Ipv4Addr, seconds: u32, now_ms: u64) -> bool {
         let Some(list) = self.lists.get_mut(name) else {
             return false;
         };

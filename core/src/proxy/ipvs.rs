@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use super::model::{Ipv4Cidr, IpvsScheduler, Protocol, ProxyConfig, ServiceEndpoints};
@@ -261,8 +262,47 @@ impl IpvsTable {
         src_local: bool,
         now_ms: u64,
     ) -> RouteDecision {
+        let v = self.decide(config, rt, flow, src_local, now_ms);
+        self.render(flow, v)
+    }
+
+    /// The scheduling decision of [`IpvsTable::route`] without any text: kernel state
+    /// (scheduler cursor, counters, persistence templates) is updated exactly as by
+    /// `route`, and [`IpvsTable::render`] turns the result into the traced decision.
+    pub(crate) fn decide(
+        &self,
+        config: &ProxyConfig,
+        rt: &mut IpvsRuntime,
+        flow: &FlowKey,
+        src_local: bool,
+        now_ms: u64,
+    ) -> IpvsVerdict {
         let key = (flow.dst_ip, flow.protocol, flow.dst_port);
         let Some(vs) = self.services.get(&key) else {
+            return IpvsVerdict::NoMatch;
+        };
+        if vs.kind == VsKind::LoadBalancer
+            && !vs.source_ranges.is_empty()
+            && !vs.source_ranges.iter().any(|c| c.contains(flow.src_ip))
+        {
+            return IpvsVerdict::SourceRangeDrop;
+        }
+        let Some(dest) = rt.schedule(&key, vs, flow.src_ip, now_ms) else {
+            return IpvsVerdict::NoDest;
+        };
+        let masquerade = masquerade(config, vs, flow, src_local, dest);
+        rt.opened(&key, dest, flow.protocol);
+        IpvsVerdict::Dnat { dest, masquerade }
+    }
+
+    /// The traced decision for a verdict [`IpvsTable::decide`] returned for `flow`.
+    pub(crate) fn render(&self, flow: &FlowKey, v: IpvsVerdict) -> RouteDecision {
+        let key = (flow.dst_ip, flow.protocol, flow.dst_port);
+        let Some(vs) = self
+            .services
+            .get(&key)
+            .filter(|_| v != IpvsVerdict::NoMatch)
+        else {
             return RouteDecision::NoMatch {
                 trace: Trace {
                     verdict: "no IPVS virtual service".into(),
@@ -286,44 +326,62 @@ impl IpvsTable {
             path: vec![vs_text],
             verdict: String::new(),
         };
-        if vs.kind == VsKind::LoadBalancer
-            && !vs.source_ranges.is_empty()
-            && !vs.source_ranges.iter().any(|c| c.contains(flow.src_ip))
-        {
-            let comment = format!(
-                "{} source not in loadBalancerSourceRanges (KUBE-SOURCE-RANGES-FIREWALL)",
-                vs.service
-            );
-            trace.verdict = format!("DROP ({comment})");
-            return RouteDecision::Drop { comment, trace };
-        }
-        let Some(dest) = rt.schedule(&key, vs, flow.src_ip, now_ms) else {
-            // ip_vs_leave: no destination → ICMP port unreachable.
-            let comment = format!("{} has no real servers (ICMP port unreachable)", vs.service);
-            trace.verdict = format!("REJECT ({comment})");
-            return RouteDecision::Reject { comment, trace };
-        };
-        let masquerade = masquerade(config, vs, flow, src_local, dest);
-        rt.opened(&key, dest, flow.protocol);
-        trace.steps.push(TraceStep {
-            table: "ipvs".into(),
-            chain: vs.service.clone(),
-            rule: format!("-> {dest} Masq {WEIGHT}"),
-        });
-        trace.verdict = format!("DNAT {dest}{}", if masquerade { " MASQUERADE" } else { "" });
-        RouteDecision::Dnat {
-            endpoint: dest,
-            masquerade,
-            service: vs.service.clone(),
-            trace,
-            ipvs: Some(IpvsConnRef {
-                vip: key.0,
-                port: key.2,
-                protocol: key.1,
-                dest,
-            }),
+        match v {
+            IpvsVerdict::NoMatch | IpvsVerdict::SourceRangeDrop => {
+                let comment = format!(
+                    "{} source not in loadBalancerSourceRanges (KUBE-SOURCE-RANGES-FIREWALL)",
+                    vs.service
+                );
+                trace.verdict = format!("DROP ({comment})");
+                RouteDecision::Drop { comment, trace }
+            }
+            IpvsVerdict::NoDest => {
+                // ip_vs_leave: no destination → ICMP port unreachable.
+                let comment = format!("{} has no real servers (ICMP port unreachable)", vs.service);
+                trace.verdict = format!("REJECT ({comment})");
+                RouteDecision::Reject { comment, trace }
+            }
+            IpvsVerdict::Dnat { dest, masquerade } => {
+                trace.steps.push(TraceStep {
+                    table: "ipvs".into(),
+                    chain: vs.service.clone(),
+                    rule: format!("-> {dest} Masq {WEIGHT}"),
+                });
+                trace.verdict =
+                    format!("DNAT {dest}{}", if masquerade { " MASQUERADE" } else { "" });
+                RouteDecision::Dnat {
+                    endpoint: dest,
+                    masquerade,
+                    service: vs.service.clone(),
+                    trace,
+                    ipvs: Some(IpvsConnRef {
+                        vip: key.0,
+                        port: key.2,
+                        protocol: key.1,
+                        dest,
+                    }),
+                }
+            }
         }
     }
+}
+
+/// IPVS's decision for one new connection, before any text is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IpvsVerdict {
+    /// No virtual service at the destination.
+    NoMatch,
+    /// A load-balancer address whose source ranges exclude the client.
+    SourceRangeDrop,
+    /// The virtual service has no real server.
+    NoDest,
+    /// Forwarded to a real server.
+    Dnat {
+        /// The real server.
+        dest: SocketAddrV4,
+        /// SNAT on the way out.
+        masquerade: bool,
+    },
 }
 
 /// The outcome of IPVS mode's nat rules: `KUBE-SERVICES` marks ClusterIP traffic from
@@ -349,14 +407,16 @@ fn masquerade(
 }
 
 /// Kernel-side IPVS state that outlives syncs: connection counters, scheduler cursors,
-/// persistence templates.
+/// persistence templates. Hash maps (nothing iterates them into output), nested by
+/// virtual server so a partial sync prunes one server's state without a scan; an inner
+/// map never stays empty, so equal states compare equal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IpvsRuntime {
-    counters: BTreeMap<(VsKey, SocketAddrV4), (u32, u32)>,
+    counters: FxHashMap<VsKey, FxHashMap<SocketAddrV4, (u32, u32)>>,
     /// rr: last chosen dest; wrr: (last index, current weight).
-    rr_last: BTreeMap<VsKey, SocketAddrV4>,
-    wrr: BTreeMap<VsKey, (Option<usize>, i64)>,
-    templates: BTreeMap<(VsKey, Ipv4Addr), (SocketAddrV4, u64)>,
+    rr_last: FxHashMap<VsKey, SocketAddrV4>,
+    wrr: FxHashMap<VsKey, (Option<usize>, i64)>,
+    templates: FxHashMap<VsKey, FxHashMap<Ipv4Addr, (SocketAddrV4, u64)>>,
 }
 
 fn gcd(a: u32, b: u32) -> u32 {
@@ -378,52 +438,59 @@ const HASH_TAB_SIZE: u32 = 256;
 impl IpvsRuntime {
     /// (ActiveConn, InActConn) of one real server.
     pub fn counts(&self, vs: &VsKey, dest: &SocketAddrV4) -> (u32, u32) {
-        self.counters.get(&(*vs, *dest)).copied().unwrap_or((0, 0))
+        self.counters
+            .get(vs)
+            .and_then(|c| c.get(dest))
+            .copied()
+            .unwrap_or((0, 0))
     }
 
     /// Drops state for virtual services / real servers that no longer exist.
     pub fn retain_for(&mut self, t: &IpvsTable) {
-        let exists =
-            |k: &VsKey, d: &SocketAddrV4| t.services.get(k).is_some_and(|vs| vs.dests.contains(d));
-        self.counters.retain(|(k, d), _| exists(k, d));
-        self.rr_last.retain(|k, _| t.services.contains_key(k));
-        self.wrr.retain(|k, _| t.services.contains_key(k));
-        self.templates.retain(|(k, _), (d, _)| exists(k, d));
+        let keys: Vec<VsKey> = self
+            .counters
+            .keys()
+            .chain(self.rr_last.keys())
+            .chain(self.wrr.keys())
+            .chain(self.templates.keys())
+            .copied()
+            .collect();
+        for k in keys {
+            self.retain_for_vs(t, &k);
+        }
     }
 
     /// [`IpvsRuntime::retain_for`] limited to the virtual server `k` (after a partial sync
     /// that touched it): cost proportional to that server's state only.
     pub fn retain_for_vs(&mut self, t: &IpvsTable, k: &VsKey) {
-        let lo = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
-        let hi = SocketAddrV4::new(Ipv4Addr::BROADCAST, u16::MAX);
-        let vs = t.services.get(k);
-        let keep = |d: &SocketAddrV4| vs.is_some_and(|vs| vs.dests.contains(d));
-        let gone: Vec<_> = self
-            .counters
-            .range((*k, lo)..=(*k, hi))
-            .filter(|((_, d), _)| !keep(d))
-            .map(|(key, _)| *key)
-            .collect();
-        for key in gone {
-            self.counters.remove(&key);
-        }
-        if vs.is_none() {
+        let Some(vs) = t.services.get(k) else {
+            self.counters.remove(k);
             self.rr_last.remove(k);
             self.wrr.remove(k);
+            self.templates.remove(k);
+            return;
+        };
+        if let Some(c) = self.counters.get_mut(k) {
+            c.retain(|d, _| vs.dests.contains(d));
+            if c.is_empty() {
+                self.counters.remove(k);
+            }
         }
-        let gone: Vec<_> = self
-            .templates
-            .range((*k, Ipv4Addr::UNSPECIFIED)..=(*k, Ipv4Addr::BROADCAST))
-            .filter(|(_, (d, _))| !keep(d))
-            .map(|(key, _)| *key)
-            .collect();
-        for key in gone {
-            self.templates.remove(&key);
+        if let Some(tpl) = self.templates.get_mut(k) {
+            tpl.retain(|_, (d, _)| vs.dests.contains(d));
+            if tpl.is_empty() {
+                self.templates.remove(k);
+            }
         }
     }
 
     fn opened(&mut self, vs: &VsKey, dest: SocketAddrV4, proto: Protocol) {
-        let c = self.counters.entry((*vs, dest)).or_default();
+        let c = self
+            .counters
+            .entry(*vs)
+            .or_default()
+            .entry(dest)
+            .or_default();
         // UDP "connections" are only ever counted as inactive.
         if proto == Protocol::Udp {
             c.1 += 1;
@@ -438,7 +505,8 @@ impl IpvsRuntime {
         }
         if let Some(c) = self
             .counters
-            .get_mut(&((conn.vip, conn.protocol, conn.port), conn.dest))
+            .get_mut(&(conn.vip, conn.protocol, conn.port))
+            .and_then(|c| c.get_mut(&conn.dest))
         {
             if c.0 > 0 {
                 c.0 -= 1;
@@ -450,7 +518,8 @@ impl IpvsRuntime {
     pub(crate) fn expired(&mut self, conn: &IpvsConnRef) {
         if let Some(c) = self
             .counters
-            .get_mut(&((conn.vip, conn.protocol, conn.port), conn.dest))
+            .get_mut(&(conn.vip, conn.protocol, conn.port))
+            .and_then(|c| c.get_mut(&conn.dest))
         {
             c.1 = c.1.saturating_sub(1);
         }
@@ -467,17 +536,18 @@ impl IpvsRuntime {
             return None;
         }
         if let Some(timeout) = vs.persistent_s {
-            let tk = (*key, client);
-            if let Some(&(dest, last)) = self.templates.get(&tk) {
-                if now_ms.saturating_sub(last) < u64::from(timeout) * 1000
-                    && vs.dests.contains(&dest)
+            if let Some(t) = self.templates.get_mut(key).and_then(|t| t.get_mut(&client)) {
+                if now_ms.saturating_sub(t.1) < u64::from(timeout) * 1000 && vs.dests.contains(&t.0)
                 {
-                    self.templates.insert(tk, (dest, now_ms));
-                    return Some(dest);
+                    t.1 = now_ms;
+                    return Some(t.0);
                 }
             }
             let dest = self.pick(key, vs, client)?;
-            self.templates.insert(tk, (dest, now_ms));
+            self.templates
+                .entry(*key)
+                .or_default()
+                .insert(client, (dest, now_ms));
             return Some(dest);
         }
         self.pick(key, vs, client)

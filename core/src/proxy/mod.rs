@@ -7,6 +7,7 @@
 //! sync, while kernel-side dynamic state (`recent` lists, IPVS connection counters and
 //! persistence templates, nftables affinity sets) survives syncs as it does on a real node.
 
+mod fast;
 pub mod hash;
 pub mod iptables;
 pub mod ipvs;
@@ -181,6 +182,90 @@ pub struct NodeProxy {
     recent: iptables::RecentTables,
     ipvs_runtime: ipvs::IpvsRuntime,
     nft_runtime: nftables::NftRuntime,
+    /// Destinations compiled for the routing fast path since the last change of the
+    /// programmed rules.
+    fast: fast::FastCache,
+}
+
+/// What a routing decision did, without the trace (cheap to copy and compare).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Destination rewritten to a service endpoint.
+    Dnat {
+        /// The endpoint.
+        endpoint: SocketAddrV4,
+        /// Source NAT applied on the way out.
+        masquerade: bool,
+    },
+    /// Refused with ICMP port unreachable.
+    Reject,
+    /// Silently dropped.
+    Drop,
+    /// Not a service address on this node.
+    NoMatch,
+}
+
+/// A routing decision as [`NodeProxy::decide`] makes it: the outcome now, the trace
+/// only when [`NodeProxy::explain`] is asked for it.
+#[derive(Debug, Clone)]
+pub struct Routed(How);
+
+#[derive(Debug, Clone)]
+enum How {
+    /// Decided by a compiled iptables entry.
+    Iptables(Rc<fast::IptEntry>, fast::FastDnat),
+    /// Decided by a compiled nftables entry.
+    Nftables(Rc<fast::NftEntry>, fast::FastDnat),
+    /// IPVS scheduling (its trace is rendered from the virtual server).
+    Ipvs(ipvs::IpvsVerdict),
+    /// Interpreted, trace included.
+    Full(Box<RouteDecision>),
+}
+
+impl Routed {
+    /// The outcome.
+    pub fn verdict(&self) -> Verdict {
+        match &self.0 {
+            How::Iptables(_, d) | How::Nftables(_, d) => Verdict::Dnat {
+                endpoint: d.endpoint,
+                masquerade: d.masquerade,
+            },
+            How::Ipvs(v) => match v {
+                ipvs::IpvsVerdict::NoMatch => Verdict::NoMatch,
+                ipvs::IpvsVerdict::SourceRangeDrop => Verdict::Drop,
+                ipvs::IpvsVerdict::NoDest => Verdict::Reject,
+                ipvs::IpvsVerdict::Dnat { dest, masquerade } => Verdict::Dnat {
+                    endpoint: *dest,
+                    masquerade: *masquerade,
+                },
+            },
+            How::Full(d) => d.verdict(),
+        }
+    }
+
+    /// Whether the compiled fast path decided (false: the rules were interpreted).
+    pub fn is_compiled(&self) -> bool {
+        matches!(&self.0, How::Iptables(..) | How::Nftables(..))
+    }
+}
+
+impl RouteDecision {
+    /// The outcome without the trace.
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            RouteDecision::Dnat {
+                endpoint,
+                masquerade,
+                ..
+            } => Verdict::Dnat {
+                endpoint: *endpoint,
+                masquerade: *masquerade,
+            },
+            RouteDecision::Reject { .. } => Verdict::Reject,
+            RouteDecision::Drop { .. } => Verdict::Drop,
+            RouteDecision::NoMatch { .. } => Verdict::NoMatch,
+        }
+    }
 }
 
 impl NodeProxy {
@@ -194,6 +279,7 @@ impl NodeProxy {
             recent: iptables::RecentTables::default(),
             ipvs_runtime: ipvs::IpvsRuntime::default(),
             nft_runtime: nftables::NftRuntime::default(),
+            fast: fast::FastCache::default(),
         }
     }
 
@@ -211,6 +297,7 @@ impl NodeProxy {
     pub fn sync(&mut self, services: &[ServiceEndpoints]) {
         self.services = group_by_service(services);
         self.programmed = Self::program(&self.config, services);
+        self.fast.slots.clear();
         if let Programmed::Ipvs(t) = &self.programmed {
             self.ipvs_runtime.retain_for(t);
         }
@@ -249,6 +336,8 @@ impl NodeProxy {
         if old == new {
             return;
         }
+        // Compiled entries read rules of other Services too (KUBE-SERVICES order, filter).
+        self.fast.slots.clear();
         let incremental = match &mut self.programmed {
             Programmed::Iptables(r) => match cache {
                 Some(cache) => r.replace_service_cached(&self.config, key, &ports, cache),
@@ -310,8 +399,107 @@ impl NodeProxy {
             || matches!(&self.programmed, Programmed::Ipvs(t) if t.is_bound(ip))
     }
 
-    /// Routes the first packet of a new connection through this node's programmed rules.
+    /// Routes the first packet of a new connection through this node's programmed rules,
+    /// with the trace: [`NodeProxy::decide`] then [`NodeProxy::explain`].
     pub fn route<R: RngCore>(&mut self, flow: &FlowKey, now_ms: u64, rng: &mut R) -> RouteDecision {
+        let routed = self.decide(flow, now_ms, rng);
+        self.explain(flow, now_ms, routed)
+    }
+
+    /// Decides a new connection without producing any text: compiled destinations take
+    /// the fast path (no allocation), others are interpreted rule by rule. Kernel state
+    /// (`recent` lists, IPVS counters, affinity sets) and random draws are exactly those
+    /// of the interpreter.
+    pub fn decide<R: RngCore>(&mut self, flow: &FlowKey, now_ms: u64, rng: &mut R) -> Routed {
+        if let Programmed::Ipvs(t) = &self.programmed {
+            let src_local = self.is_local_addr(flow.src_ip);
+            return Routed(How::Ipvs(t.decide(
+                &self.config,
+                &mut self.ipvs_runtime,
+                flow,
+                src_local,
+                now_ms,
+            )));
+        }
+        let node_local = |ip: Ipv4Addr| ip.is_loopback() || self.config.node_ips.contains(&ip);
+        // The fast path covers pod traffic from another address than the node's.
+        if flow.source == SourceKind::Pod && !node_local(flow.src_ip) {
+            let key = (flow.dst_ip, flow.protocol, flow.dst_port);
+            let slot = match self.fast.slots.get(&key) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = match &self.programmed {
+                        Programmed::Iptables(r) => fast::compile_iptables(r, &self.config, key)
+                            .map_or(fast::Slot::Interpret, |e| fast::Slot::Iptables(Rc::new(e))),
+                        Programmed::Nftables(t) => fast::compile_nftables(t, &self.config, key)
+                            .map_or(fast::Slot::Interpret, |e| fast::Slot::Nftables(Rc::new(e))),
+                        Programmed::Ipvs(_) => fast::Slot::Interpret,
+                    };
+                    self.fast.slots.insert(key, s.clone());
+                    s
+                }
+            };
+            match slot {
+                fast::Slot::Iptables(e) => {
+                    let d = e.route(&mut self.recent, flow.src_ip, now_ms, rng);
+                    return Routed(How::Iptables(e, d));
+                }
+                fast::Slot::Nftables(e) => {
+                    let d = e.route(&mut self.nft_runtime, flow.src_ip, now_ms, rng);
+                    return Routed(How::Nftables(e, d));
+                }
+                fast::Slot::Interpret => {}
+            }
+        }
+        Routed(How::Full(Box::new(self.interpret(flow, now_ms, rng))))
+    }
+
+    /// The full decision, trace included, for `routed` as [`NodeProxy::decide`] returned
+    /// it for `flow` at `now_ms`, rendered from the programmed rules (so before the next
+    /// sync). Compiled decisions are replayed through the interpreter with their random
+    /// draws and affinity hits scripted, on scratch kernel state.
+    pub fn explain(&self, flow: &FlowKey, now_ms: u64, routed: Routed) -> RouteDecision {
+        let decided = routed.verdict();
+        let full = match (routed.0, &self.programmed) {
+            (How::Full(d), _) => return *d,
+            (How::Ipvs(v), Programmed::Ipvs(t)) => return t.render(flow, v),
+            (How::Iptables(e, d), Programmed::Iptables(rules)) => {
+                let (mut recent, mut rng) = e.replay_state(d.pick, flow.src_ip, now_ms);
+                route_iptables(
+                    rules,
+                    &mut recent,
+                    flow,
+                    false,
+                    |ip| ip.is_loopback() || self.config.node_ips.contains(&ip),
+                    now_ms,
+                    &mut rng,
+                )
+            }
+            (How::Nftables(e, d), Programmed::Nftables(t)) => {
+                let (mut rt, mut rng) = e.replay_state(d.pick, flow.src_ip, now_ms);
+                t.route(&self.config, &mut rt, flow, false, false, now_ms, &mut rng)
+            }
+            // The rules changed mode since the decision: nothing left to replay.
+            _ => RouteDecision::NoMatch {
+                trace: Trace::default(),
+            },
+        };
+        debug_assert_eq!(
+            full.verdict(),
+            decided,
+            "fast path and interpreter disagree"
+        );
+        full
+    }
+
+    /// Routes by walking the programmed rules one by one (the reference the compiled fast
+    /// path must agree with), trace included.
+    pub fn interpret<R: RngCore>(
+        &mut self,
+        flow: &FlowKey,
+        now_ms: u64,
+        rng: &mut R,
+    ) -> RouteDecision {
         let src_local = self.is_local_addr(flow.src_ip);
         let dst_local = self.is_local_addr(flow.dst_ip);
         match &self.programmed {

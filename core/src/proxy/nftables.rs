@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use rand_core::RngCore;
+use rustc_hash::FxHashMap;
 
 use super::hash;
 use super::model::{EndpointInfo, Ipv4Cidr, Protocol, ProxyConfig, ServiceEndpoints};
@@ -163,6 +164,13 @@ pub struct NftTable {
     /// Service of each per-service chain.
     pub owners: BTreeMap<String, String>,
     mark: u32,
+}
+
+impl NftTable {
+    /// The masquerade mark `mark-for-masquerade` sets.
+    pub(crate) fn mark(&self) -> u32 {
+        self.mark
+    }
 }
 
 /// Builds the table the nftables proxier programs for this node.
@@ -871,11 +879,12 @@ impl NftTable {
 /// (source → expiry time).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NftRuntime {
-    sets: BTreeMap<String, BTreeMap<Ipv4Addr, u64>>,
+    /// Looked up by name on every affinity check, never listed: a hash map.
+    sets: FxHashMap<String, BTreeMap<Ipv4Addr, u64>>,
 }
 
 impl NftRuntime {
-    fn contains(&mut self, set: &str, src: Ipv4Addr, now_ms: u64) -> bool {
+    pub(crate) fn contains(&mut self, set: &str, src: Ipv4Addr, now_ms: u64) -> bool {
         let Some(s) = self.sets.get_mut(set) else {
             return false;
         };
@@ -890,10 +899,13 @@ impl NftRuntime {
         }
     }
 
-    fn update(&mut self, set: &str, src: Ipv4Addr, now_ms: u64, timeout_s: u32) {
-        self.sets
-            .entry(set.to_string())
-            .or_default()
-            .insert(src, now_ms + u64::from(timeout_s) * 1000);
+    pub(crate) fn update(&mut self, set: &str, src: Ipv4Addr, now_ms: u64, timeout_s: u32) {
+        // Borrowed lookup first: a new set name is the only reason to allocate.
+        if !self.sets.contains_key(set) {
+            self.sets.insert(set.to_string(), BTreeMap::new());
+        }
+        if let Some(s) = self.sets.get_mut(set) {
+            s.insert(src, now_ms + u64::from(timeout_s) * 1000);
+        }
     }
 }

@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
 
 use super::iptables::{sync_proxy_rules, RuleSet, TableName};
 use super::*;
@@ -691,6 +692,41 @@ fn hairpin_connection_is_masqueraded() {
     }
 }
 
+/// The destinations the routing benchmark measures (ClusterIP, Cluster policy, with and
+/// without ClientIP affinity) take the compiled path in iptables and nftables modes, and
+/// their trace is the one the interpreter writes.
+#[test]
+fn cluster_ip_traffic_takes_the_compiled_path() {
+    for mode in [ProxyMode::Iptables, ProxyMode::Nftables] {
+        for affinity in [
+            SessionAffinity::None,
+            SessionAffinity::ClientIp { timeout_s: 60 },
+        ] {
+            let mut s = svc("ns1", "svc1", "p80", "172.30.0.41", 80);
+            s.session_affinity = affinity;
+            let eps = vec![ep("10.180.0.1", 8080, NODE), ep("10.180.0.2", 8080, OTHER)];
+            let mut node = NodeProxy::new(fake_config(mode), &[se(s, eps)]);
+            let mut slow = node.clone();
+            let f = FlowKey {
+                src_ip: ip("10.0.7.7"),
+                source: SourceKind::Pod,
+                dst_ip: ip("172.30.0.41"),
+                dst_port: 80,
+                protocol: Protocol::Tcp,
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            let mut rng_slow = ChaCha8Rng::seed_from_u64(3);
+            for t in 0..4 {
+                let routed = node.decide(&f, t * 1000, &mut rng);
+                assert!(routed.is_compiled(), "{mode:?} {affinity:?}");
+                let full = node.explain(&f, t * 1000, routed);
+                assert_eq!(full, slow.interpret(&f, t * 1000, &mut rng_slow));
+                assert!(full.trace().to_string().contains("DNAT 10.180.0."));
+            }
+        }
+    }
+}
+
 #[test]
 fn trace_reads_like_the_chain_walk() {
     let mut node = NodeProxy::new(fake_config(ProxyMode::Iptables), &fragment_a_services());
@@ -1373,6 +1409,96 @@ mod props {
             let f = FlowKey { src_ip: Ipv4Addr::from(src), source, dst_ip: ip(dst), dst_port: port, protocol: Protocol::Tcp };
             let mut rng = ChaCha8Rng::seed_from_u64(u64::from(src));
             let _ = node.route(&f, u64::from(t), &mut rng);
+        }
+
+        /// The compiled fast path decides every connection exactly as the rule-by-rule
+        /// interpreter does, on random clusters (ClusterIP, NodePort, LoadBalancer, Local
+        /// policies, ClientIP affinity, terminating and not-ready endpoints, host-network
+        /// endpoints on the node's address, `--masquerade-all`) and random flows (hairpin,
+        /// pods, the node itself, outside clients): same decision and trace, same random
+        /// draws, same kernel state (`recent` lists, affinity sets, IPVS counters) after.
+        #[test]
+        fn fast_path_agrees_with_interpreter(
+            services in proptest::collection::vec(
+                (0u8..4, 0u8..5, any::<bool>(), any::<bool>(), 0u8..8), 1..6),
+            flows in proptest::collection::vec((0u8..8, 0u8..3, 0u8..8, 0u8..3, 0u64..30_000), 1..40),
+            mode in 0u8..3,
+            masquerade_all in any::<bool>(),
+            seed in any::<u64>(),
+        ) {
+            let mode = [ProxyMode::Iptables, ProxyMode::Ipvs, ProxyMode::Nftables][usize::from(mode)];
+            let mut config = fake_config(mode);
+            config.masquerade_all = masquerade_all;
+            let mut all = Vec::new();
+            for (i, (kind, n_eps, affinity, local, ep_bits)) in services.iter().enumerate() {
+                let i = i as u8;
+                let mut s = svc("ns1", &format!("svc{i}"), "p", &format!("172.30.0.{}", 10 + i), 80);
+                if *kind >= 1 {
+                    s.node_port = Some(30000 + u16::from(i));
+                }
+                if *kind == 2 {
+                    s.load_balancer_ips = vec![ip(&format!("1.2.3.{i}"))];
+                }
+                if *kind == 3 {
+                    s.internal_traffic_policy = TrafficPolicy::Local;
+                }
+                if *local {
+                    s.external_traffic_policy = TrafficPolicy::Local;
+                }
+                if *affinity {
+                    s.session_affinity = SessionAffinity::ClientIp { timeout_s: 10 };
+                }
+                let eps = (0..*n_eps)
+                    .map(|e| {
+                        // Bit 0: terminating; bit 1: not ready; bit 2 on the first
+                        // endpoint: a host-network pod on the node's own address.
+                        let addr = if e == 0 && ep_bits & 4 != 0 {
+                            "192.168.0.2".to_string()
+                        } else {
+                            format!("10.180.{i}.{e}")
+                        };
+                        let mut x = ep(&addr, 8080, if e % 2 == 0 { NODE } else { OTHER });
+                        if e == 1 && ep_bits & 1 != 0 {
+                            x.ready = false;
+                            x.terminating = true;
+                        }
+                        if e == 2 && ep_bits & 2 != 0 {
+                            x.ready = false;
+                            x.serving = false;
+                        }
+                        x
+                    })
+                    .collect();
+                all.push(se(s, eps));
+            }
+            let mut fast = NodeProxy::new(config.clone(), &all);
+            let mut slow = fast.clone();
+            let mut rng_fast = ChaCha8Rng::seed_from_u64(seed);
+            let mut rng_slow = ChaCha8Rng::seed_from_u64(seed);
+            let mut now = 0;
+            for (src, source, dst, port, dt) in flows {
+                now += dt;
+                let src_ip = match src {
+                    0 => ip("192.168.0.2"),
+                    1 => ip("203.0.113.9"),
+                    2 => ip("10.180.0.0"),
+                    3 => ip("10.180.1.1"),
+                    s => ip(&format!("10.244.0.{s}")),
+                };
+                let n = services.len() as u8;
+                let (dst_ip, dst_port) = match port {
+                    0 => (ip(&format!("172.30.0.{}", 10 + dst % n)), 80),
+                    1 => (ip("192.168.0.2"), 30000 + u16::from(dst % n)),
+                    _ => (ip(&format!("1.2.3.{}", dst % n)), 80),
+                };
+                let source = [SourceKind::Pod, SourceKind::NodeLocal, SourceKind::External][usize::from(source)];
+                let f = FlowKey { src_ip, source, dst_ip, dst_port, protocol: Protocol::Tcp };
+                let a = fast.route(&f, now, &mut rng_fast);
+                let b = slow.interpret(&f, now, &mut rng_slow);
+                prop_assert_eq!(&a, &b);
+                prop_assert_eq!(&fast, &slow);
+            }
+            prop_assert_eq!(rng_fast.next_u64(), rng_slow.next_u64());
         }
     }
 }
