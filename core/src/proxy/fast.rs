@@ -76,7 +76,8 @@ impl SrcMatch {
 #[derive(Debug, Clone)]
 pub(crate) struct IptSep {
     hairpin: Option<SrcMatch>,
-    recent_set: Option<String>,
+    /// Number of the `recent --set` list.
+    recent_set: Option<u32>,
     dnat: SocketAddrV4,
 }
 
@@ -86,8 +87,8 @@ pub(crate) struct IptEntry {
     /// Source conditions under which `KUBE-MARK-MASQ` is jumped to before picking (each
     /// `None` = unconditional).
     masq: Vec<Option<SrcMatch>>,
-    /// `recent --rcheck` rules in order: (list, seconds, endpoint index).
-    affinity: Vec<(String, u32, usize)>,
+    /// `recent --rcheck` rules in order: (list, its number, seconds, endpoint index).
+    affinity: Vec<(String, u32, u32, usize)>,
     /// `statistic` cascade in order: (31-bit threshold, endpoint index).
     cascade: Vec<(u32, usize)>,
     /// Endpoint of the final rule without a statistic match.
@@ -207,6 +208,7 @@ pub(crate) fn compile_iptables(
     rules: &RuleSet,
     config: &ProxyConfig,
     key: DestKey,
+    recent: &mut iptables::RecentTables,
 ) -> Option<IptEntry> {
     let is_local = |ip: Ipv4Addr| ip.is_loopback() || config.node_ips.contains(&ip);
     if is_local(key.0) {
@@ -269,7 +271,9 @@ pub(crate) fn compile_iptables(
         match dynamic.as_slice() {
             [Arg::RecentCheck { name, seconds }] if entry.cascade.is_empty() => {
                 let i = index_of(next, &mut sep_names);
-                entry.affinity.push((name.clone(), *seconds, i));
+                entry
+                    .affinity
+                    .push((name.clone(), recent.id(name), *seconds, i));
             }
             [Arg::Statistic { threshold, .. }] => {
                 let i = index_of(next, &mut sep_names);
@@ -286,7 +290,7 @@ pub(crate) fn compile_iptables(
         return None;
     }
     for name in &sep_names {
-        entry.seps.push(compile_sep(rules, name, key)?);
+        entry.seps.push(compile_sep(rules, name, key, recent)?);
     }
     // After DNAT the packet is forwarded: the filter table must let it through and
     // POSTROUTING must masquerade exactly the marked packets, whatever the endpoint.
@@ -328,7 +332,12 @@ pub(crate) fn compile_iptables(
 }
 
 /// A `KUBE-SEP-` chain: `[-s <ep> -j KUBE-MARK-MASQ] [-m recent --set] -j DNAT`.
-fn compile_sep(rules: &RuleSet, name: &str, key: DestKey) -> Option<IptSep> {
+fn compile_sep(
+    rules: &RuleSet,
+    name: &str,
+    key: DestKey,
+    recent: &mut iptables::RecentTables,
+) -> Option<IptSep> {
     let chain = rules.nat.chain(name)?;
     let mut hairpin = None;
     for rule in chain.rules() {
@@ -345,7 +354,7 @@ fn compile_sep(rules: &RuleSet, name: &str, key: DestKey) -> Option<IptSep> {
                     match arg {
                         Arg::Comment(_) | Arg::Proto(_) | Arg::Dst(_) | Arg::DPort(_) => {}
                         Arg::RecentSet { name } if recent_set.is_none() => {
-                            recent_set = Some(name.clone())
+                            recent_set = Some(recent.id(name))
                         }
                         _ => return None,
                     }
@@ -373,8 +382,8 @@ impl IptEntry {
     ) -> FastDnat {
         let mut marked = self.masq.iter().any(|m| m.is_none_or(|m| m.matches(src)));
         let (sep, pick) = 'pick: {
-            for (n, (list, seconds, sep)) in self.affinity.iter().enumerate() {
-                if recent.check(list, src, *seconds, now_ms) {
+            for (n, (_, list, seconds, sep)) in self.affinity.iter().enumerate() {
+                if recent.check_id(*list, src, *seconds, now_ms) {
                     break 'pick (*sep, Pick::Affinity(n));
                 }
             }
@@ -395,8 +404,8 @@ impl IptEntry {
             };
         };
         marked |= sep.hairpin.is_some_and(|h| h.matches(src));
-        if let Some(list) = &sep.recent_set {
-            recent.set(list, src, now_ms);
+        if let Some(list) = sep.recent_set {
+            recent.set_id(list, src, now_ms);
         }
         FastDnat {
             endpoint: sep.dnat,
@@ -415,7 +424,7 @@ impl IptEntry {
         let mut recent = iptables::RecentTables::default();
         match pick {
             Pick::Affinity(n) => {
-                if let Some((list, _, _)) = self.affinity.get(n) {
+                if let Some((list, _, _, _)) = self.affinity.get(n) {
                     recent.set(list, src, now_ms);
                 }
                 (recent, ScriptedRng::fail(0))
@@ -429,8 +438,8 @@ impl IptEntry {
 #[derive(Debug, Clone)]
 pub(crate) struct NftEp {
     hairpin: Ipv4Addr,
-    /// Affinity set updated, with its timeout.
-    update: Option<(String, u32)>,
+    /// Affinity set updated (its number), with its timeout.
+    update: Option<(u32, u32)>,
     dnat: SocketAddrV4,
 }
 
@@ -440,8 +449,8 @@ pub(crate) struct NftEntry {
     /// Masquerade unless the source is in this block (`Some(None)` = always; `None` = no
     /// masquerade rule for this destination).
     masq: Option<Option<Ipv4Cidr>>,
-    /// `ip saddr @set goto endpoint` in order: (set, endpoint index).
-    affinity: Vec<(String, usize)>,
+    /// `ip saddr @set goto endpoint` in order: (set, its number, endpoint index).
+    affinity: Vec<(String, u32, usize)>,
     /// `numgen` targets.
     numgen: Vec<usize>,
     eps: Vec<NftEp>,
@@ -454,6 +463,7 @@ pub(crate) fn compile_nftables(
     t: &NftTable,
     config: &ProxyConfig,
     key: DestKey,
+    rt: &mut super::nftables::NftRuntime,
 ) -> Option<NftEntry> {
     let is_local = |ip: Ipv4Addr| ip.is_loopback() || config.node_ips.contains(&ip);
     if is_local(key.0) || t.firewall_ips.contains_key(&key) {
@@ -487,7 +497,7 @@ pub(crate) fn compile_nftables(
             }
             NftRule::AffinityGoto { set, chain } => {
                 let i = index_of(chain, &mut names);
-                e.affinity.push((set.clone(), i));
+                e.affinity.push((set.clone(), rt.id(set), i));
             }
             NftRule::Numgen(chains) if !chains.is_empty() => {
                 for c in chains {
@@ -514,7 +524,7 @@ pub(crate) fn compile_nftables(
             {
                 NftEp {
                     hairpin: *h,
-                    update: Some((set.clone(), t.affinity_sets.get(set).copied().unwrap_or(0))),
+                    update: Some((rt.id(set), t.affinity_sets.get(set).copied().unwrap_or(0))),
                     dnat: *a,
                 }
             }
@@ -541,8 +551,8 @@ impl NftEntry {
             .masq
             .is_some_and(|not_from| not_from.is_none_or(|c| !c.contains(src)));
         let (ep, pick) = 'pick: {
-            for (n, (set, ep)) in self.affinity.iter().enumerate() {
-                if rt.contains(set, src, now_ms) {
+            for (n, (_, set, ep)) in self.affinity.iter().enumerate() {
+                if rt.contains_id(*set, src, now_ms) {
                     break 'pick (*ep, Pick::Affinity(n));
                 }
             }
@@ -559,8 +569,8 @@ impl NftEntry {
             };
         };
         marked |= ep.hairpin == src;
-        if let Some((set, timeout)) = &ep.update {
-            rt.update(set, src, now_ms, *timeout);
+        if let Some((set, timeout)) = ep.update {
+            rt.update_id(set, src, now_ms, timeout);
         }
         FastDnat {
             endpoint: ep.dnat,
@@ -579,7 +589,7 @@ impl NftEntry {
         let mut rt = super::nftables::NftRuntime::default();
         match pick {
             Pick::Affinity(n) => {
-                if let Some((set, _)) = self.affinity.get(n) {
+                if let Some((set, _, _)) = self.affinity.get(n) {
                     // Any positive timeout keeps the element alive at `now_ms`.
                     rt.update(set, src, now_ms, 1);
                 }

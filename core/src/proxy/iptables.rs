@@ -1678,12 +1678,35 @@ fn write_service_to_endpoint_rules(
 // ---------------------------------------------------------------------------------------
 
 /// The `xt_recent` lists of one node (they outlive rule re-syncs, as in the kernel).
-/// Lists are found by name on every affinity check, never listed in order: a hash map.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Each list name gets a number the first time it is seen (lists are never dropped, so
+/// numbers stay valid): the compiled fast path checks lists by number, the interpreter by
+/// name through `ids`.
+#[derive(Debug, Clone, Default)]
 pub struct RecentTables {
-    lists: FxHashMap<String, RecentList>,
+    ids: FxHashMap<String, u32>,
+    lists: Vec<RecentList>,
     seq: u64,
 }
+
+impl PartialEq for RecentTables {
+    /// Same sources in the same lists, whatever order the names were numbered in.
+    fn eq(&self, other: &Self) -> bool {
+        let same = |a: &Self, b: &Self| {
+            a.ids.iter().all(|(name, &id)| {
+                let mine = a.lists.get(id as usize);
+                let theirs = b.ids.get(name).and_then(|&j| b.lists.get(j as usize));
+                match (mine, theirs) {
+                    (Some(x), Some(y)) => x == y,
+                    (Some(x), None) | (None, Some(x)) => x.entries.is_empty(),
+                    (None, None) => true,
+                }
+            })
+        };
+        self.seq == other.seq && same(self, other) && same(other, self)
+    }
+}
+
+impl Eq for RecentTables {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct RecentList {
@@ -1694,15 +1717,28 @@ struct RecentList {
 }
 
 impl RecentTables {
+    /// The number of list `name`, creating the (empty) list when new.
+    pub(crate) fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.lists.len()).unwrap_or(u32::MAX);
+        self.lists.push(RecentList::default());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
     /// `--set`: add or refresh `src` in list `name`.
     pub(crate) fn set(&mut self, name: &str, src: Ipv4Addr, now_ms: u64) {
+        let id = self.id(name);
+        self.set_id(id, src, now_ms);
+    }
+
+    /// [`RecentTables::set`] by list number.
+    pub(crate) fn set_id(&mut self, id: u32, src: Ipv4Addr, now_ms: u64) {
         self.seq += 1;
         let seq = self.seq;
-        // Look up by borrowed name first: allocating the key is only needed for a new list.
-        if !self.lists.contains_key(name) {
-            self.lists.insert(name.to_string(), RecentList::default());
-        }
-        let Some(list) = self.lists.get_mut(name) else {
+        let Some(list) = self.lists.get_mut(id as usize) else {
             return;
         };
         if let Some((_, old)) = list.entries.get(&src).copied() {
@@ -1719,7 +1755,15 @@ impl RecentTables {
     /// `--rcheck --seconds s --reap`: `src` seen within `s` seconds; the reap drops the
     /// least recently seen entry of the list when it has expired.
     pub(crate) fn check(&mut self, name: &str, src: Ipv4Addr, seconds: u32, now_ms: u64) -> bool {
-        let Some(list) = self.lists.get_mut(name) else {
+        match self.ids.get(name) {
+            Some(&id) => self.check_id(id, src, seconds, now_ms),
+            None => false,
+        }
+    }
+
+    /// [`RecentTables::check`] by list number.
+    pub(crate) fn check_id(&mut self, id: u32, src: Ipv4Addr, seconds: u32, now_ms: u64) -> bool {
+        let Some(list) = self.lists.get_mut(id as usize) else {
             return false;
         };
         let Some(&(stamp, _)) = list.entries.get(&src) else {
@@ -1739,12 +1783,15 @@ impl RecentTables {
 
     /// Number of sources remembered in list `name` (for tests and the UI).
     pub fn len(&self, name: &str) -> usize {
-        self.lists.get(name).map_or(0, |l| l.entries.len())
+        self.ids
+            .get(name)
+            .and_then(|&id| self.lists.get(id as usize))
+            .map_or(0, |l| l.entries.len())
     }
 
     /// Whether no list holds any entry.
     pub fn is_empty(&self) -> bool {
-        self.lists.values().all(|l| l.entries.is_empty())
+        self.lists.iter().all(|l| l.entries.is_empty())
     }
 }
 

@@ -429,10 +429,14 @@ impl NodeProxy {
                 Some(s) => s.clone(),
                 None => {
                     let s = match &self.programmed {
-                        Programmed::Iptables(r) => fast::compile_iptables(r, &self.config, key)
-                            .map_or(fast::Slot::Interpret, |e| fast::Slot::Iptables(Rc::new(e))),
-                        Programmed::Nftables(t) => fast::compile_nftables(t, &self.config, key)
-                            .map_or(fast::Slot::Interpret, |e| fast::Slot::Nftables(Rc::new(e))),
+                        Programmed::Iptables(r) => {
+                            fast::compile_iptables(r, &self.config, key, &mut self.recent)
+                                .map_or(fast::Slot::Interpret, |e| fast::Slot::Iptables(Rc::new(e)))
+                        }
+                        Programmed::Nftables(t) => {
+                            fast::compile_nftables(t, &self.config, key, &mut self.nft_runtime)
+                                .map_or(fast::Slot::Interpret, |e| fast::Slot::Nftables(Rc::new(e)))
+                        }
                         Programmed::Ipvs(_) => fast::Slot::Interpret,
                     };
                     self.fast.slots.insert(key, s.clone());

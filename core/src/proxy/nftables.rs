@@ -876,16 +876,57 @@ impl NftTable {
 }
 
 /// Kernel-side nftables state that outlives syncs: the dynamic affinity sets
-/// (source → expiry time).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// (source → expiry time). Each set name gets a number the first time it is seen (sets
+/// are never dropped, so numbers stay valid): the compiled fast path uses numbers, the
+/// interpreter names.
+#[derive(Debug, Clone, Default)]
 pub struct NftRuntime {
-    /// Looked up by name on every affinity check, never listed: a hash map.
-    sets: FxHashMap<String, BTreeMap<Ipv4Addr, u64>>,
+    ids: FxHashMap<String, u32>,
+    sets: Vec<BTreeMap<Ipv4Addr, u64>>,
 }
 
+impl PartialEq for NftRuntime {
+    /// Same elements in the same sets, whatever order the names were numbered in.
+    fn eq(&self, other: &Self) -> bool {
+        let same = |a: &Self, b: &Self| {
+            a.ids.iter().all(|(name, &id)| {
+                let mine = a.sets.get(id as usize);
+                let theirs = b.ids.get(name).and_then(|&j| b.sets.get(j as usize));
+                match (mine, theirs) {
+                    (Some(x), Some(y)) => x == y,
+                    (Some(x), None) | (None, Some(x)) => x.is_empty(),
+                    (None, None) => true,
+                }
+            })
+        };
+        same(self, other) && same(other, self)
+    }
+}
+
+impl Eq for NftRuntime {}
+
 impl NftRuntime {
+    /// The number of set `name`, creating the (empty) set when new.
+    pub(crate) fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
+        self.sets.push(BTreeMap::new());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
     pub(crate) fn contains(&mut self, set: &str, src: Ipv4Addr, now_ms: u64) -> bool {
-        let Some(s) = self.sets.get_mut(set) else {
+        match self.ids.get(set) {
+            Some(&id) => self.contains_id(id, src, now_ms),
+            None => false,
+        }
+    }
+
+    /// [`NftRuntime::contains`] by set number.
+    pub(crate) fn contains_id(&mut self, id: u32, src: Ipv4Addr, now_ms: u64) -> bool {
+        let Some(s) = self.sets.get_mut(id as usize) else {
             return false;
         };
         match s.get(&src) {
@@ -900,11 +941,13 @@ impl NftRuntime {
     }
 
     pub(crate) fn update(&mut self, set: &str, src: Ipv4Addr, now_ms: u64, timeout_s: u32) {
-        // Borrowed lookup first: a new set name is the only reason to allocate.
-        if !self.sets.contains_key(set) {
-            self.sets.insert(set.to_string(), BTreeMap::new());
-        }
-        if let Some(s) = self.sets.get_mut(set) {
+        let id = self.id(set);
+        self.update_id(id, src, now_ms, timeout_s);
+    }
+
+    /// [`NftRuntime::update`] by set number.
+    pub(crate) fn update_id(&mut self, id: u32, src: Ipv4Addr, now_ms: u64, timeout_s: u32) {
+        if let Some(s) = self.sets.get_mut(id as usize) {
             s.insert(src, now_ms + u64::from(timeout_s) * 1000);
         }
     }
