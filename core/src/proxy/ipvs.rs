@@ -262,7 +262,7 @@ impl IpvsTable {
         src_local: bool,
         now_ms: u64,
     ) -> RouteDecision {
-        let v = self.decide(config, rt, flow, src_local, now_ms);
+        let v = self.decide(config, rt, flow, || src_local, now_ms);
         self.render(flow, v)
     }
 
@@ -274,7 +274,7 @@ impl IpvsTable {
         config: &ProxyConfig,
         rt: &mut IpvsRuntime,
         flow: &FlowKey,
-        src_local: bool,
+        src_local: impl Fn() -> bool,
         now_ms: u64,
     ) -> IpvsVerdict {
         let key = (flow.dst_ip, flow.protocol, flow.dst_port);
@@ -290,7 +290,7 @@ impl IpvsTable {
         let Some(dest) = rt.schedule(&key, vs, flow.src_ip, now_ms) else {
             return IpvsVerdict::NoDest;
         };
-        let masquerade = masquerade(config, vs, flow, src_local, dest);
+        let masquerade = masquerade(config, vs, flow, &src_local, dest);
         rt.opened(&key, dest, flow.protocol);
         IpvsVerdict::Dnat { dest, masquerade }
     }
@@ -392,7 +392,7 @@ fn masquerade(
     config: &ProxyConfig,
     vs: &VirtualServer,
     flow: &FlowKey,
-    src_local: bool,
+    src_local: impl Fn() -> bool,
     dest: SocketAddrV4,
 ) -> bool {
     if *dest.ip() == flow.src_ip {
@@ -401,7 +401,8 @@ fn masquerade(
     match vs.kind {
         VsKind::ClusterIp => config.masquerade_all || !config.cluster_cidr.contains(flow.src_ip),
         VsKind::NodePort | VsKind::ExternalIp | VsKind::LoadBalancer => {
-            !vs.policy_local || src_local
+            // Asked only here: the address lookup costs more than the rest of a route.
+            !vs.policy_local || src_local()
         }
     }
 }

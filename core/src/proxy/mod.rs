@@ -412,9 +412,14 @@ impl NodeProxy {
     /// of the interpreter.
     pub fn decide<R: RngCore>(&mut self, flow: &FlowKey, now_ms: u64, rng: &mut R) -> Routed {
         if let Programmed::Ipvs(t) = &self.programmed {
-            let src_local = self.is_local_addr(flow.src_ip);
+            let config = &self.config;
+            let src_local = || {
+                flow.src_ip.is_loopback()
+                    || config.node_ips.contains(&flow.src_ip)
+                    || t.is_bound(flow.src_ip)
+            };
             return Routed(How::Ipvs(t.decide(
-                &self.config,
+                config,
                 &mut self.ipvs_runtime,
                 flow,
                 src_local,
