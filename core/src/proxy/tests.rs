@@ -6,7 +6,6 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_core::RngCore;
 
 use super::iptables::{sync_proxy_rules, RuleSet, TableName};
 use super::*;
@@ -1278,6 +1277,7 @@ fn resync_keeps_affinity_state() {
 mod props {
     use super::*;
     use proptest::prelude::*;
+    use rand_core::RngCore;
 
     proptest! {
         #[test]
