@@ -91,3 +91,26 @@ fn masquerade_rules_match_the_configured_cluster_cidr() {
     assert!(rules.contains("10.128.0.0/9"), "{rules}");
     assert!(!rules.contains("10.244.0.0/16"), "{rules}");
 }
+
+#[test]
+fn pod_ips_of_a_configured_cluster_cidr_are_not_routable_from_outside() {
+    let mut s = sim(2, "10.128.0.0/9");
+    assert!(s.exec("kubectl create deployment web --image=nginx").ok);
+    s.advance(20_000);
+    let pod_ip = s
+        .api
+        .pods
+        .iter()
+        .find_map(|p| p.status.pod_ip.clone())
+        .expect("a pod IP");
+    assert!(pod_ip.starts_with("10.128."), "{pod_ip}");
+    let out = s.exec(&format!("curl http://{pod_ip}/"));
+    assert!(!out.ok, "{out:?}");
+    let cause = &s
+        .infra
+        .dataplane
+        .last()
+        .expect("the request is logged")
+        .cause;
+    assert!(cause.contains("cluster-internal address"), "{cause}");
+}

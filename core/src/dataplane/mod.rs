@@ -435,10 +435,11 @@ fn lb_service(api: &ApiServer, ip: Ipv4Addr) -> Option<std::sync::Arc<Service>> 
         .cloned()
 }
 
-fn in_cluster_ranges(ip: Ipv4Addr) -> bool {
-    let o = ip.octets();
-    // Pod CIDR 10.244.0.0/16 and Service CIDR 10.96.0.0/12.
-    o[0] == 10 && (o[1] == 244 || (96..112).contains(&o[1]))
+/// Whether `ip` is in the cluster's pod CIDR (as configured) or its Service CIDR: addresses
+/// that only mean something inside the cluster.
+fn in_cluster_ranges(infra: &Infra, ip: Ipv4Addr) -> bool {
+    let service = u32::from(ip).wrapping_sub(crate::apiserver::allocators::SERVICE_CIDR_BASE);
+    infra.cluster_cidr.contains(ip) || service < crate::apiserver::allocators::SERVICE_CIDR_SIZE
 }
 
 /// Nodes the cloud load balancer of `svc` sends to: nodes that are up, and with
@@ -627,7 +628,7 @@ fn send_inner(
                     );
                 }
                 (n, SourceKind::External)
-            } else if in_cluster_ranges(dst_ip) {
+            } else if in_cluster_ranges(infra, dst_ip) {
                 return finish(dp, rec, Outcome::NotRoutable, format!("{dst_ip} is a cluster-internal address, not routable from outside the cluster"), None);
             } else {
                 return finish(
