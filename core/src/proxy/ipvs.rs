@@ -57,8 +57,8 @@ pub struct VirtualServer {
 /// The IPVS table of one node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IpvsTable {
-    /// Virtual services.
-    pub services: BTreeMap<VsKey, VirtualServer>,
+    /// Virtual services (hashed: every route looks one up; `ipvsadm` output sorts them).
+    pub services: FxHashMap<VsKey, VirtualServer>,
     /// Addresses on `kube-ipvs0`, with the number of virtual servers using each (a
     /// ClusterIP is shared by a Service's ports; it is unbound when the last one goes).
     bound: BTreeMap<Ipv4Addr, u32>,
@@ -287,11 +287,10 @@ impl IpvsTable {
         {
             return IpvsVerdict::SourceRangeDrop;
         }
-        let Some(dest) = rt.schedule(&key, vs, flow.src_ip, now_ms) else {
+        let Some(dest) = rt.connect(&key, vs, flow.src_ip, flow.protocol, now_ms) else {
             return IpvsVerdict::NoDest;
         };
         let masquerade = masquerade(config, vs, flow, &src_local, dest);
-        rt.opened(&key, dest, flow.protocol);
         IpvsVerdict::Dnat { dest, masquerade }
     }
 
@@ -409,15 +408,38 @@ fn masquerade(
 
 /// Kernel-side IPVS state that outlives syncs: connection counters, scheduler cursors,
 /// persistence templates. Hash maps (nothing iterates them into output), nested by
-/// virtual server so a partial sync prunes one server's state without a scan; an inner
-/// map never stays empty, so equal states compare equal.
+/// virtual server so a route finds all of one server's state with one lookup and a
+/// partial sync prunes one server's state without a scan; no server's state stays empty,
+/// so equal states compare equal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IpvsRuntime {
-    counters: FxHashMap<VsKey, FxHashMap<SocketAddrV4, (u32, u32)>>,
-    /// rr: last chosen dest; wrr: (last index, current weight).
-    rr_last: FxHashMap<VsKey, SocketAddrV4>,
-    wrr: FxHashMap<VsKey, (Option<usize>, i64)>,
-    templates: FxHashMap<VsKey, FxHashMap<Ipv4Addr, (SocketAddrV4, u64)>>,
+    vs: FxHashMap<VsKey, VsState>,
+}
+
+/// The kernel state of one virtual server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct VsState {
+    /// (ActiveConn, InActConn) per real server; a server without state has no entry.
+    counters: FxHashMap<SocketAddrV4, (u32, u32)>,
+    /// rr: last chosen dest.
+    rr_last: Option<SocketAddrV4>,
+    /// wrr: (last index, current weight).
+    wrr: Option<(Option<usize>, i64)>,
+    /// Persistence templates: client → (real server, last use ms).
+    templates: FxHashMap<Ipv4Addr, (SocketAddrV4, u64)>,
+}
+
+impl VsState {
+    fn is_empty(&self) -> bool {
+        self.counters.is_empty()
+            && self.rr_last.is_none()
+            && self.wrr.is_none()
+            && self.templates.is_empty()
+    }
+
+    fn counts(&self, dest: &SocketAddrV4) -> (u32, u32) {
+        self.counters.get(dest).copied().unwrap_or((0, 0))
+    }
 }
 
 fn gcd(a: u32, b: u32) -> u32 {
@@ -439,23 +461,12 @@ const HASH_TAB_SIZE: u32 = 256;
 impl IpvsRuntime {
     /// (ActiveConn, InActConn) of one real server.
     pub fn counts(&self, vs: &VsKey, dest: &SocketAddrV4) -> (u32, u32) {
-        self.counters
-            .get(vs)
-            .and_then(|c| c.get(dest))
-            .copied()
-            .unwrap_or((0, 0))
+        self.vs.get(vs).map_or((0, 0), |s| s.counts(dest))
     }
 
     /// Drops state for virtual services / real servers that no longer exist.
     pub fn retain_for(&mut self, t: &IpvsTable) {
-        let keys: Vec<VsKey> = self
-            .counters
-            .keys()
-            .chain(self.rr_last.keys())
-            .chain(self.wrr.keys())
-            .chain(self.templates.keys())
-            .copied()
-            .collect();
+        let keys: Vec<VsKey> = self.vs.keys().copied().collect();
         for k in keys {
             self.retain_for_vs(t, &k);
         }
@@ -465,38 +476,15 @@ impl IpvsRuntime {
     /// that touched it): cost proportional to that server's state only.
     pub fn retain_for_vs(&mut self, t: &IpvsTable, k: &VsKey) {
         let Some(vs) = t.services.get(k) else {
-            self.counters.remove(k);
-            self.rr_last.remove(k);
-            self.wrr.remove(k);
-            self.templates.remove(k);
+            self.vs.remove(k);
             return;
         };
-        if let Some(c) = self.counters.get_mut(k) {
-            c.retain(|d, _| vs.dests.contains(d));
-            if c.is_empty() {
-                self.counters.remove(k);
+        if let Some(st) = self.vs.get_mut(k) {
+            st.counters.retain(|d, _| vs.dests.contains(d));
+            st.templates.retain(|_, (d, _)| vs.dests.contains(d));
+            if st.is_empty() {
+                self.vs.remove(k);
             }
-        }
-        if let Some(tpl) = self.templates.get_mut(k) {
-            tpl.retain(|_, (d, _)| vs.dests.contains(d));
-            if tpl.is_empty() {
-                self.templates.remove(k);
-            }
-        }
-    }
-
-    fn opened(&mut self, vs: &VsKey, dest: SocketAddrV4, proto: Protocol) {
-        let c = self
-            .counters
-            .entry(*vs)
-            .or_default()
-            .entry(dest)
-            .or_default();
-        // UDP "connections" are only ever counted as inactive.
-        if proto == Protocol::Udp {
-            c.1 += 1;
-        } else {
-            c.0 += 1;
         }
     }
 
@@ -505,9 +493,9 @@ impl IpvsRuntime {
             return;
         }
         if let Some(c) = self
-            .counters
+            .vs
             .get_mut(&(conn.vip, conn.protocol, conn.port))
-            .and_then(|c| c.get_mut(&conn.dest))
+            .and_then(|s| s.counters.get_mut(&conn.dest))
         {
             if c.0 > 0 {
                 c.0 -= 1;
@@ -518,14 +506,49 @@ impl IpvsRuntime {
 
     pub(crate) fn expired(&mut self, conn: &IpvsConnRef) {
         if let Some(c) = self
-            .counters
+            .vs
             .get_mut(&(conn.vip, conn.protocol, conn.port))
-            .and_then(|c| c.get_mut(&conn.dest))
+            .and_then(|s| s.counters.get_mut(&conn.dest))
         {
             c.1 = c.1.saturating_sub(1);
         }
     }
 
+    /// Schedules a new connection to `vs` from `client` and counts it as opened on the
+    /// chosen real server (`None`: no real server, nothing changes).
+    fn connect(
+        &mut self,
+        key: &VsKey,
+        vs: &VirtualServer,
+        client: Ipv4Addr,
+        proto: Protocol,
+        now_ms: u64,
+    ) -> Option<SocketAddrV4> {
+        if vs.dests.is_empty() {
+            return None;
+        }
+        let st = self.vs.entry(*key).or_default();
+        let dest = st.schedule(key, vs, client, now_ms);
+        match dest {
+            Some(dest) => {
+                let c = st.counters.entry(dest).or_default();
+                // UDP "connections" are only ever counted as inactive.
+                if proto == Protocol::Udp {
+                    c.1 += 1;
+                } else {
+                    c.0 += 1;
+                }
+            }
+            None if st.is_empty() => {
+                self.vs.remove(key);
+            }
+            None => {}
+        }
+        dest
+    }
+}
+
+impl VsState {
     fn schedule(
         &mut self,
         key: &VsKey,
@@ -533,11 +556,8 @@ impl IpvsRuntime {
         client: Ipv4Addr,
         now_ms: u64,
     ) -> Option<SocketAddrV4> {
-        if vs.dests.is_empty() {
-            return None;
-        }
         if let Some(timeout) = vs.persistent_s {
-            if let Some(t) = self.templates.get_mut(key).and_then(|t| t.get_mut(&client)) {
+            if let Some(t) = self.templates.get_mut(&client) {
                 if now_ms.saturating_sub(t.1) < u64::from(timeout) * 1000 && vs.dests.contains(&t.0)
                 {
                     t.1 = now_ms;
@@ -545,10 +565,7 @@ impl IpvsRuntime {
                 }
             }
             let dest = self.pick(key, vs, client)?;
-            self.templates
-                .entry(*key)
-                .or_default()
-                .insert(client, (dest, now_ms));
+            self.templates.insert(client, (dest, now_ms));
             return Some(dest);
         }
         self.pick(key, vs, client)
@@ -556,17 +573,19 @@ impl IpvsRuntime {
 
     fn pick(&mut self, key: &VsKey, vs: &VirtualServer, client: Ipv4Addr) -> Option<SocketAddrV4> {
         let n = vs.dests.len();
+        if n == 0 {
+            return None;
+        }
         let weight = |_: &SocketAddrV4| i64::from(WEIGHT);
         match vs.scheduler {
             IpvsScheduler::Rr => {
                 // ip_vs_rr: the dest after the last one chosen (list head first).
                 let start = self
                     .rr_last
-                    .get(key)
-                    .and_then(|l| vs.dests.iter().position(|d| d == l))
+                    .and_then(|l| vs.dests.iter().position(|d| *d == l))
                     .map_or(0, |i| i + 1);
                 let d = vs.dests[start % n];
-                self.rr_last.insert(*key, d);
+                self.rr_last = Some(d);
                 Some(d)
             }
             IpvsScheduler::Wrr => {
@@ -575,7 +594,7 @@ impl IpvsRuntime {
                 if mw <= 0 {
                     return None;
                 }
-                let (mut cl, mut cw) = self.wrr.get(key).copied().unwrap_or((None, 0));
+                let (mut cl, mut cw) = self.wrr.unwrap_or((None, 0));
                 // ip_vs_wrr_schedule: walk the list, lowering cw by gcd at each wrap.
                 for _ in 0..(n * (mw / di + 1) as usize + 1) {
                     let next = match cl {
@@ -594,7 +613,7 @@ impl IpvsRuntime {
                     };
                     cl = Some(next);
                     if weight(&vs.dests[next]) >= cw {
-                        self.wrr.insert(*key, (cl, cw));
+                        self.wrr = Some((cl, cw));
                         return Some(vs.dests[next]);
                     }
                 }
@@ -603,14 +622,14 @@ impl IpvsRuntime {
             IpvsScheduler::Lc => {
                 // overhead = active << 8 + inactive; first minimum wins.
                 let oh = |d: &SocketAddrV4| {
-                    let (a, i) = self.counts(key, d);
+                    let (a, i) = self.counts(d);
                     (u64::from(a) << 8) + u64::from(i)
                 };
                 vs.dests.iter().copied().min_by_key(|d| oh(d))
             }
             IpvsScheduler::Wlc | IpvsScheduler::Sed | IpvsScheduler::Nq => {
                 let oh = |d: &SocketAddrV4| {
-                    let (a, i) = self.counts(key, d);
+                    let (a, i) = self.counts(d);
                     match vs.scheduler {
                         IpvsScheduler::Wlc => (u64::from(a) << 8) + u64::from(i),
                         _ => u64::from(a) + 1,
@@ -618,7 +637,7 @@ impl IpvsRuntime {
                 };
                 if vs.scheduler == IpvsScheduler::Nq {
                     // Never queue: an idle server is taken at once.
-                    if let Some(d) = vs.dests.iter().find(|d| self.counts(key, d).0 == 0) {
+                    if let Some(d) = vs.dests.iter().find(|d| self.counts(d).0 == 0) {
                         return Some(*d);
                     }
                 }
