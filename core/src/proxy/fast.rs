@@ -59,6 +59,88 @@ impl PartialEq for FastCache {
 
 impl Eq for FastCache {}
 
+/// Which affinity lists (iptables `recent` lists, nftables affinity sets; by number) hold
+/// each source address, kept by the kernel state that owns the lists on every insertion
+/// and removal. A lookup for a list not holding the source has no effect (no hit, no
+/// reap), so a compiled entry checks only the lists this index names, in rule order, and
+/// makes the same decision with the same side effects in a few comparisons. Derived from
+/// the lists, so it takes no part in equality.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Members(FxHashMap<Ipv4Addr, Held>);
+
+/// The lists holding one source: usually one (a client pinned to one endpoint of each
+/// Service it talks to), kept inline so the common lookup touches no other memory.
+#[derive(Debug, Clone)]
+enum Held {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Members {
+    /// `src` was added to list `id`.
+    pub(crate) fn add(&mut self, src: Ipv4Addr, id: u32) {
+        match self.0.get_mut(&src) {
+            None => {
+                self.0.insert(src, Held::One(id));
+            }
+            Some(h) => match h {
+                Held::One(x) => *h = Held::Many(vec![*x, id]),
+                Held::Many(ids) => ids.push(id),
+            },
+        }
+    }
+
+    /// `src` left list `id`.
+    pub(crate) fn remove(&mut self, src: Ipv4Addr, id: u32) {
+        let Some(h) = self.0.get_mut(&src) else {
+            return;
+        };
+        match h {
+            Held::One(x) if *x == id => {
+                self.0.remove(&src);
+            }
+            Held::One(_) => {}
+            Held::Many(ids) => {
+                if let Some(i) = ids.iter().position(|&x| x == id) {
+                    ids.swap_remove(i);
+                }
+                if let [only] = ids.as_slice() {
+                    *h = Held::One(*only);
+                } else if ids.is_empty() {
+                    self.0.remove(&src);
+                }
+            }
+        }
+    }
+
+    /// Lists holding `src`, in no particular order.
+    pub(crate) fn of(&self, src: Ipv4Addr) -> &[u32] {
+        match self.0.get(&src) {
+            None => &[],
+            Some(Held::One(x)) => std::slice::from_ref(x),
+            Some(Held::Many(ids)) => ids,
+        }
+    }
+}
+
+/// Positions (< 64) in `lists` of the lists that hold the source, given the lists that
+/// do (`held`): the only affinity rules whose check can match or change anything. `None`
+/// when the shortcut does not apply (many rules or lists) and every rule is checked.
+fn candidates(lists: impl ExactSizeIterator<Item = u32>, held: &[u32]) -> Option<u64> {
+    // Above this the membership test would cost more than the list lookups it saves.
+    const MAX_HELD: usize = 16;
+    if lists.len() > 64 || held.len() > MAX_HELD {
+        return None;
+    }
+    let mut mask = 0u64;
+    for (n, id) in lists.enumerate() {
+        if held.contains(&id) {
+            mask |= 1 << n;
+        }
+    }
+    Some(mask)
+}
+
 /// `! -s <cidr>` style source condition of a masquerade rule (`None` = any source).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SrcMatch {
@@ -382,9 +464,17 @@ impl IptEntry {
     ) -> FastDnat {
         let mut marked = self.masq.iter().any(|m| m.is_none_or(|m| m.matches(src)));
         let (sep, pick) = 'pick: {
-            for (n, (_, list, seconds, sep)) in self.affinity.iter().enumerate() {
-                if recent.check_id(*list, src, *seconds, now_ms) {
-                    break 'pick (*sep, Pick::Affinity(n));
+            let held = recent.members().of(src);
+            if !held.is_empty() {
+                let lists = self.affinity.iter().map(|a| a.1);
+                let mask = candidates(lists, held).unwrap_or(u64::MAX);
+                for (n, (_, list, seconds, sep)) in self.affinity.iter().enumerate() {
+                    if n < 64 && mask & (1 << n) == 0 {
+                        continue;
+                    }
+                    if recent.check_id(*list, src, *seconds, now_ms) {
+                        break 'pick (*sep, Pick::Affinity(n));
+                    }
                 }
             }
             for (n, (threshold, sep)) in self.cascade.iter().enumerate() {
@@ -551,9 +641,17 @@ impl NftEntry {
             .masq
             .is_some_and(|not_from| not_from.is_none_or(|c| !c.contains(src)));
         let (ep, pick) = 'pick: {
-            for (n, (_, set, ep)) in self.affinity.iter().enumerate() {
-                if rt.contains_id(*set, src, now_ms) {
-                    break 'pick (*ep, Pick::Affinity(n));
+            let held = rt.members().of(src);
+            if !held.is_empty() {
+                let sets = self.affinity.iter().map(|a| a.1);
+                let mask = candidates(sets, held).unwrap_or(u64::MAX);
+                for (n, (_, set, ep)) in self.affinity.iter().enumerate() {
+                    if n < 64 && mask & (1 << n) == 0 {
+                        continue;
+                    }
+                    if rt.contains_id(*set, src, now_ms) {
+                        break 'pick (*ep, Pick::Affinity(n));
+                    }
                 }
             }
             // nft_ng_random: reciprocal_scale(prandom, modulus).
@@ -646,5 +744,45 @@ impl RngCore for ScriptedRng {
 
     fn fill_bytes(&mut self, dst: &mut [u8]) {
         dst.fill(0);
+    }
+}
+
+#[cfg(test)]
+mod members_tests {
+    use super::Members;
+    use std::net::Ipv4Addr;
+
+    /// The index names exactly the lists a source was added to and not removed from,
+    /// whether it holds one list or several.
+    #[test]
+    fn members_follow_additions_and_removals() {
+        let a = Ipv4Addr::new(10, 244, 1, 5);
+        let b = Ipv4Addr::new(10, 244, 2, 7);
+        let mut m = Members::default();
+        let sorted = |m: &Members, src| {
+            let mut v = m.of(src).to_vec();
+            v.sort_unstable();
+            v
+        };
+        // (operation, source, list) → lists of `a` afterwards.
+        let steps: [(bool, Ipv4Addr, u32, &[u32]); 7] = [
+            (true, a, 3, &[3]),
+            (true, b, 3, &[3]),
+            (true, a, 9, &[3, 9]),
+            (false, a, 7, &[3, 9]),
+            (false, a, 3, &[9]),
+            (false, b, 3, &[9]),
+            (false, a, 9, &[]),
+        ];
+        for (add, src, id, want) in steps {
+            if add {
+                m.add(src, id);
+            } else {
+                m.remove(src, id);
+            }
+            assert_eq!(sorted(&m, a), want, "after {add} {src} {id}");
+        }
+        assert!(m.of(b).is_empty());
+        assert!(m.0.is_empty(), "no source is left with an empty entry");
     }
 }

@@ -1686,6 +1686,8 @@ pub struct RecentTables {
     ids: FxHashMap<String, u32>,
     lists: Vec<RecentList>,
     seq: u64,
+    /// The lists each source is in (the fast path's shortcut; not part of equality).
+    members: super::fast::Members,
 }
 
 impl PartialEq for RecentTables {
@@ -1743,10 +1745,14 @@ impl RecentTables {
         };
         if let Some((_, old)) = list.entries.get(&src).copied() {
             list.lru.remove(&old);
-        } else if list.entries.len() >= RECENT_LIST_MAX {
-            if let Some((_, oldest)) = list.lru.pop_first() {
-                list.entries.remove(&oldest);
+        } else {
+            if list.entries.len() >= RECENT_LIST_MAX {
+                if let Some((_, oldest)) = list.lru.pop_first() {
+                    list.entries.remove(&oldest);
+                    self.members.remove(oldest, id);
+                }
             }
+            self.members.add(src, id);
         }
         list.entries.insert(src, (now_ms, seq));
         list.lru.insert(seq, src);
@@ -1776,9 +1782,15 @@ impl RecentTables {
             if expired && (oldest != src || !hit) {
                 list.lru.remove(&seq);
                 list.entries.remove(&oldest);
+                self.members.remove(oldest, id);
             }
         }
         hit
+    }
+
+    /// Which lists hold each source.
+    pub(crate) fn members(&self) -> &super::fast::Members {
+        &self.members
     }
 
     /// Number of sources remembered in list `name` (for tests and the UI).

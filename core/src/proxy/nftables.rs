@@ -883,6 +883,8 @@ impl NftTable {
 pub struct NftRuntime {
     ids: FxHashMap<String, u32>,
     sets: Vec<BTreeMap<Ipv4Addr, u64>>,
+    /// The sets each source is in (the fast path's shortcut; not part of equality).
+    members: super::fast::Members,
 }
 
 impl PartialEq for NftRuntime {
@@ -934,6 +936,7 @@ impl NftRuntime {
             Some(_) => {
                 // Expired elements are garbage-collected by the kernel.
                 s.remove(&src);
+                self.members.remove(src, id);
                 false
             }
             None => false,
@@ -948,7 +951,16 @@ impl NftRuntime {
     /// [`NftRuntime::update`] by set number.
     pub(crate) fn update_id(&mut self, id: u32, src: Ipv4Addr, now_ms: u64, timeout_s: u32) {
         if let Some(s) = self.sets.get_mut(id as usize) {
-            s.insert(src, now_ms + u64::from(timeout_s) * 1000);
+            if s.insert(src, now_ms + u64::from(timeout_s) * 1000)
+                .is_none()
+            {
+                self.members.add(src, id);
+            }
         }
+    }
+
+    /// Which sets hold each source.
+    pub(crate) fn members(&self) -> &super::fast::Members {
+        &self.members
     }
 }
