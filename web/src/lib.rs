@@ -40,6 +40,20 @@ pub fn share_fragment(scenario: &Scenario) -> String {
     format!("{SHARE_PREFIX}{}", share::encode(scenario))
 }
 
+/// The fragment of a link that will open: a scenario past the decoder's limits (e.g. more
+/// editor versions than files allowed) would give whoever opens it only a notice, so Share
+/// says so instead of handing out a dead link.
+pub fn checked_share_fragment(scenario: &Scenario) -> Result<String, String> {
+    let encoded = share::encode(scenario);
+    share::decode(&encoded)
+        .map(|_| format!("{SHARE_PREFIX}{encoded}"))
+        .map_err(|e| {
+            format!(
+                "This scenario cannot be shared as a link ({e}); Reset starts a cluster that can."
+            )
+        })
+}
+
 /// Opens a scenario, or says why it cannot be (it does not decode, or names a lesson that
 /// does not exist).
 fn open_encoded(text: &str) -> Result<Playground, String> {
@@ -312,7 +326,14 @@ pub fn app(props: &AppProps) -> Html {
         let d = dispatcher.clone();
         let share_link = share_link.clone();
         Callback::from(move |_| {
-            let hash = share_fragment(&handle.shareable());
+            let hash = match checked_share_fragment(&handle.shareable()) {
+                Ok(hash) => hash,
+                Err(why) => {
+                    share_link.set(None);
+                    d.dispatch(Action::Notice(why));
+                    return;
+                }
+            };
             let loc = gloo::utils::window().location();
             let base = format!(
                 "{}{}{}",
@@ -510,6 +531,21 @@ fn frame_log() -> js_sys::Array {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn share_refuses_a_scenario_its_link_could_not_open() {
+        let mut scenario = Playground::new().shareable();
+        let fine = checked_share_fragment(&scenario).expect("a fresh cluster shares");
+        assert!(open_encoded(fine.trim_start_matches(SHARE_PREFIX)).is_ok());
+        for i in 0..=share::MAX_MANIFESTS {
+            scenario
+                .files
+                .insert(format!("editor-{i}.yaml"), format!("# version {i}\n"));
+        }
+        let why = checked_share_fragment(&scenario).expect_err("too many files");
+        assert!(why.contains("cannot be shared as a link"), "{why}");
+        assert!(why.contains(&share::MAX_MANIFESTS.to_string()), "{why}");
+    }
 
     fn pods(p: &Playground) -> Vec<(String, Option<String>)> {
         p.view
