@@ -10,37 +10,14 @@
 'use strict';
 
 const fs = require('fs');
-const http = require('http');
 const os = require('os');
 const path = require('path');
+const { serve, ROOT_SAFE_FLAGS } = require('./harness.cjs');
 
-const ROOT_SAFE_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
 // Time for the page to start and for the simulated cluster to show its first pods.
 const RENDER_TIMEOUT_MS = 30000;
 // The whole run; a hung browser must fail the test, not the CI job.
 const WATCHDOG_MS = 180000;
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-};
 
 function parseArgs(argv) {
   const args = { chromium: '/usr/bin/chromium' };
@@ -53,32 +30,6 @@ function parseArgs(argv) {
   }
   if (!args.dist || !args.screenshot) throw new Error('--dist and --screenshot are required');
   return args;
-}
-
-/** A static file server for `dist`, bound to 127.0.0.1 on a free port. */
-function serve(dist) {
-  const root = path.resolve(dist);
-  const server = http.createServer((req, res) => {
-    const urlPath = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
-    let file = path.join(root, urlPath.endsWith('/') ? urlPath + 'index.html' : urlPath);
-    // Never serve outside dist/.
-    if (!file.startsWith(root + path.sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    fs.readFile(file, (err, body) => {
-      if (err) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-        return;
-      }
-      const type = MIME[path.extname(file)] || 'application/octet-stream';
-      res.writeHead(200, { 'content-type': type }).end(body);
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
 }
 
 async function main() {
