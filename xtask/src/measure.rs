@@ -34,15 +34,7 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
         }
     };
     let dist = root.join("target").join("measure").join("dist");
-    let build = serve::trunk(&tools, "build", true).and_then(|mut cmd| {
-        proc::run(
-            cmd.arg("--release")
-                .arg("--dist")
-                .arg(&dist)
-                .args(["--public-url", "/"]),
-        )
-    });
-    if let Err(e) = build {
+    if let Err(e) = serve::release_build(&tools, &dist) {
         eprintln!("xtask: release build failed: {e}");
         return ExitCode::FAILURE;
     }

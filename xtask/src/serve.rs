@@ -98,6 +98,19 @@ fn switch_wasm_opt_off(html: &str) -> Option<String> {
     found.then_some(out)
 }
 
+/// `trunk build --release` of the page into `dist`, with root-relative URLs (what the e2e test
+/// and `cargo xtask measure` serve).
+pub fn release_build(tools: &Toolbox, dist: &Path) -> Result<(), String> {
+    trunk(tools, "build", true).and_then(|mut cmd| {
+        proc::run(
+            cmd.arg("--release")
+                .arg("--dist")
+                .arg(dist)
+                .args(["--public-url", "/"]),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -229,15 +229,7 @@ fn add_chrome_arg(json: &str, arg: &str) -> Option<String> {
 fn e2e(tools: &Toolbox, browser: &Browser, node_modules: &Path) -> (Tally, String) {
     let out = tools.root().join("target").join("e2e");
     let dist = out.join("dist");
-    let build = serve::trunk(tools, "build", true).and_then(|mut cmd| {
-        proc::run(
-            cmd.arg("--release")
-                .arg("--dist")
-                .arg(&dist)
-                .args(["--public-url", "/"]),
-        )
-    });
-    if let Err(e) = build {
+    if let Err(e) = serve::release_build(tools, &dist) {
         return (Tally::FAIL, format!("release build failed: {e}"));
     }
     let wasm_bytes = wasm_size(&dist);
