@@ -173,25 +173,13 @@ fn pod_view(p: &Pod, now: Millis) -> PodView {
 
 /// What a [`ClusterView`] is computed from, apart from the clock: the API server's
 /// resourceVersion (every write to any object bumps it) and which machines are powered.
-/// Equal stamps mean an equal view, except for the fields that count down with time (see
-/// [`ClusterView::counts_down`]), so a caller drawing every animation frame can skip
-/// rebuilding the view (O(pods)) while nothing happened.
+/// Equal stamps mean an equal view, except for what counts down with the clock (a terminating
+/// pod's `grace_remaining_ms`), so a caller drawing every animation frame can skip rebuilding
+/// the view (O(pods)) while nothing happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViewStamp {
     resource_version: u64,
     nodes_down: Vec<String>,
-}
-
-impl ClusterView {
-    /// Whether some field depends on the clock alone (a terminating pod's grace countdown),
-    /// so the view changes while its [`ViewStamp`] stays the same.
-    pub fn counts_down(&self) -> bool {
-        self.nodes
-            .iter()
-            .flat_map(|n| &n.pods)
-            .chain(&self.unscheduled)
-            .any(|p| p.grace_remaining_ms.is_some_and(|ms| ms > 0))
-    }
 }
 
 impl Sim {

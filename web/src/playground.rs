@@ -308,6 +308,9 @@ pub struct Playground {
     pub view: Rc<ClusterView>,
     /// What `view` was built from.
     stamp: Option<Rc<ViewStamp>>,
+    /// When the clock alone changes what `view` draws ([`diagram::redraw_at`]); kept so a
+    /// frame need not walk every pod to find out.
+    redraw_at: Option<Millis>,
     /// Each node's kube-proxy sync state when `extras.programmed` was computed.
     synced: Rc<Vec<SyncStatus>>,
     /// Virtual time.
@@ -570,6 +573,7 @@ impl Playground {
             lesson: None,
             frames_since_check: 0,
             now_ms: view.time_ms,
+            redraw_at: diagram::redraw_at(&view),
             view,
             stamp: None,
             synced: Rc::default(),
@@ -860,7 +864,7 @@ impl Playground {
         // Rebuilding the view is O(pods): skip it while nothing it shows changed.
         let stamp = sim.view_stamp();
         // Highlights and countdowns follow the clock: rebuild when the next one is due.
-        let due = diagram::redraw_at(&self.view).is_some_and(|t| sim.now() >= t);
+        let due = self.redraw_at.is_some_and(|t| sim.now() >= t);
         let old_view = Rc::clone(&self.view);
         if due || self.stamp.as_deref() != Some(&stamp) {
             let view = sim.view(Some(NAMESPACE));
@@ -873,6 +877,7 @@ impl Playground {
             // Replaced only when something drawn changed, so the diagram's layers keep
             // comparing equal.
             if due || !same_apart_from_time(&self.view, &view) {
+                self.redraw_at = diagram::redraw_at(&view);
                 self.view = Rc::new(view);
             }
             self.stamp = Some(Rc::new(stamp));
