@@ -281,14 +281,19 @@ pub fn decode(text: &str) -> Result<Scenario, ShareError> {
     Ok(s)
 }
 
+/// The scenario's files, as `kubectl apply -f` reads them during replay.
+fn files_of(s: &Scenario) -> MemoryFiles {
+    MemoryFiles {
+        files: s.files.clone(),
+        stdin: None,
+    }
+}
+
 /// Rebuilds the cluster a scenario describes: the start, then each command at its time,
 /// then time up to `now`.
 pub fn replay(s: &Scenario) -> Sim {
     let (mut sim, _) = s.start();
-    let files = MemoryFiles {
-        files: s.files.clone(),
-        stdin: None,
-    };
+    let files = files_of(s);
     for c in &s.commands {
         if c.at > sim.now() {
             sim.advance(c.at - sim.now());
@@ -328,29 +333,20 @@ impl Recorder {
         scenario.commands.clear();
         scenario.now = 0;
         let (sim, _) = scenario.start();
-        let files = MemoryFiles {
-            files: scenario.files.clone(),
-            stdin: None,
-        };
-        Recorder {
-            sim,
-            scenario,
-            files,
-        }
+        Recorder::around(sim, scenario)
     }
 
     /// Continues a shared scenario: replays it, then records further commands after its
     /// own.
     pub fn replayed(scenario: Scenario) -> Recorder {
-        let sim = replay(&scenario);
-        let files = MemoryFiles {
-            files: scenario.files.clone(),
-            stdin: None,
-        };
+        Recorder::around(replay(&scenario), scenario)
+    }
+
+    fn around(sim: Sim, scenario: Scenario) -> Recorder {
         Recorder {
             sim,
+            files: files_of(&scenario),
             scenario,
-            files,
         }
     }
 
