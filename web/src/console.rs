@@ -145,35 +145,11 @@ fn data_plane_verb(sim: &mut Sim, verb: &str, args: &[String]) -> Option<Command
     })
 }
 
-/// kubectl verbs and playground verbs offered by Tab completion.
+/// kubectl verbs and playground verbs offered by Tab completion, besides the data-plane verbs
+/// the core hands through ([`kubeplay_core::kubectl::parse::EXTENSION_VERBS`]).
 pub const VERBS: &[&str] = &[
-    "kubectl",
-    "get",
-    "describe",
-    "create",
-    "apply",
-    "delete",
-    "scale",
-    "set",
-    "rollout",
-    "expose",
-    "label",
-    "annotate",
-    "patch",
-    "cordon",
-    "uncordon",
-    "drain",
-    "node",
-    "wait",
-    "curl",
-    "traffic",
-    "trace",
-    "iptables-save",
-    "ipvsadm",
-    "nft",
-    "conntrack",
-    "exec",
-    "nslookup",
+    "kubectl", "get", "describe", "create", "apply", "delete", "scale", "set", "rollout", "expose",
+    "label", "annotate", "patch", "cordon", "uncordon", "drain", "node", "wait",
 ];
 
 /// Resource words completed after `get`, `describe`, `delete`, …
@@ -189,7 +165,7 @@ pub const KINDS: &[&str] = &[
     "all",
 ];
 
-/// Completes the last word of `line` from `VERBS` (first word, or the word after `kubectl`),
+/// Completes the last word of `line` from `VERBS` and the extension verbs (first word, or the word after `kubectl`),
 /// `KINDS` and `names` (object names). Returns the completed line when exactly one candidate
 /// fits, or the longest common prefix of several; `None` when nothing fits.
 pub fn complete(line: &str, names: &[String]) -> Option<String> {
@@ -202,6 +178,7 @@ pub fn complete(line: &str, names: &[String]) -> Option<String> {
     let mut candidates: Vec<&str> = if verb_position {
         VERBS
             .iter()
+            .chain(&kubectl::parse::EXTENSION_VERBS)
             .copied()
             .filter(|v| v.starts_with(word))
             .collect()
