@@ -25,19 +25,6 @@ function parseArgs(argv) {
   return args;
 }
 
-/** The in-cluster client pod's manifest (web/src/console.rs CLIENT_POD_YAML). */
-const CLIENT_YAML = `apiVersion: v1
-kind: Pod
-metadata:
-  name: client
-  labels:
-    role: client
-spec:
-  containers:
-  - name: curl
-    image: curlimages/curl:8.5.0
-`;
-
 /**
  * A scenario in the core's share format (core/src/share.rs: JSON → raw deflate → base64url
  * without padding), as the page's Share button writes it into the URL fragment.
@@ -46,7 +33,8 @@ function scenario(nodes, replicas, rate) {
   const lines = [
     `kubectl create deployment web --image=nginx:1.25 --replicas=${replicas}`,
     'kubectl expose deployment web --port=80',
-    'kubectl apply -f client.yaml',
+    // The page's client pod (web/src/console.rs), made without a file.
+    'kubectl run client --image=curlimages/curl:8.5.0 --labels=role=client',
     `traffic start --from client --rate ${rate} web`,
   ];
   const json = JSON.stringify({
@@ -55,7 +43,7 @@ function scenario(nodes, replicas, rate) {
     nodes,
     proxyMode: 'iptables',
     manifests: [],
-    files: { 'client.yaml': CLIENT_YAML },
+    files: {},
     commands: lines.map((line) => ({ at: 0, line })),
     now: 0,
   });
