@@ -1040,7 +1040,8 @@ impl Playground {
     /// panel last showed this node marked.
     fn rules_for(&self, node: &str) -> Rules {
         let sim = self.sim();
-        let text = match sim.infra.dataplane.node(node).map(|n| n.proxy.programmed()) {
+        let proxy = sim.infra.dataplane.proxy(node);
+        let text = match proxy.as_deref().map(|p| p.programmed()) {
             Some(Programmed::Iptables(_)) => sim.iptables_save(node, Some("nat")),
             Some(Programmed::Ipvs(_)) => sim.ipvsadm(node),
             Some(Programmed::Nftables(_)) => sim.nft_list(node),
@@ -1276,10 +1277,13 @@ fn proxy_states(sim: &Sim, view: &ClusterView) -> BTreeMap<String, ProxyState> {
 /// Per `service/ip`: the nodes whose programmed rules route to that endpoint.
 fn programmed(sim: &Sim, view: &ClusterView) -> BTreeMap<String, BTreeSet<String>> {
     let mut programmed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (node, rules) in sim.infra.dataplane.nodes() {
+    for (node, _) in sim.infra.dataplane.nodes() {
+        let Some(proxy) = sim.infra.dataplane.proxy(node) else {
+            continue;
+        };
         for svc in &view.services {
             let key = format!("{}/{}", svc.namespace, svc.name);
-            let Some(ports) = rules.proxy.services().get(&key) else {
+            let Some(ports) = proxy.services().get(&key) else {
                 continue;
             };
             for ep in ports.iter().flat_map(|p| &p.endpoints) {

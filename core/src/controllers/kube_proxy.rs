@@ -19,8 +19,12 @@
 //! machine is down runs no kube-proxy: it keeps its old rules and syncs when it is back.
 //!
 //! Syncs are partial: only the Services that changed since the node's last sync are
-//! rewritten ([`crate::proxy::NodeProxy::update_service`]), so one endpoint change costs
-//! the same whatever the number of Services (it still costs one sync per node).
+//! rewritten ([`crate::proxy::NodeProxy::update_service`]). The Services' converted ports
+//! are published once per sync round for all nodes ([`NodePrograms`]), and a node's sync
+//! records the round it reached; so a change costs the same whatever the number of
+//! Services and nodes, and the nodes a change schedules are only those not already due.
+//!
+//! [`NodePrograms`]: crate::dataplane::NodePrograms
 //!
 //! [`SyncStatus::Stale`]: crate::dataplane::SyncStatus::Stale
 //! [`Timings::kube_proxy_watch_latency_ms`]: crate::sim::Timings::kube_proxy_watch_latency_ms
@@ -59,10 +63,6 @@ enum Change {
 /// Per-node proxier state.
 #[derive(Debug, Clone, Default)]
 struct NodeProxier {
-    /// Services changed since the last sync (`serviceChanges` / `endpointsChanges`).
-    pending: BTreeSet<ObjectKey>,
-    /// API time of the oldest change not yet synced.
-    stale_since: Option<Millis>,
     /// Time of the last sync (for min-sync-period).
     last_sync: Option<Millis>,
 }
@@ -80,6 +80,9 @@ pub struct KubeProxy {
     slice_service: BTreeMap<ObjectKey, ObjectKey>,
     nodes: BTreeMap<String, Arc<Node>>,
     proxiers: BTreeMap<String, NodeProxier>,
+    /// Nodes with no sync scheduled: the next change schedules them (the others are due
+    /// already and will take it).
+    idle: BTreeSet<String>,
     /// Converted service ports, shared by every node's sync (invalidated on change).
     converted: BTreeMap<ObjectKey, Rc<Vec<ServiceEndpoints>>>,
 }
@@ -96,35 +99,13 @@ impl KubeProxy {
             slice_service: BTreeMap::new(),
             nodes: BTreeMap::new(),
             proxiers: BTreeMap::new(),
+            idle: BTreeSet::new(),
             converted: BTreeMap::new(),
         }
     }
 
     fn watch_key() -> ObjectKey {
         ObjectKey::new(WATCH_NS, WATCH_NAME)
-    }
-
-    /// Marks every node stale for changes the API has made but the informers have not
-    /// delivered yet: the node's rules are out of date from the moment the API changed.
-    fn mark_unseen(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(&(_, oldest, _)) = self
-            .inbox
-            .iter()
-            .find(|(_, _, c)| !matches!(c, Change::Node(..)))
-        else {
-            return;
-        };
-        // A proxier already stale keeps its `stale_since` and its pending count (both
-        // written when it became stale and unchanged since): only the clean ones change.
-        for (name, p) in self.proxiers.iter_mut() {
-            if p.stale_since.is_some() {
-                continue;
-            }
-            p.stale_since = Some(oldest);
-            ctx.infra
-                .dataplane
-                .set_stale(name, Some(oldest), p.pending.len().max(1));
-        }
     }
 
     /// Applies every watch event whose latency has elapsed.
@@ -180,6 +161,7 @@ impl KubeProxy {
                     None => {
                         self.nodes.remove(&name);
                         self.proxiers.remove(&name);
+                        self.idle.remove(&name);
                         ctx.infra.dataplane.remove_node(&name);
                     }
                 },
@@ -189,25 +171,48 @@ impl KubeProxy {
             ctx.queue
                 .add_after(Self::watch_key(), at.saturating_sub(now));
         }
-        self.mark_unseen(ctx);
+        // Every node is stale from the moment the API changed, delivered or not.
+        let unseen = self
+            .inbox
+            .iter()
+            .find(|(_, _, c)| !matches!(c, Change::Node(..)))
+            .map(|(_, happened, _)| *happened);
+        ctx.infra.dataplane.programs.set_unseen_since(unseen);
     }
 
     /// A Service (or one of its slices) changed: every node has to resync it.
     fn changed(&mut self, svc: ObjectKey, happened: Millis, ctx: &mut Ctx<'_>) {
         self.converted.remove(&svc);
+        ctx.infra
+            .dataplane
+            .programs
+            .service_changed(&format!("{}/{}", svc.namespace, svc.name), happened);
         let now = ctx.api.now;
-        for (name, p) in self.proxiers.iter_mut() {
-            p.pending.insert(svc.clone());
-            let since = *p.stale_since.get_or_insert(happened);
-            ctx.infra
-                .dataplane
-                .set_stale(name, Some(since), p.pending.len());
-            let due = p
-                .last_sync
+        for name in std::mem::take(&mut self.idle) {
+            let due = self
+                .proxiers
+                .get(&name)
+                .and_then(|p| p.last_sync)
                 .map_or(now, |t| t.saturating_add(self.min_sync_ms));
             ctx.queue
-                .add_after(ObjectKey::cluster(name.clone()), due.saturating_sub(now));
+                .add_after(ObjectKey::cluster(name), due.saturating_sub(now));
         }
+    }
+
+    /// Starts a sync round: converts every Service changed since the last one.
+    fn publish(&mut self, ctx: &mut Ctx<'_>) {
+        let programs = &mut ctx.infra.dataplane.programs;
+        let changed: Vec<String> = programs.changed_services().map(str::to_string).collect();
+        if changed.is_empty() {
+            return;
+        }
+        let mut converted: BTreeMap<String, Rc<Vec<ServiceEndpoints>>> = BTreeMap::new();
+        for key in changed {
+            let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
+            let ports = self.convert(&ObjectKey::new(ns, name));
+            converted.insert(key, ports);
+        }
+        programs.publish(|key| converted.remove(key).unwrap_or_default());
     }
 
     /// kube-proxy starts on a node: a full sync of everything in the cache.
@@ -224,21 +229,22 @@ impl KubeProxy {
             .labels
             .get("topology.kubernetes.io/zone")
             .cloned();
+        // Its caches are everybody's: whatever changed is published to every node first.
+        self.publish(ctx);
         let keys: Vec<ObjectKey> = self.services.keys().cloned().collect();
         let mut all = Vec::new();
         for k in &keys {
             all.extend(self.convert(k).iter().cloned());
         }
         let now = ctx.api.now;
-        ctx.infra.dataplane.program_node(name, config, &all, now);
+        ctx.infra.dataplane.programs.start(name, config, &all, now);
         self.proxiers.insert(
             name.to_string(),
             NodeProxier {
-                pending: BTreeSet::new(),
-                stale_since: None,
                 last_sync: Some(now),
             },
         );
+        self.idle.insert(name.to_string());
     }
 
     /// kube-proxy's view of one Service: one entry per port with its endpoints.
@@ -261,42 +267,29 @@ impl KubeProxy {
             }
             return;
         }
-        // A machine that is down runs no kube-proxy; `Sim::recover_node` kicks us again.
-        if !ctx.infra.node_up(name) {
+        // A machine that is down runs no kube-proxy: the next change (or
+        // `Sim::recover_node`) schedules it again.
+        if !ctx.infra.node_up(name) || !ctx.infra.dataplane.programs.needs_sync(name) {
+            self.idle.insert(name.to_string());
             return;
         }
         let now = ctx.api.now;
-        let Some(p) = self.proxiers.get(name) else {
-            return;
-        };
-        if p.pending.is_empty() {
-            return;
-        }
-        if let Some(due) = p.last_sync.map(|t| t.saturating_add(self.min_sync_ms)) {
-            if due > now {
-                ctx.queue
-                    .add_after(ObjectKey::cluster(name.to_string()), due - now);
-                return;
-            }
-        }
-        let pending: Vec<ObjectKey> = self
+        let due = self
             .proxiers
-            .get_mut(name)
-            .map(|p| std::mem::take(&mut p.pending).into_iter().collect())
-            .unwrap_or_default();
-        for key in pending {
-            let ports = self.convert(&key);
-            ctx.infra.dataplane.update_service(
-                name,
-                &format!("{}/{}", key.namespace, key.name),
-                &ports,
-            );
+            .get(name)
+            .and_then(|p| p.last_sync)
+            .map(|t| t.saturating_add(self.min_sync_ms));
+        if let Some(due) = due.filter(|due| *due > now) {
+            ctx.queue
+                .add_after(ObjectKey::cluster(name.to_string()), due - now);
+            return;
         }
+        self.publish(ctx);
+        ctx.infra.dataplane.programs.synced(name, now);
         if let Some(p) = self.proxiers.get_mut(name) {
             p.last_sync = Some(now);
-            p.stale_since = None;
         }
-        ctx.infra.dataplane.set_synced(name, now);
+        self.idle.insert(name.to_string());
     }
 }
 

@@ -18,6 +18,7 @@
 
 pub mod conntrack;
 pub mod dns;
+pub mod programs;
 pub mod stats;
 pub mod traffic;
 pub mod verbs;
@@ -26,11 +27,12 @@ use crate::api::*;
 use crate::apiserver::{ApiServer, ObjectKey};
 use crate::infra::Infra;
 use crate::proxy::{
-    categorize_endpoints, FlowKey, IpvsConnRef, NodeProxy, Protocol, ProxyConfig, ProxyMode,
-    RouteDecision, ServiceEndpoints, SourceKind, Trace,
+    categorize_endpoints, FlowKey, IpvsConnRef, NodeProxy, Protocol, ProxyMode, RouteDecision,
+    SourceKind, Trace,
 };
 use crate::time::Millis;
 use conntrack::{ConnEntry, Conntrack};
+pub use programs::{NodePrograms, NodeRules, SyncStatus};
 pub use stats::{Outcome, Stats};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -43,38 +45,6 @@ pub const LOG_CAPACITY: usize = 256;
 /// IPVS keeps a closed TCP connection's entry (TIME_WAIT) this long before it leaves
 /// `InActConn` (`ip_vs_proto_tcp.c`: TIME_WAIT 2 minutes).
 const IPVS_TIME_WAIT_MS: Millis = 120_000;
-
-/// One node's programmed kube-proxy state and how current it is.
-#[derive(Debug, Clone)]
-pub struct NodeRules {
-    /// The rules as programmed in the node's kernel.
-    pub proxy: NodeProxy,
-    /// Time of the last sync.
-    pub synced_at: Millis,
-    /// Time of the oldest API change not yet programmed (None = in sync).
-    pub stale_since: Option<Millis>,
-    /// Services waiting to be synced.
-    pub pending: usize,
-}
-
-/// Whether a node's rules reflect the API (for the UI).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncStatus {
-    /// Programmed rules reflect every API change seen so far.
-    InSync {
-        /// Time of the last sync.
-        since: Millis,
-    },
-    /// Some API change is not programmed yet.
-    Stale {
-        /// Time of the oldest unprogrammed change.
-        since: Millis,
-        /// Services waiting to be synced.
-        pending: usize,
-    },
-    /// kube-proxy has not programmed this node (not started yet, or no such node).
-    NotProgrammed,
-}
 
 /// A keep-alive connection a client holds open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,7 +121,8 @@ impl RequestRecord {
 pub struct DataPlane {
     /// `--proxy-mode` of every node.
     pub mode: ProxyMode,
-    nodes: BTreeMap<String, NodeRules>,
+    /// Every node's programmed kube-proxy rules.
+    pub programs: NodePrograms,
     conntrack: BTreeMap<String, Conntrack>,
     pub(crate) generators: BTreeMap<u32, Generator>,
     pub(crate) next_generator: u32,
@@ -161,8 +132,6 @@ pub struct DataPlane {
     next_request: u64,
     next_sport: u16,
     ipvs_expiry: VecDeque<(Millis, String, IpvsConnRef)>,
-    /// Generated iptables rules shared between nodes (the same Service rules on every node).
-    rule_cache: crate::proxy::iptables::RuleCache,
 }
 
 impl DataPlane {
@@ -174,90 +143,32 @@ impl DataPlane {
         }
     }
 
-    // ---- written by the kube-proxy controller ------------------------------------------
-
-    /// kube-proxy (re)starts on `node` and programs everything (a full sync).
-    pub fn program_node(
-        &mut self,
-        node: &str,
-        config: ProxyConfig,
-        services: &[ServiceEndpoints],
-        now: Millis,
-    ) {
-        self.nodes.insert(
-            node.to_string(),
-            NodeRules {
-                proxy: NodeProxy::new(config, services),
-                synced_at: now,
-                stale_since: None,
-                pending: 0,
-            },
-        );
-    }
-
-    /// Partial sync of one Service on `node`.
-    pub fn update_service(
-        &mut self,
-        node: &str,
-        key: &str,
-        ports: &std::rc::Rc<Vec<ServiceEndpoints>>,
-    ) {
-        if ports.is_empty() {
-            self.rule_cache.forget(key);
-        }
-        if let Some(n) = self.nodes.get_mut(node) {
-            n.proxy
-                .update_service_cached(key, ports.clone(), Some(&mut self.rule_cache));
-        }
-    }
-
-    /// Records that `node` has unprogrammed changes since `since`.
-    pub fn set_stale(&mut self, node: &str, since: Option<Millis>, pending: usize) {
-        if let Some(n) = self.nodes.get_mut(node) {
-            n.stale_since = since;
-            n.pending = pending;
-        }
-    }
-
-    /// Records a completed sync of `node`.
-    pub fn set_synced(&mut self, node: &str, now: Millis) {
-        if let Some(n) = self.nodes.get_mut(node) {
-            n.synced_at = now;
-            n.stale_since = None;
-            n.pending = 0;
-        }
-    }
-
     /// Forgets a deleted node.
     pub fn remove_node(&mut self, node: &str) {
-        self.nodes.remove(node);
+        self.programs.remove(node);
         self.conntrack.remove(node);
     }
 
     // ---- read by the UI ------------------------------------------------------------------
 
-    /// A node's programmed rules.
+    /// A node's kube-proxy sync record.
     pub fn node(&self, node: &str) -> Option<&NodeRules> {
-        self.nodes.get(node)
+        self.programs.node(node)
     }
 
-    /// Names of the nodes kube-proxy has programmed.
+    /// The nodes kube-proxy has programmed.
     pub fn nodes(&self) -> impl Iterator<Item = (&String, &NodeRules)> {
-        self.nodes.iter()
+        self.programs.nodes()
+    }
+
+    /// A node's programmed rules, as of its last sync.
+    pub fn proxy(&self, node: &str) -> Option<std::cell::Ref<'_, NodeProxy>> {
+        self.programs.proxy(node)
     }
 
     /// In sync / stale since, for the UI.
     pub fn sync_status(&self, node: &str) -> SyncStatus {
-        match self.nodes.get(node) {
-            None => SyncStatus::NotProgrammed,
-            Some(n) => match n.stale_since {
-                None => SyncStatus::InSync { since: n.synced_at },
-                Some(since) => SyncStatus::Stale {
-                    since,
-                    pending: n.pending,
-                },
-            },
-        }
+        self.programs.status(node)
     }
 
     /// A node's conntrack table.
@@ -298,8 +209,8 @@ impl DataPlane {
     fn expire_ipvs(&mut self, now: Millis) {
         while self.ipvs_expiry.front().is_some_and(|(t, _, _)| *t <= now) {
             if let Some((_, node, conn)) = self.ipvs_expiry.pop_front() {
-                if let Some(n) = self.nodes.get_mut(&node) {
-                    n.proxy.ipvs_conn_expired(&conn);
+                if let Some(p) = self.programs.proxy_mut(&node) {
+                    p.ipvs_conn_expired(&conn);
                 }
             }
         }
@@ -316,8 +227,8 @@ impl DataPlane {
             ct.close(key, now);
         }
         if let Some(conn) = ipvs {
-            if let Some(n) = self.nodes.get_mut(node) {
-                n.proxy.ipvs_conn_closed(&conn);
+            if let Some(p) = self.programs.proxy_mut(node) {
+                p.ipvs_conn_closed(&conn);
             }
             self.ipvs_expiry
                 .push_back((now + IPVS_TIME_WAIT_MS, node.to_string(), conn));
@@ -454,8 +365,8 @@ fn lb_backends(dp: &DataPlane, infra: &Infra, api: &ApiServer, svc: &Service) ->
         .filter(|n| infra.node_up(n))
         .filter(|n| {
             !local
-                || dp.nodes.get(n).is_some_and(|r| {
-                    r.proxy.services().get(&key).is_some_and(|ports| {
+                || dp.proxy(n).is_some_and(|p| {
+                    p.services().get(&key).is_some_and(|ports| {
                         ports.iter().any(|se| {
                             !categorize_endpoints(&se.endpoints, &se.service, n, None)
                                 .local
@@ -655,8 +566,8 @@ fn send_inner(
             dst_port: spec.port,
             protocol: Protocol::Tcp,
         };
-        decision = match dp.nodes.get_mut(&node) {
-            Some(r) => r.proxy.route(&flow, now, &mut api.rng),
+        decision = match dp.programs.proxy_mut(&node) {
+            Some(p) => p.route(&flow, now, &mut api.rng),
             None => RouteDecision::NoMatch {
                 trace: Trace {
                     verdict: "kube-proxy has not programmed this node yet".into(),
@@ -822,8 +733,8 @@ fn send_inner(
         if served {
             dp.close(&node, &key, ipvs, now);
         } else if let Some(conn) = ipvs {
-            if let Some(n) = dp.nodes.get_mut(&node) {
-                n.proxy.ipvs_conn_closed(&conn);
+            if let Some(p) = dp.programs.proxy_mut(&node) {
+                p.ipvs_conn_closed(&conn);
             }
             dp.ipvs_expiry
                 .push_back((now + IPVS_TIME_WAIT_MS, node.clone(), conn));

@@ -345,8 +345,8 @@ impl Sim {
     /// `iptables-save [-t nat|filter] --node NODE`.
     pub fn iptables_save(&self, node: &str, table: Option<&str>) -> Result<String, String> {
         node_or_err(self, node)?;
-        let n = self.infra.dataplane.node(node).map(|n| &n.proxy);
-        let Some(Programmed::Iptables(r)) = n.map(|p| p.programmed()) else {
+        let proxy = self.infra.dataplane.proxy(node);
+        let Some(Programmed::Iptables(r)) = proxy.as_deref().map(|p| p.programmed()) else {
             return Ok(String::new());
         };
         match table {
@@ -365,8 +365,8 @@ impl Sim {
         Ok(self
             .infra
             .dataplane
-            .node(node)
-            .map(|n| n.proxy.ipvsadm_ln())
+            .proxy(node)
+            .map(|p| p.ipvsadm_ln())
             .unwrap_or_default())
     }
 
@@ -376,8 +376,9 @@ impl Sim {
         match self
             .infra
             .dataplane
-            .node(node)
-            .map(|n| n.proxy.programmed())
+            .proxy(node)
+            .as_deref()
+            .map(|p| p.programmed())
         {
             Some(Programmed::Nftables(t)) => Ok(t.list()),
             _ => Ok(String::new()),
@@ -400,8 +401,8 @@ impl Sim {
         Ok(self
             .infra
             .dataplane
-            .node(node)
-            .map(|n| n.proxy.ip_addr())
+            .proxy(node)
+            .map(|p| p.ip_addr())
             .unwrap_or_default())
     }
 

@@ -459,6 +459,11 @@ fn hash_32(val: u32, bits: u32) -> u32 {
 const HASH_TAB_SIZE: u32 = 256;
 
 impl IpvsRuntime {
+    /// Whether no virtual server holds any state.
+    pub fn is_empty(&self) -> bool {
+        self.vs.is_empty()
+    }
+
     /// (ActiveConn, InActConn) of one real server.
     pub fn counts(&self, vs: &VsKey, dest: &SocketAddrV4) -> (u32, u32) {
         self.vs.get(vs).map_or((0, 0), |s| s.counts(dest))

@@ -366,6 +366,14 @@ impl NodeProxy {
         }
     }
 
+    /// Whether a sync could change this node's kernel state besides its rules: IPVS drops
+    /// the connection state of the virtual servers a sync removes (`xt_recent` lists and
+    /// nftables sets outlive syncs). Without such state, applying several syncs at once
+    /// leaves the node exactly as applying them one by one.
+    pub fn has_prunable_state(&self) -> bool {
+        !self.ipvs_runtime.is_empty()
+    }
+
     /// The Services in kube-proxy's caches, by `namespace/name`.
     pub fn services(&self) -> &BTreeMap<String, Rc<Vec<ServiceEndpoints>>> {
         &self.services
