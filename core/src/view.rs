@@ -6,6 +6,7 @@ use crate::api::*;
 use crate::controllers::endpointslice::pod_ready;
 use crate::sim::Sim;
 use crate::time::Millis;
+use std::collections::BTreeSet;
 
 /// The whole picture at one instant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +94,9 @@ pub struct ServiceView {
     pub load_balancer_ip: Option<String>,
     /// Selector as `k=v,…`.
     pub selector: Option<String>,
+    /// Names of the pods of its namespace whose labels its selector matches (whatever
+    /// their state); empty without a selector.
+    pub selects: BTreeSet<String>,
     /// Endpoints from its EndpointSlices.
     pub endpoints: Vec<EndpointView>,
 }
@@ -288,6 +292,19 @@ impl Sim {
                             .collect::<Vec<_>>()
                             .join(",")
                     }),
+                    selects: s
+                        .spec
+                        .selector
+                        .as_ref()
+                        .map(|m| {
+                            self.api
+                                .pods
+                                .matching_labels(&s.metadata.namespace, m)
+                                .iter()
+                                .map(|p| p.metadata.name.clone())
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                     endpoints,
                 }
             })

@@ -320,12 +320,12 @@ fn cluster_layers(props: &LayersProps) -> Html {
         .services
         .iter()
         .find(|s| Some(&s.name) == props.service.as_ref());
-    // `key=value` pairs of the drawn Service's selector: pods without them are drawn as
-    // outside the Service.
-    let selector: Vec<(&str, &str)> = svc
-        .and_then(|s| s.selector.as_deref())
-        .map(|sel| sel.split(',').filter_map(|kv| kv.split_once('=')).collect())
-        .unwrap_or_default();
+    // Pods the drawn Service's selector does not match are drawn as outside it (without a
+    // Service or a selector, nothing is set apart).
+    let in_service = |pod: &PodView| {
+        svc.filter(|s| s.selector.is_some())
+            .is_none_or(|s| s.namespace == pod.namespace && s.selects.contains(&pod.name))
+    };
     let all_pods = view
         .nodes
         .iter()
@@ -449,7 +449,7 @@ fn cluster_layers(props: &LayersProps) -> Html {
                         .and_then(|h| props.extras.revisions.get(h).copied());
                     let new_ip = pod.ip.is_some() && view.time_ms.saturating_sub(pod.created_ms) < NEW_IP_MS;
                     let grace_s = pod.grace_remaining_ms.map(|ms| ms.div_ceil(1000));
-                    let in_service = selector.iter().all(|(k, v)| pod.labels.get(*k).map(String::as_str) == Some(*v));
+                    let in_service = in_service(pod);
                     html! {
                         <Pod key={pod.uid.clone()} pod={PodCard::from(pod)} x={x} y={y} w={cw} h={ch}
                              compact={layout.compact} {revision} {new_ip} {grace_s} {in_service}

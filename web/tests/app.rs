@@ -226,6 +226,17 @@ async fn the_diagram_draws_exactly_the_cores_pods_and_endpoints() {
                 attrs(&host, "[data-testid=node]", "data-node"),
                 view.nodes.iter().map(|n| n.name.clone()).collect(),
             );
+            // Pods web's selector does not match (the relabelled one) are set apart.
+            let web = view.services.iter().find(|s| s.name == "web");
+            let outside: BTreeSet<String> = core_pods(&view)
+                .into_iter()
+                .filter(|p| !web.is_some_and(|s| s.selects.contains(p)))
+                .collect();
+            assert_eq!(
+                attrs(&host, "[data-testid=pod].unmatched", "data-pod"),
+                outside,
+                "pods outside web after {line} +{wait}ms"
+            );
             let terminating = view
                 .nodes
                 .iter()
