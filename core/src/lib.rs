@@ -20,6 +20,7 @@ pub mod proxy;
 pub mod rng;
 pub mod share;
 pub mod sim;
+pub mod sort;
 pub mod time;
 pub mod view;
 

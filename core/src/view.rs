@@ -212,7 +212,9 @@ impl Sim {
                     .filter(|p| in_ns(&p.metadata.namespace))
                     .map(|p| pod_view(p, now))
                     .collect();
-                pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+                crate::sort::sort_by(&mut pods, |a, b| {
+                    (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
+                });
                 NodeView {
                     name: n.metadata.name.clone(),
                     internal_ip: n
@@ -261,7 +263,9 @@ impl Sim {
                         terminating: e.conditions.terminating.unwrap_or(false),
                     })
                     .collect();
-                endpoints.sort_by(|a, b| a.pod.cmp(&b.pod).then(a.ip.cmp(&b.ip)));
+                crate::sort::sort_by(&mut endpoints, |a, b| {
+                    a.pod.cmp(&b.pod).then(a.ip.cmp(&b.ip))
+                });
                 endpoints.dedup();
                 ServiceView {
                     namespace: s.metadata.namespace.clone(),

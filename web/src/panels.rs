@@ -737,7 +737,7 @@ pub fn request_chart(p: &ChartProps) -> Html {
         .unwrap_or(0)
         .max(1);
     let mut pods: Vec<&String> = p.samples.iter().flat_map(|s| s.served.keys()).collect();
-    pods.sort();
+    kubeplay_core::sort::sort(&mut pods);
     pods.dedup();
     // `pods` is sorted: a binary search keeps a chart of a thousand pods linear.
     let colour = |pod: &str| pods.binary_search_by(|q| q.as_str().cmp(pod)).unwrap_or(0) % 8;

@@ -1018,7 +1018,9 @@ impl Playground {
                     message: e.message.clone(),
                 })
                 .collect();
-            rows.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.object.cmp(&b.object)));
+            kubeplay_core::sort::sort_by(&mut rows, |a, b| {
+                b.at.cmp(&a.at).then_with(|| a.object.cmp(&b.object))
+            });
             rows.truncate(EVENTS_MAX);
             self.events = Rc::new(rows);
         }
@@ -1306,7 +1308,7 @@ fn revisions(view: &ClusterView, seen: &BTreeMap<String, usize>) -> BTreeMap<Str
         .flat_map(|n| &n.pods)
         .chain(&view.unscheduled)
         .collect();
-    pods.sort_by_key(|p| p.created_ms);
+    kubeplay_core::sort::sort_by_key(&mut pods, |p| p.created_ms);
     for p in pods {
         if let Some(h) = &p.template_hash {
             let next = revisions.len();

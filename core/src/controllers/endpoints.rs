@@ -37,7 +37,7 @@ fn repack(entries: Vec<(Vec<EndpointPort>, EndpointAddress, bool)>) -> Vec<Endpo
     let mut by_ports: BTreeMap<Vec<EndpointPort>, (Vec<EndpointAddress>, Vec<EndpointAddress>)> =
         BTreeMap::new();
     for (mut ports, addr, ready) in entries {
-        ports.sort();
+        crate::sort::sort(&mut ports);
         let e = by_ports.entry(ports).or_default();
         if ready {
             e.0.push(addr)
@@ -48,8 +48,8 @@ fn repack(entries: Vec<(Vec<EndpointPort>, EndpointAddress, bool)>) -> Vec<Endpo
     by_ports
         .into_iter()
         .map(|(ports, (mut ready, mut not_ready))| {
-            ready.sort_by_key(ip_order);
-            not_ready.sort_by_key(ip_order);
+            crate::sort::sort_by_key(&mut ready, ip_order);
+            crate::sort::sort_by_key(&mut not_ready, ip_order);
             EndpointSubset {
                 addresses: ready,
                 not_ready_addresses: not_ready,

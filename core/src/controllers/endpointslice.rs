@@ -326,7 +326,7 @@ impl EndpointSliceController {
                 continue;
             }
             let mut ports = endpoint_ports(svc, &pod);
-            ports.sort();
+            crate::sort::sort(&mut ports);
             desired
                 .entry(ports)
                 .or_default()
@@ -340,7 +340,7 @@ impl EndpointSliceController {
             BTreeMap::new();
         for s in &existing {
             let mut ports = s.ports.clone().unwrap_or_default();
-            ports.sort();
+            crate::sort::sort(&mut ports);
             existing_by_ports.entry(ports).or_default().push(s.clone());
         }
         let groups: BTreeSet<Vec<EndpointPort>> = desired
@@ -455,7 +455,9 @@ impl EndpointSliceController {
         let mut left: Vec<Endpoint> = order.iter().filter_map(|k| remaining.remove(k)).collect();
         // 2. New endpoints first fill the slices already being updated, fullest first.
         let mut touched: Vec<usize> = (0..states.len()).filter(|&i| states[i].touched).collect();
-        touched.sort_by_key(|&i| std::cmp::Reverse(states[i].endpoints.len()));
+        crate::sort::sort_by_key(&mut touched, |&i| {
+            std::cmp::Reverse(states[i].endpoints.len())
+        });
         for i in touched {
             while states[i].endpoints.len() < max && !left.is_empty() {
                 states[i].endpoints.push(left.remove(0));

@@ -335,7 +335,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
             .filter(|s| s.meta().controller_ref().is_some_and(|r| r.uid == cref.uid))
             .filter(|s| s.meta().namespace == m.namespace)
             .collect();
-        siblings.sort_by(|a, b| a.meta().name.cmp(&b.meta().name));
+        crate::sort::sort_by(&mut siblings, |a, b| a.meta().name.cmp(&b.meta().name));
         for s in siblings {
             let Some(sel) = s.pod_selector() else {
                 continue;

@@ -139,7 +139,7 @@ fn endpoints(
         .filter(|e| hostname.is_none_or(|h| e.hostname.as_deref() == Some(h)))
         .filter_map(|e| e.addresses.first()?.parse().ok())
         .collect();
-    v.sort();
+    crate::sort::sort(&mut v);
     v.dedup();
     v
 }

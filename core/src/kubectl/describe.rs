@@ -85,7 +85,7 @@ fn events_section(api: &ApiServer, uid: &str, now: Millis) -> String {
         return String::new();
     }
     // SortableEvents: by lastTimestamp.
-    evs.sort_by_key(|e| e.last_timestamp.or(e.first_timestamp));
+    crate::sort::sort_by_key(&mut evs, |e| e.last_timestamp.or(e.first_timestamp));
     let mut w = W(String::new());
     w.line(0, "Events:");
     w.line(1, "Type\tReason\tAge\tFrom\tMessage");

@@ -956,7 +956,7 @@ pub fn owned_replica_sets(api: &ApiServer, d: &Deployment) -> Vec<(i64, Arc<Repl
             (rev, rs)
         })
         .collect();
-    v.sort_by(|a, b| {
+    crate::sort::sort_by(&mut v, |a, b| {
         a.0.cmp(&b.0)
             .then(a.1.metadata.name.cmp(&b.1.metadata.name))
     });

@@ -301,7 +301,7 @@ impl Selector {
             Inner::Nothing => Selector::nothing(),
             Inner::Requirements(mut reqs) => {
                 reqs.extend(more);
-                reqs.sort_by(|a, b| a.key.cmp(&b.key));
+                crate::sort::sort_by(&mut reqs, |a, b| a.key.cmp(&b.key));
                 Selector(Inner::Requirements(reqs))
             }
         }

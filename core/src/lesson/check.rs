@@ -685,7 +685,7 @@ impl CheckKind {
                     })
                     .filter_map(|p| p.status.pod_ip.clone())
                     .collect();
-                now.sort();
+                crate::sort::sort(&mut now);
                 let new = now.iter().filter(|ip| !before.contains(ip)).count() as u64;
                 let mut counts = c.counts();
                 if counts == CountSpec::default() {

@@ -93,7 +93,7 @@ pub fn target(sim: &Sim, namespace: &str, preferred: &str) -> Target {
         .in_namespace(namespace)
         .filter(|d| selects(&d.spec.template.metadata.labels))
         .collect();
-    behind.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    crate::sort::sort_by(&mut behind, |a, b| a.metadata.name.cmp(&b.metadata.name));
     let live_pods = || {
         sim.api
             .pods
@@ -109,7 +109,7 @@ pub fn target(sim: &Sim, namespace: &str, preferred: &str) -> Target {
                 .filter(|p| selector.matches(&p.metadata.labels))
                 .map(|p| p.metadata.name.clone())
                 .collect();
-            pods.sort();
+            crate::sort::sort(&mut pods);
             Ok(DeploymentTarget {
                 name: d.metadata.name.clone(),
                 replicas: d.spec.replicas.unwrap_or(1),
@@ -138,7 +138,7 @@ pub fn target(sim: &Sim, namespace: &str, preferred: &str) -> Target {
         .filter(|p| p.metadata.controller_ref().is_some())
         .map(|p| p.metadata.name.clone())
         .collect();
-    replaceable_pods.sort();
+    crate::sort::sort(&mut replaceable_pods);
     Target {
         service,
         deployment,

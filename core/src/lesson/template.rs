@@ -215,7 +215,7 @@ pub fn live_pods(sim: &Sim, selector: &str) -> Result<Vec<std::sync::Arc<Pod>>, 
         .filter(|p| p.metadata.deletion_timestamp.is_none() && sel.matches(&p.metadata.labels))
         .cloned()
         .collect();
-    pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    crate::sort::sort_by(&mut pods, |a, b| a.metadata.name.cmp(&b.metadata.name));
     Ok(pods)
 }
 

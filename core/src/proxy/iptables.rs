@@ -1023,7 +1023,7 @@ fn sorted_services(services: &[ServiceEndpoints]) -> Vec<&ServiceEndpoints> {
         .iter()
         .filter(|s| s.service.cluster_ip.is_some())
         .collect();
-    v.sort_by(|a, b| {
+    crate::sort::sort_by(&mut v, |a, b| {
         (a.service.port_name_string(), a.service.protocol)
             .cmp(&(b.service.port_name_string(), b.service.protocol))
     });

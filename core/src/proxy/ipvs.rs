@@ -223,7 +223,9 @@ impl IpvsTable {
         s.push_str("  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
         // ipvsadm sorts services by protocol number, address, port; dests by address, port.
         let mut keys: Vec<&VsKey> = self.services.keys().collect();
-        keys.sort_by_key(|(ip, p, port)| (p.number(), u32::from(*ip), *port));
+        crate::sort::sort_by_key(&mut keys, |(ip, p, port)| {
+            (p.number(), u32::from(*ip), *port)
+        });
         for key in keys {
             let Some(vs) = self.services.get(key) else {
                 continue;
@@ -235,7 +237,7 @@ impl IpvsTable {
             }
             s.push('\n');
             let mut dests = vs.dests.clone();
-            dests.sort_by_key(|d| (u32::from(*d.ip()), d.port()));
+            crate::sort::sort_by_key(&mut dests, |d| (u32::from(*d.ip()), d.port()));
             for d in dests {
                 let (a, i) = rt.counts(key, &d);
                 let _ = writeln!(

@@ -184,7 +184,9 @@ pub fn sync_nftables(config: &ProxyConfig, services: &[ServiceEndpoints]) -> Nft
         .iter()
         .filter(|s| s.service.cluster_ip.is_some())
         .collect();
-    sorted.sort_by_key(|s| (s.service.port_name_string(), s.service.protocol));
+    crate::sort::sort_by_key(&mut sorted, |s| {
+        (s.service.port_name_string(), s.service.protocol)
+    });
     for se in sorted {
         write_service(config, se, &mut t);
     }
@@ -419,7 +421,9 @@ impl NftTable {
             remove_service(se, self);
         }
         let mut sorted: Vec<&ServiceEndpoints> = new.iter().collect();
-        sorted.sort_by_key(|s| (s.service.port_name_string(), s.service.protocol));
+        crate::sort::sort_by_key(&mut sorted, |s| {
+            (s.service.port_name_string(), s.service.protocol)
+        });
         for se in sorted {
             write_service(config, se, self);
         }

@@ -68,7 +68,7 @@ fn available_for_topology(
 }
 
 fn sorted(mut v: Vec<EndpointInfo>) -> Vec<EndpointInfo> {
-    v.sort_by_key(EndpointInfo::ip_port);
+    crate::sort::sort_by_key(&mut v, EndpointInfo::ip_port);
     v
 }
 

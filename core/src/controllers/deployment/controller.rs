@@ -459,7 +459,7 @@ impl DeploymentController {
         rss: &[Arc<ReplicaSet>],
     ) -> (Option<Arc<ReplicaSet>>, Vec<Arc<ReplicaSet>>) {
         let mut sorted: Vec<Arc<ReplicaSet>> = rss.to_vec();
-        sorted.sort_by(|a, b| {
+        crate::sort::sort_by(&mut sorted, |a, b| {
             (a.metadata.creation_timestamp, &a.metadata.name)
                 .cmp(&(b.metadata.creation_timestamp, &b.metadata.name))
         });
