@@ -8,6 +8,7 @@ use crate::apiserver::{ApiServer, ObjectKey};
 use crate::controllers::{self, Controller, Ctx, Queue};
 use crate::infra::Infra;
 use crate::proxy::Ipv4Cidr;
+use crate::sort::CollectOrdered;
 use crate::time::Millis;
 use rustc_hash::FxHashMap as HashMap;
 use std::cmp::Reverse;
@@ -190,7 +191,7 @@ impl Sim {
                 capacity: [("cpu", "4"), ("memory", "16Gi"), ("pods", "110")]
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
+                    .collect_map(),
                 ..Default::default()
             },
             ..Default::default()
@@ -204,7 +205,7 @@ impl Sim {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        .collect_map();
         // Node registration: the kubelet creates its Node object; if the name is taken (a
         // node was added by hand), the next number is used.
         match self.api.create(node) {
@@ -223,7 +224,7 @@ impl Sim {
         k.metadata.labels = [("component", "apiserver"), ("provider", "kubernetes")]
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+            .collect_map();
         k.spec.cluster_ip = Some("10.96.0.1".into());
         k.spec.ports = vec![ServicePort {
             name: Some("https".into()),
@@ -240,7 +241,7 @@ impl Sim {
         dns.metadata.labels = [("k8s-app", "kube-dns"), ("kubernetes.io/name", "CoreDNS")]
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
+            .collect_map();
         dns.spec.selector = Some([("k8s-app".to_string(), "kube-dns".to_string())].into());
         dns.spec.cluster_ip = Some("10.96.0.10".into());
         dns.spec.ports = [

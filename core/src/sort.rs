@@ -7,8 +7,12 @@
 //! exactly std's: a stable sort (equal elements keep their order) under the same comparator.
 //! The cost is one `Vec<usize>` and an indirect call per comparison, which is noise beside what
 //! the simulator's comparators do (compare strings, build keys).
+//!
+//! Collecting into a `BTreeMap` or `BTreeSet` stable-sorts the items first, so each
+//! `collect()` into one is another driftsort instantiation: [`CollectOrdered`] inserts instead.
 
 use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Sorts `v` stably by `cmp`, like [`slice::sort_by`].
 pub fn sort_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
@@ -33,6 +37,39 @@ pub fn sort_by_key<T, K: Ord>(v: &mut [T], mut f: impl FnMut(&T) -> K) {
 pub fn sort<T: Ord>(v: &mut [T]) {
     sort_by(v, T::cmp);
 }
+
+/// `collect()` into a `BTreeMap` or `BTreeSet` without std's `FromIterator`, which
+/// stable-sorts the items first (one more sort instantiation per item type): these insert the
+/// items in turn, building the same map or set.
+pub trait CollectOrdered: Iterator + Sized {
+    /// The map `collect()` would build: on a repeated key the later value wins. (`collect()`
+    /// would also keep the later copy of the key and this keeps the first; the simulator's keys
+    /// are strings, numbers and addresses, whose equal values are identical.)
+    fn collect_map<K: Ord, V>(self) -> BTreeMap<K, V>
+    where
+        Self: Iterator<Item = (K, V)>,
+    {
+        let mut m = BTreeMap::new();
+        for (k, v) in self {
+            m.insert(k, v);
+        }
+        m
+    }
+
+    /// The set `collect()` would build (see [`CollectOrdered::collect_map`] about repeats).
+    fn collect_set(self) -> BTreeSet<Self::Item>
+    where
+        Self::Item: Ord,
+    {
+        let mut s = BTreeSet::new();
+        for x in self {
+            s.insert(x);
+        }
+        s
+    }
+}
+
+impl<I: Iterator> CollectOrdered for I {}
 
 /// The one instantiation of std's stable sort: `order` (a permutation of indices) sorted by
 /// what `cmp` says of the items those indices name.
@@ -81,13 +118,24 @@ mod tests {
         assert_eq!(one, [7]);
     }
 
+    #[test]
+    fn maps_and_sets_equal_what_collect_builds() {
+        let pairs = [("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5)];
+        let map = pairs.into_iter().collect_map();
+        assert_eq!(map, pairs.into_iter().collect::<BTreeMap<_, _>>());
+        assert_eq!(map["b"], 3, "the later value of a repeated key wins");
+        let items = [3, 1, 3, 2, 1];
+        let set = items.into_iter().collect_set();
+        assert_eq!(set, items.into_iter().collect::<BTreeSet<_>>());
+    }
+
     proptest! {
         /// Same result as std's stable sort, ties included: only the first field is compared,
         /// so the second shows whether equal items kept their order.
         #[test]
         fn matches_std_stable_sort(mut v in proptest::collection::vec((0u8..6, any::<u16>()), 0..80)) {
             let mut want = v.clone();
-            want.sort_by(|a, b| b.0.cmp(&a.0));
+            want.sort_by_key(|a| std::cmp::Reverse(a.0));
             sort_by(&mut v, |a, b| b.0.cmp(&a.0));
             prop_assert_eq!(v, want);
         }

@@ -1,6 +1,7 @@
 //! What changed between two snapshots, in words, for the page's polite live region
 //! ("web-7d9c… terminated; Service web now has 4 ready endpoints").
 
+use kubeplay_core::sort::CollectOrdered;
 use kubeplay_core::view::{ClusterView, PodView};
 use std::collections::BTreeMap;
 
@@ -108,7 +109,7 @@ fn pods_by_uid(v: &ClusterView) -> BTreeMap<&str, &PodView> {
         .flat_map(|n| &n.pods)
         .chain(&v.unscheduled)
         .map(|p| (p.uid.as_str(), p))
-        .collect()
+        .collect_map()
 }
 
 /// Joins sentences for the live region; long bursts are summarised so a screen reader is not

@@ -16,6 +16,7 @@
 //! the state: they have their own test ids and are hidden from assistive technology.
 
 use crate::playground::{Dot, Extras, ProxyState, Selection, Sender};
+use kubeplay_core::sort::CollectOrdered;
 use kubeplay_core::view::{ClusterView, EndpointView, PodView};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -524,7 +525,7 @@ fn remember(
                     };
                     (p.uid.clone(), drawn)
                 })
-                .collect();
+                .collect_map();
             let endpoints = svc
                 .iter()
                 .flat_map(|s| &s.endpoints)
@@ -535,7 +536,7 @@ fn remember(
                         (e.clone(), layout.vip_anchor(), (px + cw / 2, py)),
                     ))
                 })
-                .collect();
+                .collect_map();
             (Some(pods), Some(endpoints))
         }
         None => (None, None),

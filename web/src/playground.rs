@@ -16,6 +16,7 @@ use kubeplay_core::lesson::{builtin, CheckResult, Lesson, LessonSession, ProxyMo
 use kubeplay_core::proxy::{Programmed, ProxyMode};
 use kubeplay_core::share::{Scenario, TimedCommand};
 use kubeplay_core::sim::{Sim, SimConfig};
+use kubeplay_core::sort::CollectOrdered;
 use kubeplay_core::time::Millis;
 use kubeplay_core::view::{ClusterView, ViewStamp};
 use std::cell::{Ref, RefCell};
@@ -988,7 +989,7 @@ impl Playground {
                     .by_pod
                     .into_iter()
                     .map(|(k, v)| (k.rsplit('/').next().unwrap_or(&k).to_string(), v))
-                    .collect(),
+                    .collect_map(),
                 failed: c.by_kind[1..].iter().sum(),
             });
             let excess = chart.len().saturating_sub(CHART_SECONDS);
@@ -1051,7 +1052,11 @@ impl Playground {
         }
         .unwrap_or_else(|e| e);
         let before: BTreeSet<&str> = if self.rules.node == node {
-            self.rules.lines.iter().map(|(l, _)| l.as_str()).collect()
+            self.rules
+                .lines
+                .iter()
+                .map(|(l, _)| l.as_str())
+                .collect_set()
         } else {
             BTreeSet::new()
         };
@@ -1273,7 +1278,7 @@ fn proxy_states(sim: &Sim, view: &ClusterView) -> BTreeMap<String, ProxyState> {
             };
             (n.name.clone(), state)
         })
-        .collect()
+        .collect_map()
 }
 
 /// Per `service/ip`: the nodes whose programmed rules route to that endpoint.

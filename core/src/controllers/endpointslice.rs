@@ -13,6 +13,7 @@ use crate::api::discovery::{Endpoint, EndpointConditions};
 use crate::api::*;
 use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
+use crate::sort::CollectOrdered;
 use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -254,7 +255,7 @@ impl EndpointSliceController {
                 ![SERVICE_NAME_LABEL, MANAGED_BY_LABEL, HEADLESS_LABEL].contains(&k.as_str())
             })
             .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+            .collect_map();
         l.insert(SERVICE_NAME_LABEL.into(), svc.metadata.name.clone());
         l.insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
         if svc
@@ -347,7 +348,7 @@ impl EndpointSliceController {
             .keys()
             .cloned()
             .chain(existing_by_ports.keys().cloned())
-            .collect();
+            .collect_set();
         for ports in groups {
             let want = desired.remove(&ports).unwrap_or_default();
             let have = existing_by_ports.remove(&ports).unwrap_or_default();

@@ -14,6 +14,7 @@ use crate::api::*;
 use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
 use crate::infra::{Infra, Sandbox};
 use crate::sim::Timings;
+use crate::sort::CollectOrdered;
 use crate::time::{to_time, Millis, Time};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
@@ -363,7 +364,7 @@ impl Kubelets {
             .containers
             .iter()
             .flat_map(|c| c.ports.iter().map(|p| p.container_port))
-            .collect();
+            .collect_set();
         ctx.infra.put_sandbox(
             ip.clone(),
             Sandbox {

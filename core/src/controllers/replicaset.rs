@@ -31,6 +31,7 @@ use crate::apiserver::{
 };
 use crate::infra::Infra;
 use crate::labels::Selector;
+use crate::sort::CollectOrdered;
 use crate::time::{Millis, Time, EPOCH_UNIX_MS};
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -317,7 +318,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
                 .chain(ctx.api.pods.owned_by(&m.uid))
                 .filter(|p| pod_active(p))
                 .map(|p| (ObjectKey::of(&*p), p))
-                .collect();
+                .collect_map();
         claim_objects(owner, selector, pool, ctx.api)
     }
 

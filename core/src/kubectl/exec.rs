@@ -16,6 +16,7 @@ use crate::api::core::{Container, ContainerPort, ServicePort};
 use crate::api::*;
 use crate::apiserver::{ApiError, ApiServer, DeleteOptions, Deleted, ObjectKey, StatusReason};
 use crate::manifest::{self, ManifestObject};
+use crate::sort::CollectOrdered;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -194,7 +195,7 @@ pub fn execute(api: &mut ApiServer, cmd: &Command, files: &dyn FileSource) -> Ex
             let mut pod = Pod::default();
             pod.metadata.name = name.clone();
             pod.metadata.namespace = ns_or_default(&options.namespace);
-            pod.metadata.labels = labels.iter().cloned().collect();
+            pod.metadata.labels = labels.iter().cloned().collect_map();
             let mut c = Container {
                 name: name.clone(),
                 image: image.clone(),

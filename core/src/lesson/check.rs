@@ -17,6 +17,7 @@ use crate::dataplane::stats::Counts;
 use crate::kubectl::CommandOutput;
 use crate::labels::Selector;
 use crate::sim::Sim;
+use crate::sort::CollectOrdered;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::collections::{BTreeMap, BTreeSet};
@@ -414,7 +415,7 @@ impl Baseline {
                 .services
                 .in_namespace("default")
                 .map(|s| (s.metadata.name.clone(), s.spec.cluster_ip.clone()))
-                .collect(),
+                .collect_map(),
             requests: sim.infra.dataplane.stats.total.clone(),
         }
     }
@@ -534,7 +535,7 @@ impl CheckKind {
                     // A nil `ready` means ready (discovery/v1 EndpointConditions).
                     .filter(|e| e.conditions.ready != Some(false))
                     .flat_map(|e| e.addresses.iter())
-                    .collect();
+                    .collect_set();
                 let list = ready
                     .iter()
                     .map(|s| s.as_str())
@@ -676,7 +677,7 @@ impl CheckKind {
                     .iter()
                     .filter(|(labels, _)| sel.matches(labels))
                     .filter_map(|(_, ip)| ip.as_ref())
-                    .collect();
+                    .collect_set();
                 let mut now: Vec<String> = api
                     .pods
                     .in_namespace("default")

@@ -20,6 +20,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::rc::Rc;
 
+use crate::sort::CollectOrdered;
 use rand_core::RngCore;
 
 pub use model::{
@@ -591,7 +592,7 @@ fn group_by_service(services: &[ServiceEndpoints]) -> BTreeMap<String, Rc<Vec<Se
             .or_default()
             .push(se.clone());
     }
-    m.into_iter().map(|(k, v)| (k, Rc::new(v))).collect()
+    m.into_iter().map(|(k, v)| (k, Rc::new(v))).collect_map()
 }
 
 fn route_iptables<R: RngCore>(

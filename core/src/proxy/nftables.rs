@@ -17,6 +17,7 @@ use super::hash;
 use super::model::{EndpointInfo, Ipv4Cidr, Protocol, ProxyConfig, ServiceEndpoints};
 use super::topology::categorize_endpoints;
 use super::{FlowKey, RouteDecision, SourceKind, Trace, TraceStep};
+use crate::sort::CollectOrdered;
 
 const MARK_MASQ: &str = "mark-for-masquerade";
 const REJECT_CHAIN: &str = "reject-chain";
@@ -179,7 +180,7 @@ pub fn sync_nftables(config: &ProxyConfig, services: &[ServiceEndpoints]) -> Nft
         mark: config.masquerade_mark(),
         ..NftTable::default()
     };
-    t.nodeport_ips = config.node_ips.iter().copied().collect();
+    t.nodeport_ips = config.node_ips.iter().copied().collect_set();
     let mut sorted: Vec<&ServiceEndpoints> = services
         .iter()
         .filter(|s| s.service.cluster_ip.is_some())

@@ -34,6 +34,7 @@ use crate::controllers::replicaset::{
 use crate::controllers::{Controller, Ctx, Queue};
 use crate::infra::Infra;
 use crate::labels::Selector;
+use crate::sort::CollectOrdered;
 use crate::time::{Time, EPOCH_UNIX_MS};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -61,7 +62,7 @@ pub struct DeploymentController;
 fn canonical_json(v: &Value, out: &mut String) {
     match v {
         Value::Object(map) => {
-            let sorted: BTreeMap<&String, &Value> = map.iter().collect();
+            let sorted: BTreeMap<&String, &Value> = map.iter().collect_map();
             out.push('{');
             for (i, (k, v)) in sorted.into_iter().enumerate() {
                 if i > 0 {
@@ -448,7 +449,7 @@ impl DeploymentController {
             .into_iter()
             .chain(api.replica_sets.owned_by(&d.metadata.uid))
             .map(|rs| (ObjectKey::of(&*rs), rs))
-            .collect();
+            .collect_map();
         claim_objects(d, selector, pool, api)
     }
 
