@@ -109,9 +109,15 @@ impl Admit for Pod {
             Some(old) => {
                 // Binding (nodeName) and status writes are separate subresources upstream; only
                 // a change of the rest of the spec goes through pod update validation.
-                let mut spec = self.spec.clone();
-                spec.node_name = old.spec.node_name.clone();
-                if spec == old.spec {
+                let same_spec = if self.spec.node_name == old.spec.node_name {
+                    self.spec == old.spec
+                } else {
+                    // Only the binding write changes nodeName: compare the rest on a copy.
+                    let mut spec = self.spec.clone();
+                    spec.node_name = old.spec.node_name.clone();
+                    spec == old.spec
+                };
+                if same_spec {
                     generic_meta(
                         &self.metadata,
                         Some(&old.metadata),

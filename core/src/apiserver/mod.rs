@@ -246,7 +246,7 @@ pub struct ApiServer {
     pending: Vec<WatchEvent>,
     trace: TraceHash,
     trace_len: u64,
-    event_index: HashMap<(String, String, String, String), ObjectKey>,
+    event_index: HashMap<AggKey, ObjectKey>,
     event_order: std::collections::VecDeque<ObjectKey>,
     event_seq: u64,
 }
@@ -627,13 +627,13 @@ impl ApiServer {
         host: Option<&str>,
     ) {
         let now = to_time(self.now);
-        let agg_key = (
-            involved.uid.clone(),
-            involved.name.clone(),
-            reason.to_string(),
-            message.clone(),
-        );
-        if let Some(key) = self.event_index.get(&agg_key).cloned() {
+        let probe = [
+            involved.uid.as_str(),
+            involved.name.as_str(),
+            reason,
+            message.as_str(),
+        ];
+        if let Some(key) = self.event_index.get(&probe as &dyn AggKeyRef).cloned() {
             if let Some(old) = self.events.get(&key).cloned() {
                 let mut ev = (*old).clone();
                 ev.count += 1;
@@ -646,6 +646,12 @@ impl ApiServer {
                 return;
             }
         }
+        let agg_key = (
+            involved.uid.clone(),
+            involved.name.clone(),
+            reason.to_string(),
+            message.clone(),
+        );
         self.event_seq += 1;
         let ns = if involved.namespace.is_empty() {
             "default".to_string()
@@ -686,17 +692,62 @@ impl ApiServer {
         while self.event_order.len() > self.config.max_events {
             if let Some(oldest) = self.event_order.pop_front() {
                 if let Some(old) = self.events.remove(&oldest) {
-                    self.event_index.remove(&(
-                        old.involved_object.uid.clone(),
-                        old.involved_object.name.clone(),
-                        old.reason.clone(),
-                        old.message.clone(),
-                    ));
+                    let probe = [
+                        old.involved_object.uid.as_str(),
+                        old.involved_object.name.as_str(),
+                        old.reason.as_str(),
+                        old.message.as_str(),
+                    ];
+                    self.event_index.remove(&probe as &dyn AggKeyRef);
                 }
             }
         }
     }
 }
+
+/// An Event's aggregation key: the involved object's UID and name, the reason, the message.
+type AggKey = (String, String, String, String);
+
+/// An aggregation key seen as four strings, so the index can be searched with borrowed ones:
+/// an event costs no key copies unless it is new (the recorder runs several times per pod).
+trait AggKeyRef {
+    fn parts(&self) -> [&str; 4];
+}
+
+impl AggKeyRef for AggKey {
+    fn parts(&self) -> [&str; 4] {
+        [&self.0, &self.1, &self.2, &self.3]
+    }
+}
+
+impl AggKeyRef for [&str; 4] {
+    fn parts(&self) -> [&str; 4] {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn AggKeyRef + 'a> for AggKey {
+    fn borrow(&self) -> &(dyn AggKeyRef + 'a) {
+        self
+    }
+}
+
+// Hashes as the derived `Hash` of the `AggKey` tuple does (each part as a `str`, in order).
+impl std::hash::Hash for dyn AggKeyRef + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for part in self.parts() {
+            part.hash(state);
+        }
+    }
+}
+
+impl PartialEq for dyn AggKeyRef + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn AggKeyRef + '_ {}
 
 /// An object reference for events and endpoint targets.
 pub fn object_ref<T: Resource>(obj: &T) -> ObjectReference {

@@ -308,19 +308,24 @@ impl<T: Resource> Store<T> {
 
     /// Inserts or replaces an object, keeping the indexes right; returns the previous one.
     pub(crate) fn put(&mut self, obj: Arc<T>) -> Option<Arc<T>> {
-        let key = ObjectKey::of(&*obj);
-        let old = self.items.insert(key.clone(), obj.clone());
-        match self.lookup.get_mut(&key) {
-            Some(slot) => *slot = obj.clone(),
-            None => {
-                self.lookup.insert(key.clone(), obj.clone());
+        // Replacing: one hash probe finds the key already stored, so neither map allocates a
+        // new key (most writes are status updates of an existing object).
+        let m = obj.meta();
+        let probe = (m.namespace.as_str(), m.name.as_str());
+        if let Some(slot) = self.lookup.get_mut(&probe as &dyn KeyRef) {
+            let old = std::mem::replace(slot, obj.clone());
+            let key = ObjectKey::of(&*old);
+            if let Some(v) = self.items.get_mut(&key) {
+                *v = obj.clone();
             }
+            self.reindex(&key, &old, &obj);
+            return Some(old);
         }
-        if let Some(o) = &old {
-            self.unindex(&key, o);
-        }
+        let key = ObjectKey::of(&*obj);
+        self.items.insert(key.clone(), obj.clone());
+        self.lookup.insert(key.clone(), obj.clone());
         self.index(&key, &obj);
-        old
+        None
     }
 
     /// Removes an object; returns it.
@@ -354,6 +359,23 @@ impl<T: Resource> Store<T> {
                 .or_default()
                 .insert(key.clone());
         }
+    }
+
+    /// Moves `key` in the indexes from `old` to `new`, touching only the indexes whose input
+    /// changed: a status write leaves labels, owners, UID and node alone, and then costs no
+    /// index work at all.
+    fn reindex(&mut self, key: &ObjectKey, old: &T, new: &T) {
+        let (om, nm) = (old.meta(), new.meta());
+        let same_node = (self.node_of)(old) == (self.node_of)(new);
+        if om.uid == nm.uid
+            && om.labels == nm.labels
+            && om.owner_references == nm.owner_references
+            && same_node
+        {
+            return;
+        }
+        self.unindex(key, old);
+        self.index(key, new);
     }
 
     fn unindex(&mut self, key: &ObjectKey, obj: &T) {

@@ -17,8 +17,9 @@ use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
 
 /// The scheduler's private state: pods waiting for a node, per-owner spreading counts and its
-/// cache of the nodes (upstream's scheduler cache/snapshot), so that examining a node costs
-/// no store lookup.
+/// cache of the nodes with their pod counts (upstream's scheduler cache/snapshot, whose
+/// `NodeInfo` counts the pods bound to each node), so that examining a node costs no store
+/// lookup and no hashing: the scheduler examines hundreds of nodes per pod in a big cluster.
 #[derive(Default)]
 pub struct Scheduler {
     unschedulable: BTreeSet<ObjectKey>,
@@ -28,6 +29,10 @@ pub struct Scheduler {
     next_start_node: usize,
     /// Every node, ordered by name.
     nodes: Vec<CachedNode>,
+    /// Node name → number of pods bound to it, from the pod watch events: what
+    /// `api.pods.count_on_node` answers (pods may name a node that does not exist yet, so the
+    /// count is kept per name; a cached node mirrors its own in `CachedNode::pods`).
+    pods_per_node: FxHashMap<String, usize>,
 }
 
 /// A node as the scheduler's cache holds it.
@@ -39,10 +44,13 @@ struct CachedNode {
     plain: bool,
     /// `status.allocatable.pods` (110 when missing or malformed).
     capacity: usize,
+    /// Pods bound to the node (all of them, terminating and finished ones included, as the
+    /// store's node index counts them).
+    pods: usize,
 }
 
 impl CachedNode {
-    fn new(node: Arc<Node>) -> Self {
+    fn new(node: Arc<Node>, pods: usize) -> Self {
         CachedNode {
             name: node.metadata.name.clone(),
             plain: node_ready(&node)
@@ -53,6 +61,7 @@ impl CachedNode {
                     .iter()
                     .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute"),
             capacity: pod_capacity(&node),
+            pods,
             node,
         }
     }
@@ -116,6 +125,47 @@ impl Scheduler {
         p.metadata.controller_ref().map(|o| o.uid.clone())
     }
 
+    /// Follows a pod event's move between nodes in the per-node pod counts.
+    fn count_pods(&mut self, ev: &WatchEvent) {
+        let node_of = |o: &Option<Object>| match o {
+            Some(Object::Pod(p)) if !p.spec.node_name.is_empty() => Some(p.spec.node_name.clone()),
+            _ => None,
+        };
+        let (old, new) = match (&ev.old, &ev.new) {
+            (Some(Object::Pod(o)), Some(Object::Pod(n)))
+                if o.spec.node_name == n.spec.node_name =>
+            {
+                return;
+            }
+            (old, new) => (node_of(old), node_of(new)),
+        };
+        if let Some(name) = old {
+            let left = match self.pods_per_node.get_mut(&name) {
+                Some(c) => {
+                    *c = c.saturating_sub(1);
+                    *c
+                }
+                None => 0,
+            };
+            if left == 0 {
+                self.pods_per_node.remove(&name);
+            }
+            self.set_cached_count(&name, left);
+        }
+        if let Some(name) = new {
+            let count = self.pods_per_node.entry(name.clone()).or_default();
+            *count += 1;
+            let count = *count;
+            self.set_cached_count(&name, count);
+        }
+    }
+
+    fn set_cached_count(&mut self, node: &str, count: usize) {
+        if let Ok(i) = self.nodes.binary_search_by(|c| c.name.as_str().cmp(node)) {
+            self.nodes[i].pods = count;
+        }
+    }
+
     fn track(&mut self, ev: &WatchEvent) {
         if let Some((owner, node)) = self.placed.remove(&ev.key) {
             if let Some(per_node) = self.owner_on_node.get_mut(&owner) {
@@ -146,7 +196,7 @@ impl Scheduler {
         }
     }
 
-    fn fit(api: &ApiServer, pod: &Pod, node: &Node) -> Result<(), Misfit> {
+    fn fit(pod: &Pod, node: &Node, pods_on_node: usize) -> Result<(), Misfit> {
         if !node_ready(node) {
             return Err(Misfit::NotReady);
         }
@@ -172,7 +222,7 @@ impl Scheduler {
         {
             return Err(Misfit::Selector);
         }
-        if api.pods.count_on_node(&node.metadata.name) >= pod_capacity(node) {
+        if pods_on_node >= pod_capacity(node) {
             return Err(Misfit::TooManyPods);
         }
         Ok(())
@@ -210,6 +260,7 @@ impl Controller for Scheduler {
         match ev.object() {
             Some(Object::Pod(_)) => {
                 self.track(ev);
+                self.count_pods(ev);
                 match &ev.new {
                     Some(Object::Pod(p)) if wants_scheduling(p) => queue.add(ev.key.clone()),
                     _ => {
@@ -232,8 +283,14 @@ impl Controller for Scheduler {
                         self.nodes.remove(i);
                     }
                     (WatchEventType::Deleted, Err(_)) => {}
-                    (_, Ok(i)) => self.nodes[i] = CachedNode::new(n.clone()),
-                    (_, Err(i)) => self.nodes.insert(i, CachedNode::new(n.clone())),
+                    (_, at) => {
+                        let pods = self.pods_per_node.get(&ev.key.name).copied().unwrap_or(0);
+                        let cached = CachedNode::new(n.clone(), pods);
+                        match at {
+                            Ok(i) => self.nodes[i] = cached,
+                            Err(i) => self.nodes.insert(i, cached),
+                        }
+                    }
                 }
                 for k in &self.unschedulable {
                     queue.add(k.clone());
@@ -266,6 +323,7 @@ impl Controller for Scheduler {
         for i in 0..total {
             let at = (self.next_start_node + i) % total;
             let cached = &self.nodes[at];
+            debug_assert_eq!(cached.pods, ctx.api.pods.count_on_node(&cached.name));
             let fits = if cached.plain {
                 // The checks `fit` would pass anyway are skipped; the rest are the same.
                 if pod
@@ -276,7 +334,7 @@ impl Controller for Scheduler {
                 {
                     Err(Misfit::Selector)
                 } else {
-                    let count = ctx.api.pods.count_on_node(&cached.name);
+                    let count = cached.pods;
                     if count >= cached.capacity {
                         Err(Misfit::TooManyPods)
                     } else {
@@ -284,8 +342,7 @@ impl Controller for Scheduler {
                     }
                 }
             } else {
-                Self::fit(ctx.api, &pod, &cached.node)
-                    .map(|()| ctx.api.pods.count_on_node(&cached.name))
+                Self::fit(&pod, &cached.node, cached.pods).map(|()| cached.pods)
             };
             match fits {
                 Ok(count) => {
@@ -335,13 +392,28 @@ impl Controller for Scheduler {
         }
         self.unschedulable.remove(key);
         let owner = Self::owner_of(&pod);
-        let per_node = owner.as_ref().and_then(|o| self.owner_on_node.get(o));
+        // The owner's pods per node, by cache position: an owner has few nodes, so this is
+        // built from its map once rather than hashing every feasible node's name.
+        let mut same_owner_at: Vec<(usize, u32)> = owner
+            .as_ref()
+            .and_then(|o| self.owner_on_node.get(o))
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, &n)| {
+                self.nodes
+                    .binary_search_by(|c| c.name.as_str().cmp(name))
+                    .ok()
+                    .map(|i| (i, n))
+            })
+            .collect();
+        same_owner_at.sort_unstable();
         // Spreading: fewest pods of the same owner, then fewest pods.
         let scored: Vec<((u32, usize), usize)> = feasible
             .iter()
             .map(|&(at, count)| {
-                let name = self.nodes[at].name.as_str();
-                let same_owner = per_node.and_then(|m| m.get(name)).copied().unwrap_or(0);
+                let same_owner = same_owner_at
+                    .binary_search_by_key(&at, |&(i, _)| i)
+                    .map_or(0, |j| same_owner_at[j].1);
                 ((same_owner, count), at)
             })
             .collect();

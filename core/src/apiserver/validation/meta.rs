@@ -161,29 +161,33 @@ pub fn validate_object_meta_update(new: &ObjectMeta, old: &ObjectMeta, path: &Pa
             "must not be decremented",
         ));
     }
-    errs.extend(validate_immutable_field(
-        &new.name,
-        &old.name,
-        BadValue::from(&new.name),
-        &path.child("name"),
-    ));
-    errs.extend(validate_immutable_field(
-        &new.namespace,
-        &old.namespace,
-        BadValue::from(&new.namespace),
-        &path.child("namespace"),
-    ));
-    errs.extend(validate_immutable_field(
-        &new.uid,
-        &old.uid,
-        BadValue::from(&new.uid),
-        &path.child("uid"),
-    ));
-    errs.extend(validate_labels(&new.labels, &path.child("labels")));
-    errs.extend(validate_annotations(
-        &new.annotations,
-        &path.child("annotations"),
-    ));
+    // Every write of every object passes here: the error's path and value are only built
+    // for a field that actually changed.
+    for (field, new, old) in [
+        ("name", &new.name, &old.name),
+        ("namespace", &new.namespace, &old.namespace),
+        ("uid", &new.uid, &old.uid),
+    ] {
+        if new != old {
+            errs.extend(validate_immutable_field(
+                new,
+                old,
+                BadValue::from(new),
+                &path.child(field),
+            ));
+        }
+    }
+    // The stored object's labels and annotations passed this same validation when they were
+    // written, so unchanged ones cannot fail it now.
+    if new.labels != old.labels {
+        errs.extend(validate_labels(&new.labels, &path.child("labels")));
+    }
+    if new.annotations != old.annotations {
+        errs.extend(validate_annotations(
+            &new.annotations,
+            &path.child("annotations"),
+        ));
+    }
     errs
 }
 
