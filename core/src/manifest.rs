@@ -83,7 +83,9 @@ pub fn documents(text: &str, source: &str) -> Result<Vec<Value>, ManifestError> 
     let mut docs = Vec::new();
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        let stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        // From bytes, like every other JSON the page reads: a `from_str` reader would be a
+        // second copy of serde_json's parser in the wasm (the result is the same for a `&str`).
+        let stream = serde_json::Deserializer::from_slice(text.as_bytes()).into_iter::<Value>();
         for v in stream {
             let v = v.map_err(|e| {
                 err(format!(

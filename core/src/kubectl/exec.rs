@@ -542,7 +542,8 @@ fn apply_one(
                 .meta()
                 .annotations
                 .get(LAST_APPLIED)
-                .and_then(|s| serde_json::from_str(s).ok());
+                // Bytes, not `from_str`: see `manifest::documents`.
+                .and_then(|s| serde_json::from_slice(s.as_bytes()).ok());
             three_way_merge(&mut merged, last.as_ref(), &desired);
             let next = objects::from_json(kind, merged).map_err(|e| format!("error: {e}"))?;
             // The API server turns a write that changes nothing (after defaulting) into a no-op
