@@ -5,6 +5,7 @@
 use crate::api::*;
 use crate::controllers::endpointslice::pod_ready;
 use crate::sim::Sim;
+use crate::sort::CollectOrdered;
 use crate::time::Millis;
 use std::collections::BTreeSet;
 
@@ -306,7 +307,7 @@ impl Sim {
                                 .matching_labels(&s.metadata.namespace, m)
                                 .iter()
                                 .map(|p| p.metadata.name.clone())
-                                .collect()
+                                .collect_set()
                         })
                         .unwrap_or_default(),
                     endpoints,

@@ -21,6 +21,7 @@
 
 use crate::proxy::iptables::RuleCache;
 use crate::proxy::{NodeProxy, ProxyConfig, ServiceEndpoints};
+use crate::sort::CollectOrdered;
 use crate::time::Millis;
 use rustc_hash::FxHashMap;
 use std::cell::{Cell, Ref, RefCell};
@@ -241,7 +242,7 @@ impl NodePrograms {
                 .rounds
                 .range(first..)
                 .flat_map(|r| r.services.iter().map(|s| &**s))
-                .collect();
+                .collect_set();
             pending.extend(self.changed.keys().map(String::as_str));
             return SyncStatus::Stale {
                 since: round.since,
@@ -282,7 +283,7 @@ impl NodePrograms {
             .range(from..)
             .take_while(|r| r.generation <= n.synced)
             .flat_map(|r| r.services.iter())
-            .collect();
+            .collect_set();
         let mut cache = self.rule_cache.borrow_mut();
         for key in services {
             if let Some(ports) = self.version_at(key, n.synced) {

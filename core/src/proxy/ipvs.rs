@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use super::model::{Ipv4Cidr, IpvsScheduler, Protocol, ProxyConfig, ServiceEndpoints};
 use super::topology::categorize_endpoints;
 use super::{FlowKey, IpvsConnRef, RouteDecision, Trace, TraceStep};
+use crate::sort::CollectOrdered;
 
 /// Virtual service key: (address, protocol, port).
 pub type VsKey = (Ipv4Addr, Protocol, u16);
@@ -155,7 +156,7 @@ pub fn service_keys<'a>(
 ) -> std::collections::BTreeSet<VsKey> {
     ports
         .flat_map(|se| service_entries(config, se).into_iter().map(|(k, _)| k))
-        .collect()
+        .collect_set()
 }
 
 fn write_service(config: &ProxyConfig, se: &ServiceEndpoints, t: &mut IpvsTable) {
