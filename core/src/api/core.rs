@@ -2,6 +2,7 @@
 
 use super::intstr::IntOrString;
 use super::meta::{Extra, ObjectMeta, ObjectReference, StringMap};
+use super::shared::Shared;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -23,7 +24,7 @@ pub struct Pod {
     pub metadata: ObjectMeta,
     /// Desired state.
     #[serde(default)]
-    pub spec: PodSpec,
+    pub spec: Shared<PodSpec>,
     /// Observed state, written by the kubelet.
     #[serde(default)]
     pub status: PodStatus,
@@ -38,7 +39,7 @@ pub struct PodTemplateSpec {
     pub metadata: ObjectMeta,
     /// The pod spec.
     #[serde(default)]
-    pub spec: PodSpec,
+    pub spec: Shared<PodSpec>,
 }
 
 /// `spec` of a Pod.

@@ -7,6 +7,7 @@ pub mod core;
 pub mod discovery;
 pub mod intstr;
 pub mod meta;
+pub mod shared;
 
 pub use self::apps::{Deployment, ReplicaSet};
 pub use self::coordination::Lease;

@@ -10,6 +10,7 @@ use super::validation::meta::{
 use super::validation::{self};
 use super::{defaults, ApiError, ApiServer, DeleteOptions, StatusReason};
 use crate::api::core::ServicePort;
+use crate::api::shared::Shared;
 use crate::api::*;
 use std::net::Ipv4Addr;
 
@@ -17,6 +18,12 @@ use std::net::Ipv4Addr;
 pub trait Admit: Resource + PartialEq {
     /// Fills in defaults (`SetDefaults_*`).
     fn apply_defaults(&mut self) {}
+    /// Fills in defaults on an update; `old` is the stored object, which was defaulted when it
+    /// was written. Defaulting is idempotent, so a kind may leave alone the parts it shares
+    /// with `old` (the default is all of [`Admit::apply_defaults`]).
+    fn apply_update_defaults(&mut self, _old: &Self) {
+        self.apply_defaults();
+    }
     /// Validates (`old` is the stored object on update).
     fn validate(&self, old: Option<&Self>) -> ErrorList {
         generic_meta(
@@ -102,6 +109,19 @@ impl Admit for Pod {
     fn apply_defaults(&mut self) {
         defaults::set_defaults_pod(self);
         default_toleration_seconds(self);
+    }
+    fn apply_update_defaults(&mut self, old: &Self) {
+        // Pod defaults touch only the spec; a spec still shared with the stored (defaulted)
+        // pod would come out unchanged, and writing through it would copy it.
+        if Shared::ptr_eq(&self.spec, &old.spec) {
+            debug_assert!({
+                let mut check = self.clone();
+                check.apply_defaults();
+                check.spec == old.spec
+            });
+            return;
+        }
+        self.apply_defaults();
     }
     fn validate(&self, old: Option<&Self>) -> ErrorList {
         match old {

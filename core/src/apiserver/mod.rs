@@ -491,7 +491,7 @@ impl ApiServer {
             m.generate_name = om.generate_name.clone();
             m.generation = om.generation;
         }
-        obj.apply_defaults();
+        obj.apply_update_defaults(&old);
         obj.normalize(Some(&old));
         self.allocators.begin();
         if let Err(e) = obj.allocate(self, Some(&old)) {

@@ -2,7 +2,7 @@
 //! every controller's lookups independent of cluster size (by namespace via key order, by label,
 //! by owner UID, by node), and the resourceVersion counter.
 
-use crate::api::{Object, Resource};
+use crate::api::{Object, ObjectMeta, Resource};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -39,8 +39,9 @@ impl ObjectKey {
 }
 
 /// A key seen as `(namespace, name)`, so maps keyed by [`ObjectKey`] can be searched with
-/// borrowed strings (no allocation per lookup). Ordered exactly as `ObjectKey` is.
-trait KeyRef {
+/// borrowed strings (no allocation per lookup): `map.get(&(ns, name) as &dyn KeyRef)`.
+/// Ordered and hashed exactly as `ObjectKey` is.
+pub(crate) trait KeyRef {
     fn parts(&self) -> (&str, &str);
 }
 
@@ -336,46 +337,42 @@ impl<T: Resource> Store<T> {
         Some(old)
     }
 
+    /// Moves `key` in the indexes from `old` to `new`, touching only the indexes whose input
+    /// changed: a status write leaves labels, owners, UID and node alone and costs no index
+    /// work; a binding moves the node index only.
+    fn reindex(&mut self, key: &ObjectKey, old: &T, new: &T) {
+        let (om, nm) = (old.meta(), new.meta());
+        if om.uid != nm.uid {
+            if self.by_uid.get(&om.uid) == Some(key) {
+                self.by_uid.remove(&om.uid);
+            }
+            if !nm.uid.is_empty() {
+                self.by_uid.insert(nm.uid.clone(), key.clone());
+            }
+        }
+        if om.labels != nm.labels {
+            self.unindex_labels(key, om);
+            self.index_labels(key, nm);
+        }
+        if om.owner_references != nm.owner_references {
+            self.unindex_owners(key, om);
+            self.index_owners(key, nm);
+        }
+        let (old_node, new_node) = ((self.node_of)(old), (self.node_of)(new));
+        if old_node != new_node {
+            self.unindex_node(key, old_node);
+            self.index_node(key, new_node);
+        }
+    }
+
     fn index(&mut self, key: &ObjectKey, obj: &T) {
         let m = obj.meta();
         if !m.uid.is_empty() {
             self.by_uid.insert(m.uid.clone(), key.clone());
         }
-        for (k, v) in &m.labels {
-            self.by_label
-                .entry((key.namespace.clone(), k.clone(), v.clone()))
-                .or_default()
-                .insert(key.name.clone());
-        }
-        for o in &m.owner_references {
-            self.by_owner
-                .entry(o.uid.clone())
-                .or_default()
-                .insert(key.clone());
-        }
-        if let Some(node) = (self.node_of)(obj).filter(|n| !n.is_empty()) {
-            self.by_node
-                .entry(node.to_string())
-                .or_default()
-                .insert(key.clone());
-        }
-    }
-
-    /// Moves `key` in the indexes from `old` to `new`, touching only the indexes whose input
-    /// changed: a status write leaves labels, owners, UID and node alone, and then costs no
-    /// index work at all.
-    fn reindex(&mut self, key: &ObjectKey, old: &T, new: &T) {
-        let (om, nm) = (old.meta(), new.meta());
-        let same_node = (self.node_of)(old) == (self.node_of)(new);
-        if om.uid == nm.uid
-            && om.labels == nm.labels
-            && om.owner_references == nm.owner_references
-            && same_node
-        {
-            return;
-        }
-        self.unindex(key, old);
-        self.index(key, new);
+        self.index_labels(key, m);
+        self.index_owners(key, m);
+        self.index_node(key, (self.node_of)(obj));
     }
 
     fn unindex(&mut self, key: &ObjectKey, obj: &T) {
@@ -383,6 +380,21 @@ impl<T: Resource> Store<T> {
         if self.by_uid.get(&m.uid) == Some(key) {
             self.by_uid.remove(&m.uid);
         }
+        self.unindex_labels(key, m);
+        self.unindex_owners(key, m);
+        self.unindex_node(key, (self.node_of)(obj));
+    }
+
+    fn index_labels(&mut self, key: &ObjectKey, m: &ObjectMeta) {
+        for (k, v) in &m.labels {
+            self.by_label
+                .entry((key.namespace.clone(), k.clone(), v.clone()))
+                .or_default()
+                .insert(key.name.clone());
+        }
+    }
+
+    fn unindex_labels(&mut self, key: &ObjectKey, m: &ObjectMeta) {
         for (k, v) in &m.labels {
             let ik = (key.namespace.clone(), k.clone(), v.clone());
             if let Some(set) = self.by_label.get_mut(&ik) {
@@ -392,6 +404,18 @@ impl<T: Resource> Store<T> {
                 }
             }
         }
+    }
+
+    fn index_owners(&mut self, key: &ObjectKey, m: &ObjectMeta) {
+        for o in &m.owner_references {
+            self.by_owner
+                .entry(o.uid.clone())
+                .or_default()
+                .insert(key.clone());
+        }
+    }
+
+    fn unindex_owners(&mut self, key: &ObjectKey, m: &ObjectMeta) {
         for o in &m.owner_references {
             if let Some(set) = self.by_owner.get_mut(&o.uid) {
                 set.remove(key);
@@ -400,7 +424,19 @@ impl<T: Resource> Store<T> {
                 }
             }
         }
-        if let Some(node) = (self.node_of)(obj) {
+    }
+
+    fn index_node(&mut self, key: &ObjectKey, node: Option<&str>) {
+        if let Some(node) = node.filter(|n| !n.is_empty()) {
+            self.by_node
+                .entry(node.to_string())
+                .or_default()
+                .insert(key.clone());
+        }
+    }
+
+    fn unindex_node(&mut self, key: &ObjectKey, node: Option<&str>) {
+        if let Some(node) = node {
             if let Some(set) = self.by_node.get_mut(node) {
                 set.remove(key);
                 if set.is_empty() {

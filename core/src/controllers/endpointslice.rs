@@ -11,6 +11,7 @@ use super::{Controller, Ctx, Queue};
 use crate::api::core::EndpointPort;
 use crate::api::discovery::{Endpoint, EndpointConditions};
 use crate::api::*;
+use crate::apiserver::store::KeyRef;
 use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
 use crate::sort::CollectOrdered;
@@ -103,10 +104,11 @@ impl ServiceSelectorIndex {
                 continue;
             };
             for name in names {
-                let key = ObjectKey::new(namespace, name.clone());
-                if let Some(sel) = self.selectors.get(&key) {
+                // Borrowed lookup: only a matching Service's key is copied.
+                let probe = (namespace, name.as_str());
+                if let Some(sel) = self.selectors.get(&probe as &dyn KeyRef) {
                     if sel.iter().all(|(sk, sv)| labels.get(sk) == Some(sv)) {
-                        out.insert(key);
+                        out.insert(ObjectKey::new(namespace, name.clone()));
                     }
                 }
             }

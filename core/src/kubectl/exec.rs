@@ -691,7 +691,7 @@ fn build_exposed_service(
         .ok_or_else(|| api_err(ApiError::not_found(kind, name)))?;
     let (selector, pod_spec): (
         Option<BTreeMap<String, String>>,
-        Option<crate::api::core::PodSpec>,
+        Option<crate::api::shared::Shared<crate::api::core::PodSpec>>,
     ) = match &obj {
         Object::Deployment(d) => (
             selector_map(d.spec.selector.as_ref())?,

@@ -6,6 +6,7 @@
 //! `<Kind> "<name>" is invalid: <errors>`.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// One step of a [`Path`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +24,19 @@ enum Elem {
 ///
 /// The empty path is Go's nil `*field.Path`, which renders as `<nil>`: the label selector
 /// parser reports key errors against it (`unable to parse requirement: <nil>: Invalid value: …`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// Like upstream's `*field.Path`, a path is its last step with a pointer to its parent, so a
+/// child shares its parent's steps: validation builds a path for every field it checks, on
+/// every write, and most are never rendered.
+#[derive(Debug, Clone, Default)]
 pub struct Path {
-    elems: Vec<Elem>,
+    last: Option<Arc<Step>>,
+}
+
+#[derive(Debug)]
+struct Step {
+    parent: Option<Arc<Step>>,
+    elem: Elem,
 }
 
 impl Path {
@@ -36,9 +47,7 @@ impl Path {
 
     /// A root path such as `spec` or `metadata`.
     pub fn new(name: &str) -> Path {
-        Path {
-            elems: vec![Elem::Name(name.to_string())],
-        }
+        Path::nil().child(name)
     }
 
     /// `self.name`.
@@ -58,22 +67,46 @@ impl Path {
 
     /// Whether this is the nil path.
     pub fn is_nil(&self) -> bool {
-        self.elems.is_empty()
+        self.last.is_none()
     }
 
-    fn with(&self, e: Elem) -> Path {
-        let mut elems = self.elems.clone();
-        elems.push(e);
-        Path { elems }
+    fn with(&self, elem: Elem) -> Path {
+        Path {
+            last: Some(Arc::new(Step {
+                parent: self.last.clone(),
+                elem,
+            })),
+        }
+    }
+
+    /// The steps from the root.
+    fn elems(&self) -> Vec<&Elem> {
+        let mut elems = Vec::new();
+        let mut at = self.last.as_deref();
+        while let Some(step) = at {
+            elems.push(&step.elem);
+            at = step.parent.as_deref();
+        }
+        elems.reverse();
+        elems
     }
 }
 
+impl PartialEq for Path {
+    fn eq(&self, other: &Self) -> bool {
+        self.elems() == other.elems()
+    }
+}
+
+impl Eq for Path {}
+
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.elems.is_empty() {
+        let elems = self.elems();
+        if elems.is_empty() {
             return f.write_str("<nil>");
         }
-        for (i, e) in self.elems.iter().enumerate() {
+        for (i, e) in elems.into_iter().enumerate() {
             match e {
                 Elem::Name(n) => {
                     // Upstream writes the dot only between a parent and a non-empty name.

@@ -39,7 +39,8 @@ pub(crate) fn running_pod(
                 })
                 .collect(),
             ..Default::default()
-        },
+        }
+        .into(),
         status: PodStatus {
             phase: Some("Running".into()),
             pod_ip: Some(ip.into()),

@@ -1,0 +1,105 @@
+//! [`Shared`]: a part of an API object that copies of the object share until one of them
+//! changes it (copy on write).
+//!
+//! Every write through the API server copies the stored object (the watch event carries the
+//! old and the new one), and most writes change only the status: a pod spec, with its
+//! containers, tolerations and defaulted fields, is then shared by the old and the new copy
+//! instead of being copied field by field, and comparing the two is a pointer check.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+/// A value behind a shared pointer that reads like the value itself and is copied only when
+/// written through a shared copy (`DerefMut` is `Arc::make_mut`). Serializes, compares and
+/// prints as the value.
+#[derive(Default)]
+pub struct Shared<T>(Arc<T>);
+
+impl<T> Shared<T> {
+    /// Wraps a value.
+    pub fn new(value: T) -> Self {
+        Shared(Arc::new(value))
+    }
+
+    /// Whether both are the same shared value (one is an unchanged copy of the other).
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+}
+
+impl<T> From<T> for Shared<T> {
+    fn from(value: T) -> Self {
+        Shared::new(value)
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Clone> DerefMut for Shared<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        // Copies of one object share the value: equal without looking inside.
+        Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Shared::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_share_until_one_is_written() {
+        let a = Shared::new(vec![1, 2]);
+        let mut b = a.clone();
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        b.push(3);
+        assert_eq!(*a, [1, 2]);
+        assert_eq!(*b, [1, 2, 3]);
+        assert_ne!(a, b);
+        assert_eq!(a, Shared::new(vec![1, 2]));
+    }
+
+    #[test]
+    fn serializes_as_the_value() {
+        let a = Shared::new(vec![1, 2]);
+        assert_eq!(serde_json::to_string(&a).unwrap(), "[1,2]");
+        let back: Shared<Vec<i32>> = serde_json::from_str("[1,2]").unwrap();
+        assert_eq!(back, a);
+    }
+}
