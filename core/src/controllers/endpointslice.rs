@@ -90,12 +90,15 @@ impl ServiceSelectorIndex {
         labels: &BTreeMap<String, String>,
         out: &mut BTreeSet<ObjectKey>,
     ) {
-        out.extend(
-            self.select_all
-                .range(ObjectKey::new(namespace, "")..)
-                .take_while(|k| k.namespace == namespace)
-                .cloned(),
-        );
+        // Runs for every pod event: no key is built to search an (almost always) empty set.
+        if !self.select_all.is_empty() {
+            out.extend(
+                self.select_all
+                    .range(ObjectKey::new(namespace, "")..)
+                    .take_while(|k| k.namespace == namespace)
+                    .cloned(),
+            );
+        }
         let Some(by_key) = self.by_pair.get(namespace) else {
             return;
         };
