@@ -8,8 +8,9 @@ use super::endpointslice::{
 };
 use super::{Controller, Ctx, Queue};
 use crate::api::core::{EndpointAddress, EndpointPort, EndpointSubset};
+use crate::api::meta::ObjectReference;
 use crate::api::*;
-use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
+use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -81,9 +82,14 @@ impl EndpointsController {
             let Some(ip) = pod.status.pod_ip.clone() else {
                 continue;
             };
-            let mut target = object_ref(&*pod);
-            target.api_version.clear();
-            target.resource_version.clear();
+            // `object_ref` without apiVersion and resourceVersion, which targetRefs leave out.
+            let target = ObjectReference {
+                kind: Kind::Pod.name().to_string(),
+                namespace: pod.metadata.namespace.clone(),
+                name: pod.metadata.name.clone(),
+                uid: pod.metadata.uid.clone(),
+                ..Default::default()
+            };
             let addr = EndpointAddress {
                 ip,
                 hostname: match (&pod.spec.hostname, &pod.spec.subdomain) {
@@ -120,17 +126,31 @@ impl EndpointsController {
             }
             subsets.retain(|s| !s.addresses.is_empty() || !s.not_ready_addresses.is_empty());
         }
-        let mut ep = match ctx.api.get::<Endpoints>(ns, &svc.metadata.name) {
-            Some(e) => (*e).clone(),
+        let current = ctx.api.get::<Endpoints>(ns, &svc.metadata.name);
+        let mut ep = match current.as_deref() {
+            // The stored object but its subsets, which are replaced (so not copied): every
+            // change of one of the Service's pods rewrites its Endpoints.
+            Some(Endpoints {
+                api_version,
+                kind,
+                metadata,
+                subsets: _,
+            }) => Endpoints {
+                api_version: api_version.clone(),
+                kind: kind.clone(),
+                metadata: metadata.clone(),
+                subsets,
+            },
             None => {
-                let mut e = Endpoints::default();
+                let mut e = Endpoints {
+                    subsets,
+                    ..Default::default()
+                };
                 e.metadata.name = svc.metadata.name.clone();
                 e.metadata.namespace = ns.clone();
                 e
             }
         };
-        let before = ep.clone();
-        ep.subsets = subsets;
         ep.metadata.labels = svc.metadata.labels.clone();
         if truncated {
             ep.metadata
@@ -139,11 +159,16 @@ impl EndpointsController {
         } else {
             ep.metadata.annotations.remove(OVER_CAPACITY_ANNOTATION);
         }
-        if before.metadata.uid.is_empty() {
-            let _ = ctx.api.create(ep);
-        } else if before != ep {
-            ep.metadata.resource_version.clear();
-            let _ = ctx.api.update(ep);
+        match current {
+            // A stored object always has a UID: no stored Endpoints means create.
+            None => {
+                let _ = ctx.api.create(ep);
+            }
+            Some(before) if *before != ep => {
+                ep.metadata.resource_version.clear();
+                let _ = ctx.api.update(ep);
+            }
+            Some(_) => {}
         }
     }
 }

@@ -10,9 +10,10 @@
 use super::{Controller, Ctx, Queue};
 use crate::api::core::EndpointPort;
 use crate::api::discovery::{Endpoint, EndpointConditions};
+use crate::api::meta::ObjectReference;
 use crate::api::*;
 use crate::apiserver::store::KeyRef;
-use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
+use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
 use crate::sort::CollectOrdered;
 use rustc_hash::FxHashMap;
@@ -205,9 +206,14 @@ pub fn pod_to_endpoint(svc: &Service, pod: &Pod, node: Option<&Node>) -> Endpoin
         (Some(h), Some(s)) if *s == svc.metadata.name && !h.is_empty() => Some(h.clone()),
         _ => None,
     };
-    let mut target = object_ref(pod);
-    target.api_version.clear();
-    target.resource_version.clear();
+    // `object_ref` without apiVersion and resourceVersion, which targetRefs leave out.
+    let target = ObjectReference {
+        kind: Kind::Pod.name().to_string(),
+        namespace: pod.metadata.namespace.clone(),
+        name: pod.metadata.name.clone(),
+        uid: pod.metadata.uid.clone(),
+        ..Default::default()
+    };
     Endpoint {
         addresses: ip.into_iter().collect(),
         conditions: EndpointConditions {
@@ -224,6 +230,28 @@ pub fn pod_to_endpoint(svc: &Service, pod: &Pod, node: Option<&Node>) -> Endpoin
                 .get("topology.kubernetes.io/zone")
                 .cloned()
         }),
+    }
+}
+
+/// A copy of `slice` holding `endpoints` instead of its own, which are not copied: a slice
+/// holds up to 100 endpoints and every change of one of them rewrites the slice.
+fn with_endpoints(slice: &EndpointSlice, endpoints: Option<Vec<Endpoint>>) -> EndpointSlice {
+    // Destructured in full so that a new field cannot be forgotten here.
+    let EndpointSlice {
+        api_version,
+        kind,
+        metadata,
+        address_type,
+        endpoints: _,
+        ports,
+    } = slice;
+    EndpointSlice {
+        api_version: api_version.clone(),
+        kind: kind.clone(),
+        metadata: metadata.clone(),
+        address_type: address_type.clone(),
+        endpoints,
+        ports: ports.clone(),
     }
 }
 
@@ -372,8 +400,7 @@ impl EndpointSliceController {
         let total_after = existing.len() + creates.len() - deletes.len();
         if total_after == 0 {
             if let Some(d) = deletes.pop() {
-                let mut s = (*d).clone();
-                s.endpoints = None;
+                let mut s = with_endpoints(&d, None);
                 s.ports = None;
                 s.metadata.labels = Self::labels_for(svc);
                 updates.push(s);
@@ -384,8 +411,7 @@ impl EndpointSliceController {
         // Creates that coincide with deletes become updates of the slices being deleted.
         while !creates.is_empty() && !deletes.is_empty() {
             let (c, d) = (creates.remove(0), deletes.remove(0));
-            let mut s = (*d).clone();
-            s.endpoints = c.endpoints;
+            let mut s = with_endpoints(&d, c.endpoints);
             s.ports = c.ports;
             s.metadata.labels = Self::labels_for(svc);
             updates.push(s);
@@ -508,8 +534,7 @@ impl EndpointSliceController {
             }
             match (s.name, s.original) {
                 (Some(_), Some(orig)) => {
-                    let mut u = (*orig).clone();
-                    u.endpoints = Some(s.endpoints);
+                    let mut u = with_endpoints(&orig, Some(s.endpoints));
                     u.metadata.labels = labels.clone();
                     updates.push(u);
                 }
