@@ -117,7 +117,26 @@ pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
 /// The arithmetic's view of a Deployment (after API defaulting); `None` for a strategy type
 /// the controller does not support (validation rejects it).
 fn params_of(d: &Deployment) -> Option<DeploymentParams> {
-    let mut d2 = d.clone();
+    // Defaulted on a copy of what the arithmetic reads: the template, the selector and the
+    // status are left out (defaulting a shared template spec would copy it, every sync).
+    let mut d2 = Deployment {
+        metadata: ObjectMeta {
+            name: d.metadata.name.clone(),
+            generation: d.metadata.generation,
+            ..Default::default()
+        },
+        spec: crate::api::apps::DeploymentSpec {
+            replicas: d.spec.replicas,
+            selector: None,
+            template: Default::default(),
+            strategy: d.spec.strategy.clone(),
+            min_ready_seconds: d.spec.min_ready_seconds,
+            revision_history_limit: d.spec.revision_history_limit,
+            paused: d.spec.paused,
+            progress_deadline_seconds: d.spec.progress_deadline_seconds,
+        },
+        ..Default::default()
+    };
     set_defaults_deployment(&mut d2);
     let strategy = match d2.spec.strategy.type_.as_deref() {
         Some("Recreate") => Strategy::Recreate,
