@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 use common::scale_cluster::{build, delete_pod, slice_shows_terminating, steady, victim};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
+/// The allocator the `kubeplay` CLI uses (see `src/bin/kubeplay.rs`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// (label, nodes, services, replicas).
 fn sizes() -> Vec<(&'static str, usize, usize, usize)> {
     let mut v = vec![("1.5k-pods", 100, 100, 15)];

@@ -10,6 +10,10 @@ mod scale_cluster;
 
 use std::time::Instant;
 
+/// The allocator the `kubeplay` CLI uses (see `src/bin/kubeplay.rs`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let kube_proxy = !args.iter().any(|a| a == "--no-kube-proxy");
