@@ -4,11 +4,10 @@
 //! addresses, beyond which the object is truncated and annotated.
 
 use super::endpointslice::{
-    endpoint_ports, pod_ready, should_pod_be_in_endpoints, ServiceSelectorIndex,
+    endpoint_ports, pod_ready, should_pod_be_in_endpoints, target_ref, ServiceSelectorIndex,
 };
 use super::{Controller, Ctx, Queue};
 use crate::api::core::{EndpointAddress, EndpointPort, EndpointSubset};
-use crate::api::meta::ObjectReference;
 use crate::api::*;
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
@@ -82,14 +81,7 @@ impl EndpointsController {
             let Some(ip) = pod.status.pod_ip.clone() else {
                 continue;
             };
-            // `object_ref` without apiVersion and resourceVersion, which targetRefs leave out.
-            let target = ObjectReference {
-                kind: Kind::Pod.name().to_string(),
-                namespace: pod.metadata.namespace.clone(),
-                name: pod.metadata.name.clone(),
-                uid: pod.metadata.uid.clone(),
-                ..Default::default()
-            };
+            let target = target_ref(&pod);
             let addr = EndpointAddress {
                 ip,
                 hostname: match (&pod.spec.hostname, &pod.spec.subdomain) {

@@ -191,6 +191,18 @@ pub fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
         .collect()
 }
 
+/// An endpoint's `targetRef` to its pod: `object_ref` without apiVersion and
+/// resourceVersion, which targetRefs leave out (EndpointSlices and Endpoints alike).
+pub fn target_ref(pod: &Pod) -> ObjectReference {
+    ObjectReference {
+        kind: Kind::Pod.name().to_string(),
+        namespace: pod.metadata.namespace.clone(),
+        name: pod.metadata.name.clone(),
+        uid: pod.metadata.uid.clone(),
+        ..Default::default()
+    }
+}
+
 /// The endpoint of a pod (`podToEndpoint`, §4.2).
 pub fn pod_to_endpoint(svc: &Service, pod: &Pod, node: Option<&Node>) -> Endpoint {
     let serving = pod_ready(pod);
@@ -206,14 +218,7 @@ pub fn pod_to_endpoint(svc: &Service, pod: &Pod, node: Option<&Node>) -> Endpoin
         (Some(h), Some(s)) if *s == svc.metadata.name && !h.is_empty() => Some(h.clone()),
         _ => None,
     };
-    // `object_ref` without apiVersion and resourceVersion, which targetRefs leave out.
-    let target = ObjectReference {
-        kind: Kind::Pod.name().to_string(),
-        namespace: pod.metadata.namespace.clone(),
-        name: pod.metadata.name.clone(),
-        uid: pod.metadata.uid.clone(),
-        ..Default::default()
-    };
+    let target = target_ref(pod);
     Endpoint {
         addresses: ip.into_iter().collect(),
         conditions: EndpointConditions {
