@@ -367,6 +367,7 @@ impl Sim {
             self.run_one(at);
         }
         self.api.now = self.api.now.max(end);
+        self.api.expire_events();
     }
 
     fn run_one(&mut self, at: Millis) {
@@ -379,6 +380,7 @@ impl Sim {
         }
         self.scheduled.remove(&id);
         self.api.now = self.api.now.max(at);
+        self.api.expire_events();
         let mut queue = Queue::default();
         {
             let mut ctx = Ctx {

@@ -158,7 +158,11 @@ pub enum Deleted {
 /// Tunables of the API server.
 #[derive(Clone, Debug)]
 pub struct ApiConfig {
-    /// How many Event objects are kept; older ones are dropped (real clusters expire them after 1 h).
+    /// `--event-ttl`: an Event is deleted this long after its last update (default 1 h, as
+    /// the API server keeps Events in etcd under a lease of that length).
+    pub event_ttl_ms: Millis,
+    /// How many Event objects are kept at most; the oldest go first. A simplification that
+    /// bounds memory (a real API server keeps every Event until its TTL).
     pub max_events: usize,
     /// Fold every object's full JSON into the trace hash (not only what changed, where and
     /// when). Costs a serialization per write; on for determinism checks.
@@ -168,6 +172,7 @@ pub struct ApiConfig {
 impl Default for ApiConfig {
     fn default() -> Self {
         ApiConfig {
+            event_ttl_ms: 3_600_000,
             max_events: 2000,
             trace_objects: true,
         }
@@ -248,6 +253,10 @@ pub struct ApiServer {
     trace_len: u64,
     event_index: HashMap<AggKey, ObjectKey>,
     event_order: std::collections::VecDeque<ObjectKey>,
+    /// When each Event expires (its last update + TTL), and the same in time order (an entry
+    /// whose Event was updated since is stale: the map has a later time).
+    event_expires: HashMap<ObjectKey, Millis>,
+    event_expiry: std::collections::VecDeque<(Millis, ObjectKey)>,
     event_seq: u64,
 }
 
@@ -276,6 +285,8 @@ impl ApiServer {
             trace_len: 0,
             event_index: HashMap::default(),
             event_order: Default::default(),
+            event_expires: HashMap::default(),
+            event_expiry: Default::default(),
             event_seq: 0,
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
@@ -642,6 +653,7 @@ impl ApiServer {
                 ev.metadata.resource_version = rv.to_string();
                 let arc = Arc::new(ev);
                 self.events.put(arc.clone());
+                self.touch_event(&key);
                 self.emit(WatchEventType::Modified, key, Some(old), Some(arc));
                 return;
             }
@@ -688,19 +700,53 @@ impl ApiServer {
         self.events.put(arc.clone());
         self.emit(WatchEventType::Added, key.clone(), None, Some(arc));
         self.event_index.insert(agg_key, key.clone());
+        self.touch_event(&key);
         self.event_order.push_back(key);
-        while self.event_order.len() > self.config.max_events {
-            if let Some(oldest) = self.event_order.pop_front() {
-                if let Some(old) = self.events.remove(&oldest) {
-                    let probe = [
-                        old.involved_object.uid.as_str(),
-                        old.involved_object.name.as_str(),
-                        old.reason.as_str(),
-                        old.message.as_str(),
-                    ];
-                    self.event_index.remove(&probe as &dyn AggKeyRef);
-                }
+        while self.events.len() > self.config.max_events {
+            let Some(oldest) = self.event_order.pop_front() else {
+                break;
+            };
+            self.drop_event(&oldest);
+        }
+    }
+
+    /// Deletes the Events whose TTL has run out by now (as etcd's lease expiry does).
+    pub fn expire_events(&mut self) {
+        let now = self.now;
+        while self.event_expiry.front().is_some_and(|(at, _)| *at <= now) {
+            let Some((at, key)) = self.event_expiry.pop_front() else {
+                break;
+            };
+            if self.event_expires.get(&key) == Some(&at) {
+                self.drop_event(&key);
             }
+        }
+        // Keys of Events already gone (expired or dropped) need no place in the age order.
+        while self
+            .event_order
+            .front()
+            .is_some_and(|k| self.events.get(k).is_none())
+        {
+            self.event_order.pop_front();
+        }
+    }
+
+    fn touch_event(&mut self, key: &ObjectKey) {
+        let at = self.now.saturating_add(self.config.event_ttl_ms);
+        self.event_expires.insert(key.clone(), at);
+        self.event_expiry.push_back((at, key.clone()));
+    }
+
+    fn drop_event(&mut self, key: &ObjectKey) {
+        self.event_expires.remove(key);
+        if let Some(old) = self.events.remove(key) {
+            let probe = [
+                old.involved_object.uid.as_str(),
+                old.involved_object.name.as_str(),
+                old.reason.as_str(),
+                old.message.as_str(),
+            ];
+            self.event_index.remove(&probe as &dyn AggKeyRef);
         }
     }
 }
