@@ -719,15 +719,15 @@ impl ApiServer {
             };
             if self.event_expires.get(&key) == Some(&at) {
                 self.drop_event(&key);
+                // Keys of Events already gone need no place in the age order.
+                while self
+                    .event_order
+                    .front()
+                    .is_some_and(|k| self.events.get(k).is_none())
+                {
+                    self.event_order.pop_front();
+                }
             }
-        }
-        // Keys of Events already gone (expired or dropped) need no place in the age order.
-        while self
-            .event_order
-            .front()
-            .is_some_and(|k| self.events.get(k).is_none())
-        {
-            self.event_order.pop_front();
         }
     }
 

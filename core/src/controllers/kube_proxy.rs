@@ -201,18 +201,10 @@ impl KubeProxy {
 
     /// Starts a sync round: converts every Service changed since the last one.
     fn publish(&mut self, ctx: &mut Ctx<'_>) {
-        let programs = &mut ctx.infra.dataplane.programs;
-        let changed: Vec<String> = programs.changed_services().map(str::to_string).collect();
-        if changed.is_empty() {
-            return;
-        }
-        let mut converted: BTreeMap<String, Rc<Vec<ServiceEndpoints>>> = BTreeMap::new();
-        for key in changed {
-            let (ns, name) = key.split_once('/').unwrap_or(("", key.as_str()));
-            let ports = self.convert(&ObjectKey::new(ns, name));
-            converted.insert(key, ports);
-        }
-        programs.publish(|key| converted.remove(key).unwrap_or_default());
+        ctx.infra.dataplane.programs.publish(|key| {
+            let (ns, name) = key.split_once('/').unwrap_or(("", key));
+            self.convert(&ObjectKey::new(ns, name))
+        });
     }
 
     /// kube-proxy starts on a node: a full sync of everything in the cache.

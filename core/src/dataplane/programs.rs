@@ -15,9 +15,10 @@
 //! ([`NodeProxy::update_service`]), and the one piece of kernel state a sync changes —
 //! IPVS connection state of removed virtual servers — exists only on a node that routed,
 //! so a node holding kernel state applies its syncs at once (it is never behind).
-//! The record is trimmed to what the furthest-behind node still needs; once it holds
-//! [`MAX_ROUNDS`] rounds every node is brought up to its last sync, so only a node whose
-//! kube-proxy is down (it keeps its last sync) can hold rounds longer.
+//! The record is trimmed to what the furthest-behind node still needs each time it doubles;
+//! a trim that finds [`MAX_ROUNDS`] rounds or more first brings every node up to its last
+//! sync, so only a node whose kube-proxy is down (it keeps its last sync) can hold rounds
+//! longer.
 
 use crate::proxy::iptables::RuleCache;
 use crate::proxy::{NodeProxy, ProxyConfig, ServiceEndpoints};
@@ -28,7 +29,7 @@ use std::cell::{Cell, Ref, RefCell};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-/// Sync rounds kept before every node is brought up to its last sync (the record stays
+/// Sync rounds from which a trim brings every node up to its last sync (the record stays
 /// bounded when some node is never looked at).
 pub const MAX_ROUNDS: usize = 512;
 
@@ -133,11 +134,6 @@ impl NodePrograms {
     /// is stale from that moment).
     pub fn set_unseen_since(&mut self, since: Option<Millis>) {
         self.unseen_since = since;
-    }
-
-    /// Services changed since the last round, in order.
-    pub fn changed_services(&self) -> impl Iterator<Item = &str> + '_ {
-        self.changed.keys().map(String::as_str)
     }
 
     /// Starts a sync round: the converted ports of every changed Service (`convert` is
@@ -300,8 +296,9 @@ impl NodePrograms {
         versions.get(i.checked_sub(1)?).map(|(_, p)| p)
     }
 
-    /// Drops the rounds and versions every node has applied; first brings up to date the
-    /// nodes still behind the oldest of [`MAX_ROUNDS`] rounds.
+    /// Drops the rounds and versions every node has applied; with [`MAX_ROUNDS`] rounds or
+    /// more, first brings every node up to its last sync. Runs as the record doubles (64,
+    /// 128, …), so its walk over the nodes is paid once per that many rounds.
     fn trim(&mut self) {
         if self.rounds.len() >= MAX_ROUNDS {
             let names: Vec<String> = self.nodes.keys().cloned().collect();
