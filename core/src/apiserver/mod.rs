@@ -8,18 +8,17 @@
 pub mod admission;
 pub mod allocators;
 pub mod defaults;
+mod events;
 pub mod store;
 pub mod validation;
 
 pub use store::{ObjectKey, Store, WatchEvent, WatchEventType};
 
-use crate::api::core::EventSource;
 use crate::api::meta::ObjectReference;
 use crate::api::*;
 use crate::rng::SimRng;
 use crate::time::{to_time, Millis};
 use allocators::Allocators;
-use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -251,13 +250,8 @@ pub struct ApiServer {
     pending: Vec<WatchEvent>,
     trace: TraceHash,
     trace_len: u64,
-    event_index: HashMap<AggKey, ObjectKey>,
-    event_order: std::collections::VecDeque<ObjectKey>,
-    /// When each Event expires (its last update + TTL), and the same in time order (an entry
-    /// whose Event was updated since is stale: the map has a later time).
-    event_expires: HashMap<ObjectKey, Millis>,
-    event_expiry: std::collections::VecDeque<(Millis, ObjectKey)>,
-    event_seq: u64,
+    /// What the event recorder wrote (aggregation, expiry, the cap).
+    event_log: events::EventLog,
 }
 
 impl ApiServer {
@@ -283,11 +277,7 @@ impl ApiServer {
             pending: Vec::new(),
             trace: TraceHash::default(),
             trace_len: 0,
-            event_index: HashMap::default(),
-            event_order: Default::default(),
-            event_expires: HashMap::default(),
-            event_expiry: Default::default(),
-            event_seq: 0,
+            event_log: events::EventLog::default(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             let mut n = Namespace::default();
@@ -355,7 +345,8 @@ impl ApiServer {
         self.record_trace(
             type_.as_str(),
             T::KIND,
-            &key,
+            &key.namespace,
+            &key.name,
             rv,
             new.as_deref().or(old.as_deref()),
         );
@@ -375,7 +366,8 @@ impl ApiServer {
         &mut self,
         what: &str,
         kind: Kind,
-        key: &ObjectKey,
+        namespace: &str,
+        name: &str,
         rv: u64,
         obj: Option<&T>,
     ) {
@@ -384,9 +376,9 @@ impl ApiServer {
         t.write(&self.now.to_le_bytes());
         t.write(what.as_bytes());
         t.write(kind.name().as_bytes());
-        t.write(key.namespace.as_bytes());
+        t.write(namespace.as_bytes());
         t.write(b"/");
-        t.write(key.name.as_bytes());
+        t.write(name.as_bytes());
         t.write(&rv.to_le_bytes());
         if self.config.trace_objects {
             if let Some(o) = obj {
@@ -625,175 +617,7 @@ impl ApiServer {
         );
         Some(old)
     }
-
-    /// Records an Event like the controllers' event recorders do: repeated events about the same
-    /// object with the same reason and message are aggregated (count, lastTimestamp).
-    pub fn record_event(
-        &mut self,
-        involved: ObjectReference,
-        type_: &str,
-        reason: &str,
-        message: String,
-        component: &str,
-        host: Option<&str>,
-    ) {
-        let now = to_time(self.now);
-        let probe = [
-            involved.uid.as_str(),
-            involved.name.as_str(),
-            reason,
-            message.as_str(),
-        ];
-        if let Some(key) = self.event_index.get(&probe as &dyn AggKeyRef).cloned() {
-            if let Some(old) = self.events.get(&key).cloned() {
-                let mut ev = (*old).clone();
-                ev.count += 1;
-                ev.last_timestamp = Some(now);
-                let rv = self.next_rv();
-                ev.metadata.resource_version = rv.to_string();
-                let arc = Arc::new(ev);
-                self.events.put(arc.clone());
-                self.touch_event(&key);
-                self.emit(WatchEventType::Modified, key, Some(old), Some(arc));
-                return;
-            }
-        }
-        let agg_key = (
-            involved.uid.clone(),
-            involved.name.clone(),
-            reason.to_string(),
-            message.clone(),
-        );
-        self.event_seq += 1;
-        let ns = if involved.namespace.is_empty() {
-            "default".to_string()
-        } else {
-            involved.namespace.clone()
-        };
-        let name = format!(
-            "{}.{:016x}",
-            involved.name,
-            (self.now << 20) + self.event_seq
-        );
-        let rv = self.next_rv();
-        let mut ev = Event {
-            involved_object: involved,
-            reason: reason.to_string(),
-            message,
-            source: EventSource {
-                component: Some(component.to_string()),
-                host: host.map(str::to_string),
-            },
-            first_timestamp: Some(now),
-            last_timestamp: Some(now),
-            count: 1,
-            type_: type_.to_string(),
-            ..Default::default()
-        };
-        ev.metadata.name = name.clone();
-        ev.metadata.namespace = ns.clone();
-        ev.metadata.creation_timestamp = Some(now);
-        ev.metadata.resource_version = rv.to_string();
-        ev.set_type_meta();
-        let key = ObjectKey::new(ns, name);
-        let arc = Arc::new(ev);
-        self.events.put(arc.clone());
-        self.emit(WatchEventType::Added, key.clone(), None, Some(arc));
-        self.event_index.insert(agg_key, key.clone());
-        self.touch_event(&key);
-        self.event_order.push_back(key);
-        while self.events.len() > self.config.max_events {
-            let Some(oldest) = self.event_order.pop_front() else {
-                break;
-            };
-            self.drop_event(&oldest);
-        }
-    }
-
-    /// Deletes the Events whose TTL has run out by now (as etcd's lease expiry does).
-    pub fn expire_events(&mut self) {
-        let now = self.now;
-        while self.event_expiry.front().is_some_and(|(at, _)| *at <= now) {
-            let Some((at, key)) = self.event_expiry.pop_front() else {
-                break;
-            };
-            if self.event_expires.get(&key) == Some(&at) {
-                self.drop_event(&key);
-                // Keys of Events already gone need no place in the age order.
-                while self
-                    .event_order
-                    .front()
-                    .is_some_and(|k| self.events.get(k).is_none())
-                {
-                    self.event_order.pop_front();
-                }
-            }
-        }
-    }
-
-    fn touch_event(&mut self, key: &ObjectKey) {
-        let at = self.now.saturating_add(self.config.event_ttl_ms);
-        self.event_expires.insert(key.clone(), at);
-        self.event_expiry.push_back((at, key.clone()));
-    }
-
-    fn drop_event(&mut self, key: &ObjectKey) {
-        self.event_expires.remove(key);
-        if let Some(old) = self.events.remove(key) {
-            let probe = [
-                old.involved_object.uid.as_str(),
-                old.involved_object.name.as_str(),
-                old.reason.as_str(),
-                old.message.as_str(),
-            ];
-            self.event_index.remove(&probe as &dyn AggKeyRef);
-        }
-    }
 }
-
-/// An Event's aggregation key: the involved object's UID and name, the reason, the message.
-type AggKey = (String, String, String, String);
-
-/// An aggregation key seen as four strings, so the index can be searched with borrowed ones:
-/// an event costs no key copies unless it is new (the recorder runs several times per pod).
-trait AggKeyRef {
-    fn parts(&self) -> [&str; 4];
-}
-
-impl AggKeyRef for AggKey {
-    fn parts(&self) -> [&str; 4] {
-        [&self.0, &self.1, &self.2, &self.3]
-    }
-}
-
-impl AggKeyRef for [&str; 4] {
-    fn parts(&self) -> [&str; 4] {
-        *self
-    }
-}
-
-impl<'a> std::borrow::Borrow<dyn AggKeyRef + 'a> for AggKey {
-    fn borrow(&self) -> &(dyn AggKeyRef + 'a) {
-        self
-    }
-}
-
-// Hashes as the derived `Hash` of the `AggKey` tuple does (each part as a `str`, in order).
-impl std::hash::Hash for dyn AggKeyRef + '_ {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        for part in self.parts() {
-            part.hash(state);
-        }
-    }
-}
-
-impl PartialEq for dyn AggKeyRef + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
-    }
-}
-
-impl Eq for dyn AggKeyRef + '_ {}
 
 /// An object reference for events and endpoint targets.
 pub fn object_ref<T: Resource>(obj: &T) -> ObjectReference {

@@ -337,6 +337,14 @@ impl<T: Resource> Store<T> {
         Some(old)
     }
 
+    /// Removes the object named `name` in `namespace` without building a key; returns it.
+    pub(crate) fn remove_by_name(&mut self, namespace: &str, name: &str) -> Option<Arc<T>> {
+        let (key, old) = self.items.remove_entry(&(namespace, name) as &dyn KeyRef)?;
+        self.lookup.remove(&key);
+        self.unindex(&key, &old);
+        Some(old)
+    }
+
     /// Moves `key` in the indexes from `old` to `new`, touching only the indexes whose input
     /// changed: a status write leaves labels, owners, UID and node alone and costs no index
     /// work; a binding moves the node index only.

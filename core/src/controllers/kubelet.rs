@@ -285,9 +285,8 @@ impl Kubelets {
         if let Some(c) = pod.spec.containers.first() {
             r.field_path = format!("spec.containers{{{}}}", c.name);
         }
-        let host = pod.spec.node_name.clone();
         ctx.api
-            .record_event(r, type_, reason, msg, "kubelet", Some(&host));
+            .record_event(r, type_, reason, msg, "kubelet", Some(&pod.spec.node_name));
     }
 
     fn pod_reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
