@@ -67,7 +67,7 @@ fn uniform_in(mode: ProxyMode) -> f64 {
             "web",
             80,
         ) {
-            Outcome::Served { pod, .. } => *counts.entry(pod.name).or_insert(0u64) += 1,
+            Outcome::Served { pod, .. } => *counts.entry(pod.name.clone()).or_insert(0u64) += 1,
             o => panic!("unexpected {o:?}"),
         }
     }

@@ -9,32 +9,106 @@ use std::fmt;
 use std::sync::Arc;
 
 /// `namespace/name` of an object (`namespace` is empty for cluster-scoped kinds).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct ObjectKey {
+///
+/// Keys are copied into every index, queue and watch event that names an object, so a key is
+/// one shared allocation (a copy is a reference count) carrying its hash: hashing a key is a
+/// field read, and two different keys almost always differ in the hash before any string is
+/// compared. Reads like a struct with `namespace` and `name` fields (see [`KeyParts`]).
+#[derive(Clone)]
+pub struct ObjectKey(Arc<KeyParts>);
+
+/// What an [`ObjectKey`] holds.
+pub struct KeyParts {
     /// Namespace ("" for Nodes and Namespaces).
     pub namespace: String,
     /// Name.
     pub name: String,
+    hash: u64,
+}
+
+/// The hash of a key's parts, the same for an [`ObjectKey`] and for borrowed `(ns, name)`.
+fn key_hash(namespace: &str, name: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    namespace.hash(&mut h);
+    name.hash(&mut h);
+    h.finish()
 }
 
 impl ObjectKey {
     /// A namespaced key.
     pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
-        ObjectKey {
-            namespace: namespace.into(),
-            name: name.into(),
-        }
+        let (namespace, name) = (namespace.into(), name.into());
+        let hash = key_hash(&namespace, &name);
+        ObjectKey(Arc::new(KeyParts {
+            namespace,
+            name,
+            hash,
+        }))
     }
     /// A cluster-scoped key.
     pub fn cluster(name: impl Into<String>) -> Self {
-        ObjectKey {
-            namespace: String::new(),
-            name: name.into(),
-        }
+        ObjectKey::new(String::new(), name)
     }
     /// The key of an object.
     pub fn of<T: Resource>(obj: &T) -> Self {
         ObjectKey::new(obj.meta().namespace.clone(), obj.meta().name.clone())
+    }
+}
+
+impl std::ops::Deref for ObjectKey {
+    type Target = KeyParts;
+    fn deref(&self) -> &KeyParts {
+        &self.0
+    }
+}
+
+impl Default for ObjectKey {
+    fn default() -> Self {
+        ObjectKey::new(String::new(), String::new())
+    }
+}
+
+impl fmt::Debug for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectKey")
+            .field("namespace", &self.namespace)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl PartialEq for ObjectKey {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+            || (self.hash == other.hash
+                && self.name == other.name
+                && self.namespace == other.namespace)
+    }
+}
+
+impl Eq for ObjectKey {}
+
+impl PartialOrd for ObjectKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Ordered by namespace, then name (listings are in this order).
+impl Ord for ObjectKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return std::cmp::Ordering::Equal;
+        }
+        (self.namespace.as_str(), self.name.as_str())
+            .cmp(&(other.namespace.as_str(), other.name.as_str()))
+    }
+}
+
+impl std::hash::Hash for ObjectKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
     }
 }
 
@@ -63,13 +137,11 @@ impl<'a> std::borrow::Borrow<dyn KeyRef + 'a> for ObjectKey {
     }
 }
 
-// Hashes as the derived `Hash` of `ObjectKey` does (namespace, then name, each as a `str`),
-// so the point-lookup map can be searched with borrowed strings too.
+// Hashes as `ObjectKey` does, so maps keyed by keys can be searched with borrowed strings.
 impl std::hash::Hash for dyn KeyRef + '_ {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         let (namespace, name) = self.parts();
-        namespace.hash(state);
-        name.hash(state);
+        state.write_u64(key_hash(namespace, name));
     }
 }
 
