@@ -33,6 +33,11 @@ pub struct Scheduler {
     /// `api.pods.count_on_node` answers (pods may name a node that does not exist yet, so the
     /// count is kept per name; a cached node mirrors its own in `CachedNode::pods`).
     pods_per_node: FxHashMap<String, usize>,
+    /// Scratch for one scheduling decision, indexed like `nodes`: the pod's owner's pods on
+    /// each node. Kept between decisions (all zero) so scoring allocates nothing per pod.
+    same_owner_scratch: Vec<u32>,
+    /// Scratch: the cache positions of the best-scoring feasible nodes, in examination order.
+    top_scratch: Vec<usize>,
 }
 
 /// A node as the scheduler's cache holds it.
@@ -121,10 +126,6 @@ enum Misfit {
 }
 
 impl Scheduler {
-    fn owner_of(p: &Pod) -> Option<String> {
-        p.metadata.controller_ref().map(|o| o.uid.clone())
-    }
-
     /// Follows a pod event's move between nodes in the per-node pod counts.
     fn count_pods(&mut self, ev: &WatchEvent) {
         let node_of = |o: &Option<Object>| match o {
@@ -167,6 +168,22 @@ impl Scheduler {
     }
 
     fn track(&mut self, ev: &WatchEvent) {
+        fn placement(o: &Option<Object>) -> Option<(&str, &str)> {
+            match o {
+                Some(Object::Pod(p)) if !p.spec.node_name.is_empty() => p
+                    .metadata
+                    .controller_ref()
+                    .map(|o| (o.uid.as_str(), p.spec.node_name.as_str())),
+                _ => None,
+            }
+        }
+        let now_at = placement(&ev.new);
+        // Most pod events are status writes: same owner, same node as the event before, which
+        // left `placed` as it is now (the watch delivers every change in order), so the counts
+        // stay and nothing is looked up or re-keyed.
+        if ev.old.is_some() && ev.new.is_some() && placement(&ev.old) == now_at {
+            return;
+        }
         if let Some((owner, node)) = self.placed.remove(&ev.key) {
             if let Some(per_node) = self.owner_on_node.get_mut(&owner) {
                 if let Some(c) = per_node.get_mut(&node) {
@@ -180,19 +197,15 @@ impl Scheduler {
                 }
             }
         }
-        if let Some(Object::Pod(p)) = &ev.new {
-            if !p.spec.node_name.is_empty() {
-                if let Some(owner) = Self::owner_of(p) {
-                    *self
-                        .owner_on_node
-                        .entry(owner.clone())
-                        .or_default()
-                        .entry(p.spec.node_name.clone())
-                        .or_default() += 1;
-                    self.placed
-                        .insert(ev.key.clone(), (owner, p.spec.node_name.clone()));
-                }
-            }
+        if let Some((owner, node)) = now_at {
+            *self
+                .owner_on_node
+                .entry(owner.to_string())
+                .or_default()
+                .entry(node.to_string())
+                .or_default() += 1;
+            self.placed
+                .insert(ev.key.clone(), (owner.to_string(), node.to_string()));
         }
     }
 
@@ -317,8 +330,30 @@ impl Controller for Scheduler {
         } else {
             (total * pct / 100).max(100)
         };
-        // Feasible nodes with their pod count (read once, for the capacity check and the score).
-        let mut feasible: Vec<(usize, usize)> = Vec::new();
+        // The owner's pods per node, by cache position: an owner has few nodes, so they are
+        // written into the scratch once rather than looked up for every feasible node.
+        self.same_owner_scratch.resize(total, 0);
+        let owner_nodes: Vec<usize> = pod
+            .metadata
+            .controller_ref()
+            .and_then(|o| self.owner_on_node.get(o.uid.as_str()))
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, &n)| {
+                let i = self
+                    .nodes
+                    .binary_search_by(|c| c.name.as_str().cmp(name))
+                    .ok()?;
+                self.same_owner_scratch[i] = n;
+                Some(i)
+            })
+            .collect();
+        // Filter and score in one pass. Spreading: fewest pods of the same owner, then fewest
+        // pods; `top` keeps the best-scoring feasible nodes in the order they were examined.
+        let mut feasible = 0usize;
+        let mut best = (u32::MAX, usize::MAX);
+        let mut top = std::mem::take(&mut self.top_scratch);
+        top.clear();
         let mut misfits = Vec::new();
         for i in 0..total {
             let at = (self.next_start_node + i) % total;
@@ -346,18 +381,30 @@ impl Controller for Scheduler {
             };
             match fits {
                 Ok(count) => {
-                    feasible.push((at, count));
-                    if feasible.len() >= to_find {
+                    let score = (self.same_owner_scratch[at], count);
+                    if score < best {
+                        best = score;
+                        top.clear();
+                    }
+                    if score == best {
+                        top.push(at);
+                    }
+                    feasible += 1;
+                    if feasible >= to_find {
                         break;
                     }
                 }
                 Err(m) => misfits.push(m),
             }
         }
-        if total > 0 {
-            self.next_start_node = (self.next_start_node + feasible.len() + misfits.len()) % total;
+        for i in owner_nodes {
+            self.same_owner_scratch[i] = 0;
         }
-        if feasible.is_empty() {
+        if total > 0 {
+            self.next_start_node = (self.next_start_node + feasible + misfits.len()) % total;
+        }
+        if feasible == 0 {
+            self.top_scratch = top;
             self.unschedulable.insert(key.clone());
             let message = Self::failure_message(total, &misfits);
             let already = pod
@@ -391,41 +438,10 @@ impl Controller for Scheduler {
             return;
         }
         self.unschedulable.remove(key);
-        let owner = Self::owner_of(&pod);
-        // The owner's pods per node, by cache position: an owner has few nodes, so this is
-        // built from its map once rather than hashing every feasible node's name.
-        let mut same_owner_at: Vec<(usize, u32)> = owner
-            .as_ref()
-            .and_then(|o| self.owner_on_node.get(o))
-            .into_iter()
-            .flatten()
-            .filter_map(|(name, &n)| {
-                self.nodes
-                    .binary_search_by(|c| c.name.as_str().cmp(name))
-                    .ok()
-                    .map(|i| (i, n))
-            })
-            .collect();
-        same_owner_at.sort_unstable();
-        // Spreading: fewest pods of the same owner, then fewest pods.
-        let scored: Vec<((u32, usize), usize)> = feasible
-            .iter()
-            .map(|&(at, count)| {
-                let same_owner = same_owner_at
-                    .binary_search_by_key(&at, |&(i, _)| i)
-                    .map_or(0, |j| same_owner_at[j].1);
-                ((same_owner, count), at)
-            })
-            .collect();
-        let best = scored.iter().map(|(s, _)| *s).min().unwrap_or((0, 0));
-        let top: Vec<usize> = scored
-            .iter()
-            .filter(|(s, _)| *s == best)
-            .map(|(_, at)| *at)
-            .collect();
         let chosen = self.nodes[top[ctx.api.rng.below(top.len() as u64) as usize]]
             .name
             .clone();
+        self.top_scratch = top;
         let now = to_time(ctx.api.now);
         let bound = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
             p.spec.node_name = chosen.clone();
