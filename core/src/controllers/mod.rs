@@ -78,7 +78,7 @@ pub fn all(config: &crate::sim::SimConfig) -> Vec<Box<dyn Controller>> {
         )),
         Box::new(replicaset::ReplicaSetController::default()),
         Box::new(replicaset::ReplicationManager::default()),
-        Box::new(deployment::DeploymentController),
+        Box::new(deployment::DeploymentController::default()),
         Box::new(garbage_collector::GarbageCollector),
         Box::new(kube_proxy::KubeProxy::new(timings)),
         Box::new(crate::dataplane::TrafficController),

@@ -31,8 +31,8 @@ use crate::apiserver::{
 };
 use crate::infra::Infra;
 use crate::labels::Selector;
-use crate::sort::CollectOrdered;
 use crate::time::{Millis, Time, EPOCH_UNIX_MS};
+use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -133,12 +133,20 @@ impl ReplicaOwner for ReplicationController {
 
 /// The controller keeping `T`s' pod counts: [`ReplicaSetController`] or [`ReplicationManager`].
 pub struct ReplicaManager<T> {
+    /// Namespace → number of pods in it without a controller ownerReference, followed from
+    /// the pod watch events. Only orphans can be adopted, so while a namespace has none a
+    /// sync claims from the owner's own pods (the owner index) and skips the label-index
+    /// search for adoptable pods, which every pod of a big cluster would otherwise pay for.
+    orphans: FxHashMap<String, usize>,
     _kind: PhantomData<fn() -> T>,
 }
 
 impl<T> Default for ReplicaManager<T> {
     fn default() -> Self {
-        ReplicaManager { _kind: PhantomData }
+        ReplicaManager {
+            orphans: FxHashMap::default(),
+            _kind: PhantomData,
+        }
     }
 }
 
@@ -309,16 +317,50 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         }
     }
 
+    /// Follows a pod event in the per-namespace orphan counts.
+    fn count_orphans(&mut self, ev: &WatchEvent) {
+        fn orphan(o: &Option<Object>) -> Option<&str> {
+            match o {
+                Some(Object::Pod(p)) if p.metadata.controller_ref().is_none() => {
+                    Some(p.metadata.namespace.as_str())
+                }
+                _ => None,
+            }
+        }
+        if let Some(ns) = orphan(&ev.old) {
+            if let Some(n) = self.orphans.get_mut(ns) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.orphans.remove(ns);
+                }
+            }
+        }
+        if let Some(ns) = orphan(&ev.new) {
+            *self.orphans.entry(ns.to_string()).or_default() += 1;
+        }
+    }
+
     /// `ClaimPods` over the active candidates: returns the pods this owner now controls.
-    fn claim_pods(owner: &T, selector: &Selector, ctx: &mut Ctx<'_>) -> Vec<Arc<Pod>> {
+    ///
+    /// The candidates are the pods naming the owner in their ownerReferences plus, when the
+    /// namespace has orphans, the pods the label index finds for the selector: the others
+    /// (controlled by someone else) are ignored by the claim anyway.
+    fn claim_pods(&self, owner: &T, selector: &Selector, ctx: &mut Ctx<'_>) -> Vec<Arc<Pod>> {
         let m = owner.meta();
-        let pool: BTreeMap<ObjectKey, Arc<Pod>> =
-            candidates::<Pod>(ctx.api, &m.namespace, &owner.selector_match_labels())
-                .into_iter()
-                .chain(ctx.api.pods.owned_by(&m.uid))
-                .filter(|p| pod_active(p))
-                .map(|p| (ObjectKey::of(&*p), p))
-                .collect_map();
+        let owned = ctx.api.pods.owned_by(&m.uid);
+        let pool = if self.orphans.contains_key(&m.namespace) {
+            let selected = candidates::<Pod>(ctx.api, &m.namespace, &owner.selector_match_labels());
+            in_key_order(selected, owned)
+        } else {
+            debug_assert!(
+                candidates::<Pod>(ctx.api, &m.namespace, &owner.selector_match_labels())
+                    .iter()
+                    .all(|p| p.metadata.controller_ref().is_some()),
+                "orphan count out of step with the store"
+            );
+            owned
+        };
+        let pool = pool.into_iter().filter(|p| pod_active(p)).collect();
         claim_objects(owner, selector, pool, ctx.api)
     }
 
@@ -441,10 +483,10 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         claimed: &[Arc<Pod>],
         now: Millis,
     ) -> (ReplicaStatus, Option<i64>) {
+        let no_labels = StringMap::new();
         let template_labels = owner
             .pod_template()
-            .map(|t| t.metadata.labels.clone())
-            .unwrap_or_default();
+            .map_or(&no_labels, |t| &t.metadata.labels);
         let min_ready = owner.min_ready_seconds();
         let now = i64::try_from(now).unwrap_or(i64::MAX);
         let mut status = ReplicaStatus {
@@ -475,7 +517,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         (status, next_available)
     }
 
-    fn sync(key: &ObjectKey, ctx: &mut Ctx<'_>) {
+    fn sync(&self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
         let Some(owner) = ctx.api.get::<T>(&key.namespace, &key.name) else {
             // Gone: its pods are the garbage collector's.
             return;
@@ -483,7 +525,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         let Some(selector) = owner.pod_selector() else {
             return;
         };
-        let claimed = Self::claim_pods(&owner, &selector, ctx);
+        let claimed = self.claim_pods(&owner, &selector, ctx);
         // Only a template whose pods the selector would select can be stamped out; the API
         // server rejects any other, and creating unselectable pods would never converge.
         let template_selectable = owner
@@ -506,21 +548,39 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
     }
 }
 
-/// `ControllerRefManager.ClaimObject` over `pool` (objects of `owner`'s namespace): keeps
-/// those `owner` controls whose labels match, adopts matching orphans that are not being
+/// The union of two lists of objects each ordered by namespace then name (as the store lists
+/// them), in that order, each object once.
+pub fn in_key_order<T: Resource>(a: Vec<Arc<T>>, b: Vec<Arc<T>>) -> Vec<Arc<T>> {
+    if a.is_empty() {
+        return b;
+    }
+    fn key<T: Resource>(o: &Arc<T>) -> (&str, &str) {
+        let m = o.meta();
+        (m.namespace.as_str(), m.name.as_str())
+    }
+    let mut all = a;
+    all.extend(b);
+    crate::sort::sort_by(&mut all, |x, y| key(x).cmp(&key(y)));
+    all.dedup_by(|x, y| key(x) == key(y));
+    all
+}
+
+/// `ControllerRefManager.ClaimObject` over `pool` (objects ordered by namespace then name):
+/// keeps those `owner` controls whose labels match, adopts matching orphans that are not being
 /// deleted (controller ownerReference), releases controlled ones whose labels stopped matching
-/// (removes the ownerReference; the object itself is left alone), and ignores objects another
-/// controller owns. Returns the objects `owner` now controls, in key order.
+/// (removes the ownerReference; the object itself is left alone), and ignores objects of other
+/// namespaces and objects another controller owns. Returns the objects `owner` now controls,
+/// in pool order.
 pub fn claim_objects<O: Resource, T: Stored + Admit>(
     owner: &O,
     selector: &Selector,
-    pool: BTreeMap<ObjectKey, Arc<T>>,
+    pool: Vec<Arc<T>>,
     api: &mut ApiServer,
 ) -> Vec<Arc<T>> {
     let m = owner.meta();
     let owner_deleting = m.deletion_timestamp.is_some();
-    let mut claimed = Vec::new();
-    for (key, obj) in pool {
+    let mut claimed = Vec::with_capacity(pool.len());
+    for obj in pool {
         let om = obj.meta();
         if om.namespace != m.namespace {
             continue;
@@ -534,13 +594,13 @@ pub fn claim_objects<O: Resource, T: Stored + Admit>(
                     continue;
                 }
                 let uid = m.uid.clone();
-                let _ = api.modify::<T>(&key.namespace, &key.name, |o| {
+                let _ = api.modify::<T>(&om.namespace, &om.name, |o| {
                     o.meta_mut().owner_references.retain(|r| r.uid != uid);
                 });
             }
             None if matches && !owner_deleting && om.deletion_timestamp.is_none() => {
                 let r = controller_ref(owner);
-                if let Ok(o) = api.modify::<T>(&key.namespace, &key.name, |o| {
+                if let Ok(o) = api.modify::<T>(&om.namespace, &om.name, |o| {
                     let refs = &mut o.meta_mut().owner_references;
                     refs.retain(|x| x.uid != r.uid);
                     refs.push(r);
@@ -581,11 +641,12 @@ impl<T: ReplicaOwner> Controller for ReplicaManager<T> {
         if kind == T::KIND {
             queue.add(ev.key.clone());
         } else if kind == Kind::Pod {
+            self.count_orphans(ev);
             Self::on_pod_event(ev, api, queue);
         }
     }
 
     fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
-        Self::sync(key, ctx);
+        self.sync(key, ctx);
     }
 }

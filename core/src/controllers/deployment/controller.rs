@@ -29,13 +29,14 @@ use crate::apiserver::{
     object_ref, ApiServer, DeleteOptions, ObjectKey, StatusReason, WatchEvent, WatchEventType,
 };
 use crate::controllers::replicaset::{
-    claim_objects, controller_ref, resolve_controller, virtual_ms,
+    claim_objects, controller_ref, in_key_order, resolve_controller, virtual_ms,
 };
 use crate::controllers::{Controller, Ctx, Queue};
 use crate::infra::Infra;
 use crate::labels::Selector;
 use crate::sort::CollectOrdered;
 use crate::time::{Time, EPOCH_UNIX_MS};
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -55,7 +56,63 @@ const ANNOTATIONS_NOT_COPIED: [&str; 6] = [
 
 /// The Deployment controller.
 #[derive(Default)]
-pub struct DeploymentController;
+pub struct DeploymentController {
+    /// Deployment UID → the pod-template-hash last computed for it. Hashing serializes the
+    /// whole template; a Deployment's template rarely changes while its ReplicaSets' status
+    /// changes wake it once or more per pod.
+    hashes: FxHashMap<String, CachedHash>,
+    /// Deployment UID → its [`params_of`] and what they were computed from: defaulting
+    /// allocates (a whole defaulted Deployment), and the inputs change only with the spec.
+    params: FxHashMap<String, CachedParams>,
+}
+
+/// The fields of a Deployment [`params_of`] reads, and its answer for them.
+struct CachedParams {
+    name: String,
+    generation: i64,
+    replicas: Option<i32>,
+    strategy: crate::api::apps::DeploymentStrategy,
+    min_ready_seconds: Option<i32>,
+    revision_history_limit: Option<i32>,
+    paused: bool,
+    progress_deadline_seconds: Option<i32>,
+    params: Option<DeploymentParams>,
+}
+
+impl CachedParams {
+    fn of(d: &Deployment) -> Self {
+        CachedParams {
+            name: d.metadata.name.clone(),
+            generation: d.metadata.generation,
+            replicas: d.spec.replicas,
+            strategy: d.spec.strategy.clone(),
+            min_ready_seconds: d.spec.min_ready_seconds,
+            revision_history_limit: d.spec.revision_history_limit,
+            paused: d.spec.paused,
+            progress_deadline_seconds: d.spec.progress_deadline_seconds,
+            params: params_of(d),
+        }
+    }
+
+    /// Whether `d` has the inputs these params were computed from.
+    fn is_for(&self, d: &Deployment) -> bool {
+        self.name == d.metadata.name
+            && self.generation == d.metadata.generation
+            && self.replicas == d.spec.replicas
+            && self.strategy == d.spec.strategy
+            && self.min_ready_seconds == d.spec.min_ready_seconds
+            && self.revision_history_limit == d.spec.revision_history_limit
+            && self.paused == d.spec.paused
+            && self.progress_deadline_seconds == d.spec.progress_deadline_seconds
+    }
+}
+
+/// A pod-template-hash and what it was computed from.
+struct CachedHash {
+    template: PodTemplateSpec,
+    collision_count: Option<i32>,
+    hash: String,
+}
 
 /// Writes `v` as JSON with every object's keys sorted, so the bytes do not depend on how
 /// serde_json orders maps in a given build.
@@ -110,8 +167,47 @@ pub fn template_hash(t: &PodTemplateSpec, collision_count: Option<i32>) -> Strin
 }
 
 /// `EqualIgnoreHash`: templates equal once the `pod-template-hash` label is removed.
+///
+/// Compared field by field rather than on copies without the label: a sync compares the
+/// Deployment's template with every ReplicaSet's, twice. The destructuring names every field
+/// of `ObjectMeta`, so a field added there cannot be silently left out of the comparison.
 pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
-    without_hash(a) == without_hash(b)
+    let ObjectMeta {
+        name,
+        generate_name,
+        namespace,
+        uid,
+        resource_version,
+        generation,
+        creation_timestamp,
+        deletion_timestamp,
+        deletion_grace_period_seconds,
+        labels,
+        annotations,
+        owner_references,
+        extra,
+    } = &a.metadata;
+    let m = &b.metadata;
+    a.spec == b.spec
+        && *name == m.name
+        && *generate_name == m.generate_name
+        && *namespace == m.namespace
+        && *uid == m.uid
+        && *resource_version == m.resource_version
+        && *generation == m.generation
+        && *creation_timestamp == m.creation_timestamp
+        && *deletion_timestamp == m.deletion_timestamp
+        && *deletion_grace_period_seconds == m.deletion_grace_period_seconds
+        && *annotations == m.annotations
+        && *owner_references == m.owner_references
+        && *extra == m.extra
+        && labels
+            .iter()
+            .filter(|(k, _)| k.as_str() != DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY)
+            .eq(m
+                .labels
+                .iter()
+                .filter(|(k, _)| k.as_str() != DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY))
 }
 
 /// The arithmetic's view of a Deployment (after API defaulting); `None` for a strategy type
@@ -462,13 +558,10 @@ impl DeploymentController {
             .as_ref()
             .map(|s| s.match_labels.clone())
             .unwrap_or_default();
-        let pool: BTreeMap<ObjectKey, Arc<ReplicaSet>> = api
-            .replica_sets
-            .matching_labels(ns, &match_labels)
-            .into_iter()
-            .chain(api.replica_sets.owned_by(&d.metadata.uid))
-            .map(|rs| (ObjectKey::of(&*rs), rs))
-            .collect_map();
+        let pool = in_key_order(
+            api.replica_sets.matching_labels(ns, &match_labels),
+            api.replica_sets.owned_by(&d.metadata.uid),
+        );
         claim_objects(d, selector, pool, api)
     }
 
@@ -707,12 +800,47 @@ impl DeploymentController {
         queue.add_after(st.key(), delay);
     }
 
+    /// [`template_hash`] of `d`'s template and `collision_count`, from the cache when neither
+    /// changed since it was last computed (the template compares cheaply: copies of a stored
+    /// template share their spec).
+    fn template_hash_of(&mut self, d: &Deployment, collision_count: Option<i32>) -> String {
+        let template = &d.spec.template;
+        if let Some(c) = self.hashes.get(&d.metadata.uid) {
+            if c.collision_count == collision_count && c.template == *template {
+                return c.hash.clone();
+            }
+        }
+        let hash = template_hash(template, collision_count);
+        self.hashes.insert(
+            d.metadata.uid.clone(),
+            CachedHash {
+                template: template.clone(),
+                collision_count,
+                hash: hash.clone(),
+            },
+        );
+        hash
+    }
+
+    /// [`params_of`] `d`, from the cache when its inputs did not change.
+    fn params_for(&mut self, d: &Deployment) -> Option<DeploymentParams> {
+        if let Some(c) = self.params.get(&d.metadata.uid) {
+            if c.is_for(d) {
+                return c.params.clone();
+            }
+        }
+        let c = CachedParams::of(d);
+        let params = c.params.clone();
+        self.params.insert(d.metadata.uid.clone(), c);
+        params
+    }
+
     /// `syncDeployment`.
-    fn sync(key: &ObjectKey, ctx: &mut Ctx<'_>) {
+    fn sync(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
         let Some(stored) = ctx.api.get::<Deployment>(&key.namespace, &key.name) else {
             return;
         };
-        let Some(params) = params_of(&stored) else {
+        let Some(params) = self.params_for(&stored) else {
             return;
         };
         let selector = match Selector::from_label_selector(stored.spec.selector.as_ref()) {
@@ -763,7 +891,7 @@ impl DeploymentController {
             return;
         }
 
-        let hash = template_hash(&stored.spec.template, st.status.collision_count);
+        let hash = self.template_hash_of(&stored, st.status.collision_count);
         let new_name = format!("{}-{}", stored.metadata.name, hash);
         let plan = match st.params.strategy {
             Strategy::Recreate => recreate::rollout_recreate(
@@ -816,7 +944,15 @@ impl Controller for DeploymentController {
 
     fn on_event(&mut self, ev: &WatchEvent, api: &ApiServer, _infra: &Infra, queue: &mut Queue) {
         match ev.kind() {
-            Kind::Deployment => queue.add(ev.key.clone()),
+            Kind::Deployment => {
+                if ev.type_ == WatchEventType::Deleted {
+                    if let Some(Object::Deployment(d)) = &ev.old {
+                        self.hashes.remove(&d.metadata.uid);
+                        self.params.remove(&d.metadata.uid);
+                    }
+                }
+                queue.add(ev.key.clone());
+            }
             Kind::ReplicaSet => Self::on_rs_event(ev, api, queue),
             Kind::Pod if ev.type_ == WatchEventType::Deleted => {
                 if let Some(Object::Pod(p)) = &ev.old {
@@ -828,6 +964,87 @@ impl Controller for DeploymentController {
     }
 
     fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
-        Self::sync(key, ctx);
+        self.sync(key, ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        equal_ignore_hash, in_key_order, without_hash, DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
+    };
+    use crate::api::core::PodTemplateSpec;
+    use crate::api::ReplicaSet;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    /// Labels and annotations drawn from a few keys (the hash label among them) so that
+    /// equal and unequal pairs both come up often.
+    fn small_map() -> impl Strategy<Value = BTreeMap<String, String>> {
+        let key = prop_oneof![
+            Just("app".to_string()),
+            Just("tier".to_string()),
+            Just(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY.to_string()),
+        ];
+        let value = prop_oneof![Just("a".to_string()), Just("b".to_string())];
+        proptest::collection::btree_map(key, value, 0..3)
+    }
+
+    fn template() -> impl Strategy<Value = PodTemplateSpec> {
+        (small_map(), small_map(), 0..2u8, 0..2u8).prop_map(|(labels, annotations, name, img)| {
+            let mut t = PodTemplateSpec::default();
+            t.metadata.labels = labels;
+            t.metadata.annotations = annotations;
+            if name == 1 {
+                t.metadata.name = "x".into();
+            }
+            t.spec.containers = vec![crate::api::core::Container {
+                name: "c".into(),
+                image: ["nginx", "redis"][usize::from(img)].into(),
+                ..Default::default()
+            }];
+            t
+        })
+    }
+
+    proptest! {
+        /// The field-by-field comparison answers as upstream's definition: equal once both
+        /// copies lose the hash label.
+        #[test]
+        fn equal_ignore_hash_is_equality_without_the_hash_label(a in template(), b in template()) {
+            prop_assert_eq!(equal_ignore_hash(&a, &b), without_hash(&a) == without_hash(&b));
+            prop_assert!(equal_ignore_hash(&a, &a.clone()));
+        }
+    }
+
+    #[test]
+    fn templates_differing_only_in_the_hash_label_are_equal() {
+        let mut a = PodTemplateSpec::default();
+        a.metadata.labels.insert("app".into(), "web".into());
+        let mut b = a.clone();
+        b.metadata
+            .labels
+            .insert(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY.into(), "abc".into());
+        assert!(equal_ignore_hash(&a, &b));
+        b.metadata.labels.insert("tier".into(), "x".into());
+        assert!(!equal_ignore_hash(&a, &b));
+    }
+
+    #[test]
+    fn key_order_union_lists_each_object_once_by_namespace_then_name() {
+        let rs = |ns: &str, name: &str| {
+            let mut r = ReplicaSet::default();
+            r.metadata.namespace = ns.into();
+            r.metadata.name = name.into();
+            Arc::new(r)
+        };
+        let a = vec![rs("default", "b"), rs("default", "d")];
+        let b = vec![rs("default", "a"), rs("default", "b"), rs("prod", "a")];
+        let names: Vec<String> = in_key_order(a, b)
+            .iter()
+            .map(|r| format!("{}/{}", r.metadata.namespace, r.metadata.name))
+            .collect();
+        assert_eq!(names, ["default/a", "default/b", "default/d", "prod/a"]);
     }
 }
