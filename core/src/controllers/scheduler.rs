@@ -25,7 +25,6 @@ pub struct Scheduler {
     unschedulable: BTreeSet<ObjectKey>,
     /// Owner UID → node name → number of that owner's pods bound there.
     owner_on_node: FxHashMap<String, FxHashMap<String, u32>>,
-    placed: FxHashMap<ObjectKey, (String, String)>,
     next_start_node: usize,
     /// Every node, ordered by name.
     nodes: Vec<CachedNode>,
@@ -167,6 +166,9 @@ impl Scheduler {
         }
     }
 
+    /// Follows a pod event in the per-owner spreading counts. The pod's previous placement is
+    /// the event's old object: the watch delivers every change of a key in order, so it is
+    /// the placement the previous event counted.
     fn track(&mut self, ev: &WatchEvent) {
         fn placement(o: &Option<Object>) -> Option<(&str, &str)> {
             match o {
@@ -177,36 +179,52 @@ impl Scheduler {
                 _ => None,
             }
         }
-        let now_at = placement(&ev.new);
-        // Most pod events are status writes: same owner, same node as the event before, which
-        // left `placed` as it is now (the watch delivers every change in order), so the counts
-        // stay and nothing is looked up or re-keyed.
-        if ev.old.is_some() && ev.new.is_some() && placement(&ev.old) == now_at {
+        let (was_at, now_at) = (placement(&ev.old), placement(&ev.new));
+        // Most pod events are status writes: same owner, same node.
+        if was_at == now_at {
             return;
         }
-        if let Some((owner, node)) = self.placed.remove(&ev.key) {
-            if let Some(per_node) = self.owner_on_node.get_mut(&owner) {
-                if let Some(c) = per_node.get_mut(&node) {
+        if let Some((owner, node)) = was_at {
+            if let Some(per_node) = self.owner_on_node.get_mut(owner) {
+                if let Some(c) = per_node.get_mut(node) {
                     *c = c.saturating_sub(1);
                     if *c == 0 {
-                        per_node.remove(&node);
+                        per_node.remove(node);
                     }
                 }
                 if per_node.is_empty() {
-                    self.owner_on_node.remove(&owner);
+                    self.owner_on_node.remove(owner);
                 }
             }
         }
         if let Some((owner, node)) = now_at {
-            *self
-                .owner_on_node
-                .entry(owner.to_string())
-                .or_default()
-                .entry(node.to_string())
-                .or_default() += 1;
-            self.placed
-                .insert(ev.key.clone(), (owner.to_string(), node.to_string()));
+            // Keys are allocated only when the owner or node is new to the counts.
+            let per_node = match self.owner_on_node.get_mut(owner) {
+                Some(m) => m,
+                None => self.owner_on_node.entry(owner.to_string()).or_default(),
+            };
+            match per_node.get_mut(node) {
+                Some(c) => *c += 1,
+                None => {
+                    per_node.insert(node.to_string(), 1);
+                }
+            }
         }
+    }
+
+    /// Debug builds check the spreading counts of `owner` against the store.
+    #[cfg(debug_assertions)]
+    fn check_owner_counts(&self, owner: &str, api: &ApiServer) {
+        let mut want: FxHashMap<String, u32> = FxHashMap::default();
+        for p in api.pods.owned_by(owner) {
+            if !p.spec.node_name.is_empty()
+                && p.metadata.controller_ref().is_some_and(|r| r.uid == owner)
+            {
+                *want.entry(p.spec.node_name.clone()).or_default() += 1;
+            }
+        }
+        let have = self.owner_on_node.get(owner).cloned().unwrap_or_default();
+        debug_assert_eq!(have, want, "spreading counts out of step with the store");
     }
 
     fn fit(pod: &Pod, node: &Node, pods_on_node: usize) -> Result<(), Misfit> {
@@ -332,6 +350,10 @@ impl Controller for Scheduler {
         };
         // The owner's pods per node, by cache position: an owner has few nodes, so they are
         // written into the scratch once rather than looked up for every feasible node.
+        #[cfg(debug_assertions)]
+        if let Some(r) = pod.metadata.controller_ref() {
+            self.check_owner_counts(&r.uid, ctx.api);
+        }
         self.same_owner_scratch.resize(total, 0);
         let owner_nodes: Vec<usize> = pod
             .metadata
