@@ -2,7 +2,7 @@
 
 use super::core::{PodTemplateSpec, ReplicaStatus};
 use super::intstr::IntOrString;
-use super::meta::{LabelSelector, ObjectMeta};
+use super::meta::{LabelSelector, ObjectMeta, TypeStr};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 
@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 pub struct ReplicaSet {
     /// `apps/v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `ReplicaSet`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata.
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -51,10 +51,10 @@ pub struct ReplicaSetSpec {
 pub struct Deployment {
     /// `apps/v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `Deployment`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata.
     #[serde(default)]
     pub metadata: ObjectMeta,

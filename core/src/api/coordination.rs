@@ -1,6 +1,6 @@
 //! The `coordination.k8s.io/v1` group: Lease, which each kubelet renews as its heartbeat.
 
-use super::meta::ObjectMeta;
+use super::meta::{ObjectMeta, TypeStr};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 
@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 pub struct Lease {
     /// `coordination.k8s.io/v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `Lease`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata.
     #[serde(default)]
     pub metadata: ObjectMeta,

@@ -1,7 +1,7 @@
 //! The `v1` core group: Pod, Node, Service, Endpoints, Namespace, Event, ReplicationController.
 
 use super::intstr::IntOrString;
-use super::meta::{Extra, ObjectMeta, ObjectReference, StringMap};
+use super::meta::{Extra, ObjectMeta, ObjectReference, StringMap, TypeStr};
 use super::shared::Shared;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 pub struct Pod {
     /// `v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `Pod`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata.
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -82,6 +82,38 @@ pub struct PodSpec {
     /// Not simulated: volumes, affinity, securityContext, initContainers, …
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl PodSpec {
+    /// Whether the two specs are equal apart from `nodeName` (a binding changes only that).
+    /// Destructures every field, so a field added to `PodSpec` must be considered here.
+    pub fn eq_except_node_name(&self, other: &PodSpec) -> bool {
+        let PodSpec {
+            containers,
+            node_name: _,
+            termination_grace_period_seconds,
+            restart_policy,
+            dns_policy,
+            hostname,
+            subdomain,
+            enable_service_links,
+            scheduler_name,
+            node_selector,
+            tolerations,
+            extra,
+        } = self;
+        *containers == other.containers
+            && *termination_grace_period_seconds == other.termination_grace_period_seconds
+            && *restart_policy == other.restart_policy
+            && *dns_policy == other.dns_policy
+            && *hostname == other.hostname
+            && *subdomain == other.subdomain
+            && *enable_service_links == other.enable_service_links
+            && *scheduler_name == other.scheduler_name
+            && *node_selector == other.node_selector
+            && *tolerations == other.tolerations
+            && *extra == other.extra
+    }
 }
 
 /// A toleration of a node taint.
@@ -388,10 +420,10 @@ pub struct ContainerStateTerminated {
 pub struct Node {
     /// `v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `Node`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata.
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -502,10 +534,10 @@ pub struct NodeAddress {
 pub struct Service {
     /// `v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `Service`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata.
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -671,10 +703,10 @@ pub struct LoadBalancerIngress {
 pub struct Endpoints {
     /// `v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `Endpoints`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata (same name as the Service).
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -741,10 +773,10 @@ pub struct EndpointPort {
 pub struct Namespace {
     /// `v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `Namespace`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata.
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -770,10 +802,10 @@ pub struct NamespaceStatus {
 pub struct Event {
     /// `v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `Event`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata.
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -822,10 +854,10 @@ pub struct EventSource {
 pub struct ReplicationController {
     /// `v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `ReplicationController`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata.
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -881,4 +913,30 @@ fn is_zero_i32(v: &i32) -> bool {
 }
 fn is_zero_i64(v: &i64) -> bool {
     *v == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_binding_is_the_only_change_eq_except_node_name_ignores() {
+        let spec = PodSpec {
+            containers: vec![Container {
+                name: "app".into(),
+                image: "nginx:1.25".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut bound = spec.clone();
+        bound.node_name = "node-1".into();
+        assert!(bound.eq_except_node_name(&spec));
+        let mut other_image = bound.clone();
+        other_image.containers[0].image = "nginx:1.26".into();
+        assert!(!other_image.eq_except_node_name(&spec));
+        let mut tolerating = bound.clone();
+        tolerating.tolerations.push(Toleration::default());
+        assert!(!tolerating.eq_except_node_name(&spec));
+    }
 }

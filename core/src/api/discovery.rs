@@ -1,7 +1,7 @@
 //! The `discovery.k8s.io/v1` group: EndpointSlice.
 
 use super::core::EndpointPort;
-use super::meta::{ObjectMeta, ObjectReference};
+use super::meta::{ObjectMeta, ObjectReference, TypeStr};
 use serde::{Deserialize, Serialize};
 
 /// An EndpointSlice: up to 100 (by default) endpoints of a Service, with their conditions.
@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 pub struct EndpointSlice {
     /// `discovery.k8s.io/v1`.
     #[serde(default)]
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// `EndpointSlice`.
     #[serde(default)]
-    pub kind: String,
+    pub kind: TypeStr,
     /// Metadata (label `kubernetes.io/service-name`).
     #[serde(default)]
     pub metadata: ObjectMeta,

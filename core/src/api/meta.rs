@@ -74,6 +74,10 @@ impl ObjectMeta {
     }
 }
 
+/// `apiVersion` and `kind` strings: almost always one of the built-in constants, so an object's
+/// copy shares them instead of copying two strings (objects are copied on every write).
+pub type TypeStr = std::borrow::Cow<'static, str>;
+
 /// A reference from an object to its owner, used by garbage collection and controllers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -16,6 +16,7 @@ pub use self::discovery::EndpointSlice;
 pub use self::intstr::IntOrString;
 pub use self::meta::{LabelSelector, ObjectMeta, OwnerReference};
 
+use meta::TypeStr;
 use serde::{de::DeserializeOwned, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -198,8 +199,8 @@ macro_rules! resources {
                 fn meta(&self) -> &ObjectMeta { &self.metadata }
                 fn meta_mut(&mut self) -> &mut ObjectMeta { &mut self.metadata }
                 fn set_type_meta(&mut self) {
-                    self.api_version = Kind::$ty.api_version().to_string();
-                    self.kind = Kind::$ty.name().to_string();
+                    self.api_version = TypeStr::Borrowed(Kind::$ty.api_version());
+                    self.kind = TypeStr::Borrowed(Kind::$ty.name());
                 }
                 fn into_object(this: Arc<Self>) -> Object { Object::$ty(this) }
                 fn from_object(obj: &Object) -> Option<&Arc<Self>> {

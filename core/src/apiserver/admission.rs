@@ -132,10 +132,8 @@ impl Admit for Pod {
                 let same_spec = if self.spec.node_name == old.spec.node_name {
                     self.spec == old.spec
                 } else {
-                    // Only the binding write changes nodeName: compare the rest on a copy.
-                    let mut spec = self.spec.clone();
-                    spec.node_name = old.spec.node_name.clone();
-                    spec == old.spec
+                    // Only the binding write changes nodeName: compare the rest.
+                    self.spec.eq_except_node_name(&old.spec)
                 };
                 if same_spec {
                     generic_meta(

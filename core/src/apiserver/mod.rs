@@ -20,6 +20,7 @@ use crate::rng::SimRng;
 use crate::time::{to_time, Millis};
 use allocators::Allocators;
 use std::fmt;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Two independent 64-bit FNV-1a streams (different offset bases): cheap enough to run on
@@ -476,22 +477,25 @@ impl ApiServer {
         } else if obj.meta().namespace.is_empty() {
             obj.meta_mut().namespace = "default".to_string();
         }
-        let key = ObjectKey::of(&obj);
-        let old = T::store(self)
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(kind, &key.name))?;
+        let (key, old) = {
+            let m = obj.meta();
+            T::store(self)
+                .get_entry(&m.namespace, &m.name)
+                .map(|(k, o)| (k.clone(), o.clone()))
+                .ok_or_else(|| ApiError::not_found(kind, &m.name))?
+        };
         let rv = &obj.meta().resource_version;
         if !rv.is_empty() && *rv != old.meta().resource_version {
             return Err(ApiError::conflict(kind, &key.name));
         }
         {
+            // `clone_from`: a copy of the stored object already holds these (no allocation).
             let (m, om) = (obj.meta_mut(), old.meta());
-            m.uid = om.uid.clone();
+            m.uid.clone_from(&om.uid);
             m.creation_timestamp = om.creation_timestamp;
             m.deletion_timestamp = om.deletion_timestamp;
             m.deletion_grace_period_seconds = om.deletion_grace_period_seconds;
-            m.generate_name = om.generate_name.clone();
+            m.generate_name.clone_from(&om.generate_name);
             m.generation = om.generation;
         }
         obj.apply_update_defaults(&old);
@@ -511,14 +515,17 @@ impl ApiServer {
             obj.meta_mut().generation = old.meta().generation + 1;
         }
         // A write that changes nothing is not a write: same resourceVersion, no watch event.
-        obj.meta_mut().resource_version = old.meta().resource_version.clone();
+        obj.meta_mut()
+            .resource_version
+            .clone_from(&old.meta().resource_version);
         obj.set_type_meta();
         if obj == *old {
             return Ok(old);
         }
         let rv = self.next_rv();
-        obj.meta_mut().resource_version = rv.to_string();
-        obj.set_type_meta();
+        let m = obj.meta_mut();
+        m.resource_version.clear();
+        let _ = write!(m.resource_version, "{rv}");
         let arc = Arc::new(obj);
         T::store_mut(self).put(arc.clone());
         self.emit(WatchEventType::Modified, key, Some(old), Some(arc.clone()));

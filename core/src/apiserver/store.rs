@@ -228,7 +228,47 @@ impl WatchEvent {
     }
 }
 
+/// `(namespace, label key, label value)`.
 type LabelIndexKey = (String, String, String);
+
+/// A label index key seen as three strings, so the index is searched with borrowed ones (a
+/// lookup allocates nothing). Hashed and compared exactly as [`LabelIndexKey`].
+trait LabelKeyRef {
+    fn parts(&self) -> (&str, &str, &str);
+}
+
+impl LabelKeyRef for LabelIndexKey {
+    fn parts(&self) -> (&str, &str, &str) {
+        (&self.0, &self.1, &self.2)
+    }
+}
+
+impl LabelKeyRef for (&str, &str, &str) {
+    fn parts(&self) -> (&str, &str, &str) {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn LabelKeyRef + 'a> for LabelIndexKey {
+    fn borrow(&self) -> &(dyn LabelKeyRef + 'a) {
+        self
+    }
+}
+
+// A tuple of `String`s hashes each as a `str`, as this does.
+impl std::hash::Hash for dyn LabelKeyRef + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn LabelKeyRef + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn LabelKeyRef + '_ {}
 
 /// The objects of one kind.
 #[derive(Clone, Debug)]
@@ -238,7 +278,7 @@ pub struct Store<T: Resource> {
     /// map comparing keys (`items` stays the source of every ordered listing).
     lookup: HashMap<ObjectKey, Arc<T>>,
     by_uid: HashMap<String, ObjectKey>,
-    by_label: HashMap<LabelIndexKey, BTreeSet<String>>,
+    by_label: HashMap<LabelIndexKey, BTreeSet<ObjectKey>>,
     by_owner: HashMap<String, BTreeSet<ObjectKey>>,
     by_node: HashMap<String, BTreeSet<ObjectKey>>,
     node_of: fn(&T) -> Option<&str>,
@@ -289,6 +329,11 @@ impl<T: Resource> Store<T> {
         self.lookup.get(&(namespace, name) as &dyn KeyRef)
     }
 
+    /// The stored key and object named `name` in `namespace` (the key is shared, not built).
+    pub fn get_entry(&self, namespace: &str, name: &str) -> Option<(&ObjectKey, &Arc<T>)> {
+        self.lookup.get_key_value(&(namespace, name) as &dyn KeyRef)
+    }
+
     /// The object with this UID.
     pub fn get_by_uid(&self, uid: &str) -> Option<&Arc<T>> {
         self.by_uid.get(uid).and_then(|k| self.lookup.get(k))
@@ -307,15 +352,15 @@ impl<T: Resource> Store<T> {
             .map(|(_, v)| v)
     }
 
-    /// Names of the objects in `namespace` carrying label `key=value`.
+    /// Keys of the objects in `namespace` carrying label `key=value`, in name order.
     pub fn names_with_label(
         &self,
         namespace: &str,
         key: &str,
         value: &str,
-    ) -> Option<&BTreeSet<String>> {
+    ) -> Option<&BTreeSet<ObjectKey>> {
         self.by_label
-            .get(&(namespace.to_string(), key.to_string(), value.to_string()))
+            .get(&(namespace, key, value) as &dyn LabelKeyRef)
     }
 
     /// Objects in `namespace` whose labels contain every pair of `selector` (a Service-style
@@ -328,7 +373,7 @@ impl<T: Resource> Store<T> {
         if selector.is_empty() {
             return self.in_namespace(namespace).cloned().collect();
         }
-        let mut smallest: Option<&BTreeSet<String>> = None;
+        let mut smallest: Option<&BTreeSet<ObjectKey>> = None;
         for (k, v) in selector {
             match self.names_with_label(namespace, k, v) {
                 None => return Vec::new(),
@@ -342,7 +387,7 @@ impl<T: Resource> Store<T> {
         smallest
             .into_iter()
             .flatten()
-            .filter_map(|name| self.get_by_name(namespace, name))
+            .filter_map(|key| self.lookup.get(key))
             .filter(|o| {
                 selector
                     .iter()
@@ -385,9 +430,13 @@ impl<T: Resource> Store<T> {
         // new key (most writes are status updates of an existing object).
         let m = obj.meta();
         let probe = (m.namespace.as_str(), m.name.as_str());
-        if let Some(slot) = self.lookup.get_mut(&probe as &dyn KeyRef) {
+        if let Some(key) = self
+            .lookup
+            .get_key_value(&probe as &dyn KeyRef)
+            .map(|(k, _)| k.clone())
+        {
+            let slot = self.lookup.get_mut(&key)?;
             let old = std::mem::replace(slot, obj.clone());
-            let key = ObjectKey::of(&*old);
             if let Some(v) = self.items.get_mut(&key) {
                 *v = obj.clone();
             }
@@ -467,20 +516,26 @@ impl<T: Resource> Store<T> {
 
     fn index_labels(&mut self, key: &ObjectKey, m: &ObjectMeta) {
         for (k, v) in &m.labels {
-            self.by_label
-                .entry((key.namespace.clone(), k.clone(), v.clone()))
-                .or_default()
-                .insert(key.name.clone());
+            let probe = (key.namespace.as_str(), k.as_str(), v.as_str());
+            // Most labels (`app=web`) are already indexed: no key is built for them.
+            if let Some(set) = self.by_label.get_mut(&probe as &dyn LabelKeyRef) {
+                set.insert(key.clone());
+            } else {
+                self.by_label.insert(
+                    (key.namespace.clone(), k.clone(), v.clone()),
+                    BTreeSet::from([key.clone()]),
+                );
+            }
         }
     }
 
     fn unindex_labels(&mut self, key: &ObjectKey, m: &ObjectMeta) {
         for (k, v) in &m.labels {
-            let ik = (key.namespace.clone(), k.clone(), v.clone());
-            if let Some(set) = self.by_label.get_mut(&ik) {
-                set.remove(&key.name);
+            let probe = (key.namespace.as_str(), k.as_str(), v.as_str());
+            if let Some(set) = self.by_label.get_mut(&probe as &dyn LabelKeyRef) {
+                set.remove(key);
                 if set.is_empty() {
-                    self.by_label.remove(&ik);
+                    self.by_label.remove(&probe as &dyn LabelKeyRef);
                 }
             }
         }
