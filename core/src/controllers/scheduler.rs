@@ -23,8 +23,12 @@ use std::collections::BTreeSet;
 #[derive(Default)]
 pub struct Scheduler {
     unschedulable: BTreeSet<ObjectKey>,
-    /// Owner UID → node name → number of that owner's pods bound there.
-    owner_on_node: FxHashMap<String, FxHashMap<String, u32>>,
+    /// Owner UID → node id → number of that owner's pods bound there.
+    owner_on_node: FxHashMap<String, FxHashMap<u32, u32>>,
+    /// Node name → a small id, given on first sight of the name (a node, or a pod bound to a
+    /// name) and kept for the life of the scheduler, so that per-node scratch can be indexed
+    /// without looking names up.
+    node_ids: FxHashMap<String, u32>,
     next_start_node: usize,
     /// Every node, ordered by name.
     nodes: Vec<CachedNode>,
@@ -32,7 +36,7 @@ pub struct Scheduler {
     /// `api.pods.count_on_node` answers (pods may name a node that does not exist yet, so the
     /// count is kept per name; a cached node mirrors its own in `CachedNode::pods`).
     pods_per_node: FxHashMap<String, usize>,
-    /// Scratch for one scheduling decision, indexed like `nodes`: the pod's owner's pods on
+    /// Scratch for one scheduling decision, indexed by node id: the pod's owner's pods on
     /// each node. Kept between decisions (all zero) so scoring allocates nothing per pod.
     same_owner_scratch: Vec<u32>,
     /// Scratch: the cache positions of the best-scoring feasible nodes, in examination order.
@@ -42,6 +46,8 @@ pub struct Scheduler {
 /// A node as the scheduler's cache holds it.
 struct CachedNode {
     name: String,
+    /// The name's id (`Scheduler::node_ids`).
+    id: u32,
     node: Arc<Node>,
     /// Ready, schedulable and without NoSchedule/NoExecute taints: only the nodeSelector and
     /// the pod capacity remain to check.
@@ -54,9 +60,10 @@ struct CachedNode {
 }
 
 impl CachedNode {
-    fn new(node: Arc<Node>, pods: usize) -> Self {
+    fn new(node: Arc<Node>, id: u32, pods: usize) -> Self {
         CachedNode {
             name: node.metadata.name.clone(),
+            id,
             plain: node_ready(&node)
                 && !node.spec.unschedulable
                 && !node
@@ -127,20 +134,20 @@ enum Misfit {
 impl Scheduler {
     /// Follows a pod event's move between nodes in the per-node pod counts.
     fn count_pods(&mut self, ev: &WatchEvent) {
-        let node_of = |o: &Option<Object>| match o {
-            Some(Object::Pod(p)) if !p.spec.node_name.is_empty() => Some(p.spec.node_name.clone()),
-            _ => None,
-        };
-        let (old, new) = match (&ev.old, &ev.new) {
-            (Some(Object::Pod(o)), Some(Object::Pod(n)))
-                if o.spec.node_name == n.spec.node_name =>
-            {
-                return;
+        fn node_of(o: &Option<Object>) -> Option<&str> {
+            match o {
+                Some(Object::Pod(p)) if !p.spec.node_name.is_empty() => {
+                    Some(p.spec.node_name.as_str())
+                }
+                _ => None,
             }
-            (old, new) => (node_of(old), node_of(new)),
-        };
+        }
+        let (old, new) = (node_of(&ev.old), node_of(&ev.new));
+        if old == new {
+            return;
+        }
         if let Some(name) = old {
-            let left = match self.pods_per_node.get_mut(&name) {
+            let left = match self.pods_per_node.get_mut(name) {
                 Some(c) => {
                     *c = c.saturating_sub(1);
                     *c
@@ -148,15 +155,23 @@ impl Scheduler {
                 None => 0,
             };
             if left == 0 {
-                self.pods_per_node.remove(&name);
+                self.pods_per_node.remove(name);
             }
-            self.set_cached_count(&name, left);
+            self.set_cached_count(name, left);
         }
         if let Some(name) = new {
-            let count = self.pods_per_node.entry(name.clone()).or_default();
-            *count += 1;
-            let count = *count;
-            self.set_cached_count(&name, count);
+            // The name is allocated only for a node with no pods yet.
+            let count = match self.pods_per_node.get_mut(name) {
+                Some(c) => {
+                    *c += 1;
+                    *c
+                }
+                None => {
+                    self.pods_per_node.insert(name.to_string(), 1);
+                    1
+                }
+            };
+            self.set_cached_count(name, count);
         }
     }
 
@@ -185,11 +200,12 @@ impl Scheduler {
             return;
         }
         if let Some((owner, node)) = was_at {
-            if let Some(per_node) = self.owner_on_node.get_mut(owner) {
-                if let Some(c) = per_node.get_mut(node) {
+            let id = self.node_ids.get(node).copied();
+            if let (Some(per_node), Some(id)) = (self.owner_on_node.get_mut(owner), id) {
+                if let Some(c) = per_node.get_mut(&id) {
                     *c = c.saturating_sub(1);
                     if *c == 0 {
-                        per_node.remove(node);
+                        per_node.remove(&id);
                     }
                 }
                 if per_node.is_empty() {
@@ -198,29 +214,36 @@ impl Scheduler {
             }
         }
         if let Some((owner, node)) = now_at {
-            // Keys are allocated only when the owner or node is new to the counts.
+            let id = self.node_id(node);
+            // The owner's UID is allocated only when it is new to the counts.
             let per_node = match self.owner_on_node.get_mut(owner) {
                 Some(m) => m,
                 None => self.owner_on_node.entry(owner.to_string()).or_default(),
             };
-            match per_node.get_mut(node) {
-                Some(c) => *c += 1,
-                None => {
-                    per_node.insert(node.to_string(), 1);
-                }
-            }
+            *per_node.entry(id).or_default() += 1;
         }
+    }
+
+    /// The id of node name `name`, given now if the name is new.
+    fn node_id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.node_ids.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.node_ids.len()).unwrap_or(u32::MAX);
+        self.node_ids.insert(name.to_string(), id);
+        id
     }
 
     /// Debug builds check the spreading counts of `owner` against the store.
     #[cfg(debug_assertions)]
     fn check_owner_counts(&self, owner: &str, api: &ApiServer) {
-        let mut want: FxHashMap<String, u32> = FxHashMap::default();
+        let mut want: FxHashMap<u32, u32> = FxHashMap::default();
         for p in api.pods.owned_by(owner) {
             if !p.spec.node_name.is_empty()
                 && p.metadata.controller_ref().is_some_and(|r| r.uid == owner)
             {
-                *want.entry(p.spec.node_name.clone()).or_default() += 1;
+                let id = self.node_ids.get(&p.spec.node_name).copied();
+                *want.entry(id.unwrap_or(u32::MAX)).or_default() += 1;
             }
         }
         let have = self.owner_on_node.get(owner).cloned().unwrap_or_default();
@@ -316,7 +339,8 @@ impl Controller for Scheduler {
                     (WatchEventType::Deleted, Err(_)) => {}
                     (_, at) => {
                         let pods = self.pods_per_node.get(&ev.key.name).copied().unwrap_or(0);
-                        let cached = CachedNode::new(n.clone(), pods);
+                        let id = self.node_id(&ev.key.name);
+                        let cached = CachedNode::new(n.clone(), id, pods);
                         match at {
                             Ok(i) => self.nodes[i] = cached,
                             Err(i) => self.nodes.insert(i, cached),
@@ -354,22 +378,17 @@ impl Controller for Scheduler {
         if let Some(r) = pod.metadata.controller_ref() {
             self.check_owner_counts(&r.uid, ctx.api);
         }
-        self.same_owner_scratch.resize(total, 0);
-        let owner_nodes: Vec<usize> = pod
+        let owner_counts = pod
             .metadata
             .controller_ref()
-            .and_then(|o| self.owner_on_node.get(o.uid.as_str()))
-            .into_iter()
-            .flatten()
-            .filter_map(|(name, &n)| {
-                let i = self
-                    .nodes
-                    .binary_search_by(|c| c.name.as_str().cmp(name))
-                    .ok()?;
-                self.same_owner_scratch[i] = n;
-                Some(i)
-            })
-            .collect();
+            .and_then(|o| self.owner_on_node.get(o.uid.as_str()));
+        let scratch = &mut self.same_owner_scratch;
+        scratch.resize(self.node_ids.len(), 0);
+        for (&id, &n) in owner_counts.into_iter().flatten() {
+            if let Some(slot) = scratch.get_mut(id as usize) {
+                *slot = n;
+            }
+        }
         // Filter and score in one pass. Spreading: fewest pods of the same owner, then fewest
         // pods; `top` keeps the best-scoring feasible nodes in the order they were examined.
         let mut feasible = 0usize;
@@ -403,7 +422,8 @@ impl Controller for Scheduler {
             };
             match fits {
                 Ok(count) => {
-                    let score = (self.same_owner_scratch[at], count);
+                    let same_owner = scratch.get(cached.id as usize).copied().unwrap_or(0);
+                    let score = (same_owner, count);
                     if score < best {
                         best = score;
                         top.clear();
@@ -419,8 +439,10 @@ impl Controller for Scheduler {
                 Err(m) => misfits.push(m),
             }
         }
-        for i in owner_nodes {
-            self.same_owner_scratch[i] = 0;
+        for &id in owner_counts.into_iter().flatten().map(|(id, _)| id) {
+            if let Some(slot) = scratch.get_mut(id as usize) {
+                *slot = 0;
+            }
         }
         if total > 0 {
             self.next_start_node = (self.next_start_node + feasible + misfits.len()) % total;
