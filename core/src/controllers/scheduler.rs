@@ -372,12 +372,12 @@ impl Controller for Scheduler {
         } else {
             (total * pct / 100).max(100)
         };
-        // The owner's pods per node, by cache position: an owner has few nodes, so they are
-        // written into the scratch once rather than looked up for every feasible node.
         #[cfg(debug_assertions)]
         if let Some(r) = pod.metadata.controller_ref() {
             self.check_owner_counts(&r.uid, ctx.api);
         }
+        // The owner's pods per node, by node id: an owner has few nodes, so they are written
+        // into the scratch once (and cleared after) rather than looked up for every node.
         let owner_counts = pod
             .metadata
             .controller_ref()
