@@ -25,10 +25,12 @@ pub struct EndpointsController {
     index: ServiceSelectorIndex,
 }
 
-fn ip_order(a: &EndpointAddress) -> (u32, String) {
+/// Sort key of an address: IPv4 addresses numerically, then anything else by text. Borrowed:
+/// a sort computes it twice per comparison.
+fn ip_order(a: &EndpointAddress) -> (u32, &str) {
     (
         a.ip.parse::<Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX),
-        a.ip.clone(),
+        a.ip.as_str(),
     )
 }
 
@@ -48,8 +50,8 @@ fn repack(entries: Vec<(Vec<EndpointPort>, EndpointAddress, bool)>) -> Vec<Endpo
     by_ports
         .into_iter()
         .map(|(ports, (mut ready, mut not_ready))| {
-            crate::sort::sort_by_key(&mut ready, ip_order);
-            crate::sort::sort_by_key(&mut not_ready, ip_order);
+            crate::sort::sort_by(&mut ready, |a, b| ip_order(a).cmp(&ip_order(b)));
+            crate::sort::sort_by(&mut not_ready, |a, b| ip_order(a).cmp(&ip_order(b)));
             EndpointSubset {
                 addresses: ready,
                 not_ready_addresses: not_ready,
@@ -119,6 +121,21 @@ impl EndpointsController {
             subsets.retain(|s| !s.addresses.is_empty() || !s.not_ready_addresses.is_empty());
         }
         let current = ctx.api.get::<Endpoints>(ns, &svc.metadata.name);
+        if let Some(cur) = current.as_deref() {
+            // The object this sync would write differs from the stored one only in subsets,
+            // labels and the over-capacity annotation: compared before anything is copied.
+            let annotation = cur
+                .metadata
+                .annotations
+                .get(OVER_CAPACITY_ANNOTATION)
+                .map(String::as_str);
+            if cur.subsets == subsets
+                && cur.metadata.labels == svc.metadata.labels
+                && annotation == truncated.then_some("truncated")
+            {
+                return;
+            }
+        }
         let mut ep = match current.as_deref() {
             // The stored object but its subsets, which are replaced (so not copied): every
             // change of one of the Service's pods rewrites its Endpoints.
@@ -192,15 +209,7 @@ impl Controller for EndpointsController {
                     }
                 }
                 let mut services = BTreeSet::new();
-                for o in [&ev.old, &ev.new].into_iter().flatten() {
-                    if let Object::Pod(p) = o {
-                        self.index.services_for(
-                            &ev.key.namespace,
-                            &p.metadata.labels,
-                            &mut services,
-                        );
-                    }
-                }
+                self.index.services_for_event(ev, &mut services);
                 for s in services {
                     queue.add(s);
                 }

@@ -12,11 +12,11 @@ use crate::api::core::EndpointPort;
 use crate::api::discovery::{Endpoint, EndpointConditions};
 use crate::api::meta::ObjectReference;
 use crate::api::*;
-use crate::apiserver::store::KeyRef;
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
 use crate::sort::CollectOrdered;
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -28,14 +28,17 @@ pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 pub const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
 /// Label marking the slices of a headless Service.
 pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
+/// Node label an endpoint's zone comes from.
+const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 
 /// Index from `(namespace, key, value)` selector pairs to the Services selecting on them.
 #[derive(Default, Clone, Debug)]
 pub struct ServiceSelectorIndex {
     selectors: FxHashMap<ObjectKey, BTreeMap<String, String>>,
-    /// namespace → label key → label value → names of the Services selecting that pair
-    /// (nested so that a lookup borrows the pod's strings instead of building a key).
-    by_pair: FxHashMap<String, FxHashMap<String, FxHashMap<String, BTreeSet<String>>>>,
+    /// namespace → label key → label value → keys of the Services selecting that pair
+    /// (nested so that a lookup borrows the pod's strings instead of building a key; the
+    /// Services' own keys, so that a match is a reference count, not a new key).
+    by_pair: FxHashMap<String, FxHashMap<String, FxHashMap<String, Vec<ObjectKey>>>>,
     /// Services with an empty selector (`selector: {}`), which select every pod of their
     /// namespace: kept apart so a pod event never scans all Services for them.
     select_all: BTreeSet<ObjectKey>,
@@ -51,9 +54,9 @@ impl ServiceSelectorIndex {
                     continue;
                 };
                 if let Some(by_value) = by_key.get_mut(&k) {
-                    if let Some(names) = by_value.get_mut(&v) {
-                        names.remove(&key.name);
-                        if names.is_empty() {
+                    if let Some(keys) = by_value.get_mut(&v) {
+                        keys.retain(|s| s != key);
+                        if keys.is_empty() {
                             by_value.remove(&v);
                         }
                     }
@@ -78,7 +81,7 @@ impl ServiceSelectorIndex {
                     .or_default()
                     .entry(v.clone())
                     .or_default()
-                    .insert(key.name.clone());
+                    .push(key.clone());
             }
             self.selectors.insert(key.clone(), sel.clone());
         }
@@ -104,17 +107,34 @@ impl ServiceSelectorIndex {
             return;
         };
         for (k, v) in labels {
-            let Some(names) = by_key.get(k).and_then(|by_value| by_value.get(v)) else {
+            let Some(keys) = by_key.get(k).and_then(|by_value| by_value.get(v)) else {
                 continue;
             };
-            for name in names {
-                // Borrowed lookup: only a matching Service's key is copied.
-                let probe = (namespace, name.as_str());
-                if let Some(sel) = self.selectors.get(&probe as &dyn KeyRef) {
+            for key in keys {
+                if let Some(sel) = self.selectors.get(key) {
                     if sel.iter().all(|(sk, sv)| labels.get(sk) == Some(sv)) {
-                        out.insert(ObjectKey::new(namespace, name.clone()));
+                        out.insert(key.clone());
                     }
                 }
+            }
+        }
+    }
+
+    /// The Services of a pod watch event: those selecting the pod before or after it.
+    pub fn services_for_event(&self, ev: &WatchEvent, out: &mut BTreeSet<ObjectKey>) {
+        let (old, new) = match (&ev.old, &ev.new) {
+            (Some(Object::Pod(o)), Some(Object::Pod(n))) => (Some(o), Some(n)),
+            (Some(Object::Pod(o)), _) => (Some(o), None),
+            (_, Some(Object::Pod(n))) => (None, Some(n)),
+            _ => (None, None),
+        };
+        if let Some(o) = old {
+            self.services_for(&ev.key.namespace, &o.metadata.labels, out);
+        }
+        if let Some(n) = new {
+            // Most pod writes leave the labels alone: the same labels select the same Services.
+            if old.is_none_or(|o| o.metadata.labels != n.metadata.labels) {
+                self.services_for(&ev.key.namespace, &n.metadata.labels, out);
             }
         }
     }
@@ -124,6 +144,8 @@ impl ServiceSelectorIndex {
 pub struct EndpointSliceController {
     max_endpoints_per_slice: usize,
     index: ServiceSelectorIndex,
+    /// Per Service, its pods' endpoints as of its last sync.
+    cache: FxHashMap<ObjectKey, ServiceEndpoints>,
 }
 
 impl Default for EndpointSliceController {
@@ -229,12 +251,7 @@ pub fn pod_to_endpoint(svc: &Service, pod: &Pod, node: Option<&Node>) -> Endpoin
         hostname,
         target_ref: Some(target),
         node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.clone()),
-        zone: node.and_then(|n| {
-            n.metadata
-                .labels
-                .get("topology.kubernetes.io/zone")
-                .cloned()
-        }),
+        zone: node.and_then(|n| n.metadata.labels.get(ZONE_LABEL).cloned()),
     }
 }
 
@@ -260,20 +277,94 @@ fn with_endpoints(slice: &EndpointSlice, endpoints: Option<Vec<Endpoint>>) -> En
     }
 }
 
-fn endpoint_key(e: &Endpoint) -> String {
-    e.target_ref
-        .as_ref()
-        .map(|t| t.uid.clone())
-        .unwrap_or_else(|| e.addresses.join(","))
+/// The identity of an endpoint across syncs: its pod's UID, else its addresses (borrowed in
+/// the common case: every sync looks up each endpoint of each of the Service's slices).
+fn endpoint_key(e: &Endpoint) -> Cow<'_, str> {
+    match &e.target_ref {
+        Some(t) => Cow::Borrowed(t.uid.as_str()),
+        None => Cow::Owned(e.addresses.join(",")),
+    }
 }
 
-#[derive(Clone, Debug)]
-struct SliceState {
-    name: Option<String>,
-    endpoints: Vec<Endpoint>,
+/// `a == b` for two endpoints, the fields that differ between a pod's successive endpoints
+/// (conditions, address, node) compared before the strings that never do.
+fn same_endpoint(a: &Endpoint, b: &Endpoint) -> bool {
+    // Destructured in full so that a new field cannot be forgotten here.
+    let Endpoint {
+        addresses,
+        conditions,
+        hostname,
+        target_ref,
+        node_name,
+        zone,
+    } = a;
+    *conditions == b.conditions
+        && *addresses == b.addresses
+        && *node_name == b.node_name
+        && *hostname == b.hostname
+        && *zone == b.zone
+        && match (target_ref, &b.target_ref) {
+            // The UID first: endpoints of different pods differ there.
+            (Some(x), Some(y)) => x.uid == y.uid && x == y,
+            (x, y) => x == y,
+        }
+}
+
+/// Whether `labels` are the labels [`EndpointSliceController::labels_for`] gives `svc`'s
+/// slices, found without building them (every sync checks every slice of the Service).
+fn has_slice_labels(svc: &Service, labels: &BTreeMap<String, String>) -> bool {
+    let reserved = [SERVICE_NAME_LABEL, MANAGED_BY_LABEL, HEADLESS_LABEL];
+    let headless = EndpointSliceController::is_headless(svc);
+    let own = svc
+        .metadata
+        .labels
+        .keys()
+        .filter(|k| !reserved.contains(&k.as_str()))
+        .count();
+    // Keys are unique on both sides: equal sizes and every label expected means equal maps.
+    labels.len() == own + 2 + usize::from(headless)
+        && labels.iter().all(|(k, v)| match k.as_str() {
+            SERVICE_NAME_LABEL => *v == svc.metadata.name,
+            MANAGED_BY_LABEL => v == MANAGED_BY,
+            HEADLESS_LABEL => headless && v.is_empty(),
+            _ => svc.metadata.labels.get(k) == Some(v),
+        })
+}
+
+/// One pod's endpoint for one Service as last computed, with what it was computed from: the
+/// pod's version (its UID and resourceVersion, which every write of it changes) and its node's
+/// presence and zone, which are all `pod_to_endpoint` and the filters before it read besides
+/// the Service. (Versions rather than the pods themselves: holding a pod the store has
+/// replaced would keep every pod twice in memory.)
+struct PodEndpoint {
+    uid: String,
+    resource_version: String,
+    node_present: bool,
+    zone: Option<String>,
+    /// The pod's sorted endpoint ports and endpoint; `None` when the pod is not published.
+    endpoint: Option<(Vec<EndpointPort>, Endpoint)>,
+    /// The sync that last saw the pod select into the Service.
+    seen: u64,
+}
+
+/// The endpoints of one Service's pods as of its last sync, for the Service version they were
+/// computed for: a sync recomputes only the pods (or nodes) that changed since. The kubelet
+/// changes one pod at a time, and each change syncs the whole Service.
+#[derive(Default)]
+struct ServiceEndpoints {
+    service: Option<Arc<Service>>,
+    pods: FxHashMap<String, PodEndpoint>,
+    sync: u64,
+}
+
+struct SliceState<'a> {
+    endpoints: Vec<&'a Endpoint>,
     touched: bool,
     original: Option<Arc<EndpointSlice>>,
 }
+
+/// A port group's key: the sorted resolved ports, borrowed when already sorted.
+type PortKey<'a> = Cow<'a, [EndpointPort]>;
 
 impl EndpointSliceController {
     /// A controller with `--max-endpoints-per-slice` = `max`.
@@ -281,7 +372,15 @@ impl EndpointSliceController {
         EndpointSliceController {
             max_endpoints_per_slice: max.clamp(1, 1000),
             index: ServiceSelectorIndex::default(),
+            cache: FxHashMap::default(),
         }
+    }
+
+    fn is_headless(svc: &Service) -> bool {
+        svc.spec
+            .cluster_ip
+            .as_deref()
+            .is_none_or(|ip| ip.is_empty() || ip == "None")
     }
 
     fn labels_for(svc: &Service) -> BTreeMap<String, String> {
@@ -296,12 +395,7 @@ impl EndpointSliceController {
             .collect_map();
         l.insert(SERVICE_NAME_LABEL.into(), svc.metadata.name.clone());
         l.insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
-        if svc
-            .spec
-            .cluster_ip
-            .as_deref()
-            .is_none_or(|ip| ip.is_empty() || ip == "None")
-        {
+        if Self::is_headless(svc) {
             l.insert(HEADLESS_LABEL.into(), String::new());
         }
         l
@@ -336,7 +430,76 @@ impl EndpointSliceController {
         s
     }
 
-    fn reconcile_service(&self, svc: &Service, ctx: &mut Ctx<'_>) {
+    /// Brings `cache` up to date with the pods `svc` selects now (in the store's order, by
+    /// name), recomputing the endpoints of the pods or nodes that changed since its last sync.
+    fn refresh(
+        cache: &mut ServiceEndpoints,
+        svc: &Arc<Service>,
+        pods: &[Arc<Pod>],
+        api: &ApiServer,
+    ) {
+        if !cache.service.as_ref().is_some_and(|s| Arc::ptr_eq(s, svc)) {
+            cache.pods.clear();
+            cache.service = Some(svc.clone());
+        }
+        cache.sync += 1;
+        let sync = cache.sync;
+        let publish = svc.spec.publish_not_ready_addresses == Some(true);
+        for pod in pods {
+            let node = api.get::<Node>("", &pod.spec.node_name);
+            let zone = node
+                .as_deref()
+                .and_then(|n| n.metadata.labels.get(ZONE_LABEL));
+            let m = &pod.metadata;
+            if let Some(e) = cache.pods.get_mut(&m.name) {
+                // An unversioned pod (only written around the API server) is never trusted.
+                if !m.resource_version.is_empty()
+                    && e.resource_version == m.resource_version
+                    && e.uid == m.uid
+                    && e.node_present == node.is_some()
+                    && e.zone.as_ref() == zone
+                {
+                    e.seen = sync;
+                    continue;
+                }
+            }
+            let endpoint = if !should_pod_be_in_endpoints(pod, true) || (node.is_none() && !publish)
+            {
+                None
+            } else {
+                let mut ports = endpoint_ports(svc, pod);
+                crate::sort::sort(&mut ports);
+                Some((ports, pod_to_endpoint(svc, pod, node.as_deref())))
+            };
+            let entry = PodEndpoint {
+                uid: m.uid.clone(),
+                resource_version: m.resource_version.clone(),
+                node_present: node.is_some(),
+                zone: zone.cloned(),
+                endpoint,
+                seen: sync,
+            };
+            match cache.pods.get_mut(&pod.metadata.name) {
+                Some(e) => *e = entry,
+                None => {
+                    cache.pods.insert(pod.metadata.name.clone(), entry);
+                }
+            }
+        }
+        if cache.pods.len() > pods.len() {
+            cache.pods.retain(|_, e| e.seen == sync);
+        }
+    }
+
+    fn reconcile_service(&mut self, key: &ObjectKey, svc: &Arc<Service>, ctx: &mut Ctx<'_>) {
+        let Some(selector) = svc.spec.selector.as_ref() else {
+            self.cache.remove(key);
+            return;
+        };
+        if svc.spec.type_.as_deref() == Some("ExternalName") {
+            self.cache.remove(key);
+            return;
+        }
         let ns = svc.metadata.namespace.clone();
         let existing: Vec<Arc<EndpointSlice>> = ctx
             .api
@@ -347,45 +510,43 @@ impl EndpointSliceController {
                 s.metadata.labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
             })
             .collect();
-        let Some(selector) = svc.spec.selector.as_ref() else {
-            return;
-        };
-        if svc.spec.type_.as_deref() == Some("ExternalName") {
-            return;
-        }
-        // Desired endpoints, grouped by resolved port set.
-        let mut desired: BTreeMap<Vec<EndpointPort>, Vec<Endpoint>> = BTreeMap::new();
-        let publish = svc.spec.publish_not_ready_addresses == Some(true);
-        for pod in ctx.api.pods.matching_labels(&ns, selector) {
-            if !should_pod_be_in_endpoints(&pod, true) {
-                continue;
+        let pods = ctx.api.pods.matching_labels(&ns, selector);
+        let mut cache = self.cache.remove(key).unwrap_or_default();
+        Self::refresh(&mut cache, svc, &pods, ctx.api);
+        // Desired endpoints, grouped by resolved port set, in the store's pod order.
+        let mut desired: BTreeMap<PortKey<'_>, Vec<&Endpoint>> = BTreeMap::new();
+        for pod in &pods {
+            if let Some((ports, e)) = cache
+                .pods
+                .get(&pod.metadata.name)
+                .and_then(|p| p.endpoint.as_ref())
+            {
+                desired
+                    .entry(Cow::Borrowed(ports.as_slice()))
+                    .or_default()
+                    .push(e);
             }
-            let node = ctx.api.get::<Node>("", &pod.spec.node_name);
-            if node.is_none() && !publish {
-                continue;
-            }
-            let mut ports = endpoint_ports(svc, &pod);
-            crate::sort::sort(&mut ports);
-            desired
-                .entry(ports)
-                .or_default()
-                .push(pod_to_endpoint(svc, &pod, node.as_deref()));
         }
         let max = self.max_endpoints_per_slice;
         let mut creates: Vec<EndpointSlice> = Vec::new();
         let mut updates: Vec<EndpointSlice> = Vec::new();
         let mut deletes: Vec<Arc<EndpointSlice>> = Vec::new();
-        let mut existing_by_ports: BTreeMap<Vec<EndpointPort>, Vec<Arc<EndpointSlice>>> =
-            BTreeMap::new();
+        let mut existing_by_ports: BTreeMap<PortKey<'_>, Vec<Arc<EndpointSlice>>> = BTreeMap::new();
         for s in &existing {
-            let mut ports = s.ports.clone().unwrap_or_default();
-            crate::sort::sort(&mut ports);
+            let ports: &[EndpointPort] = s.ports.as_deref().unwrap_or_default();
+            let ports = if ports.is_sorted() {
+                Cow::Borrowed(ports)
+            } else {
+                let mut ports = ports.to_vec();
+                crate::sort::sort(&mut ports);
+                Cow::Owned(ports)
+            };
             existing_by_ports.entry(ports).or_default().push(s.clone());
         }
-        let groups: BTreeSet<Vec<EndpointPort>> = desired
+        let groups: BTreeSet<PortKey<'_>> = desired
             .keys()
+            .chain(existing_by_ports.keys())
             .cloned()
-            .chain(existing_by_ports.keys().cloned())
             .collect_set();
         for ports in groups {
             let want = desired.remove(&ports).unwrap_or_default();
@@ -421,6 +582,8 @@ impl EndpointSliceController {
             s.metadata.labels = Self::labels_for(svc);
             updates.push(s);
         }
+        drop(desired);
+        self.cache.insert(key.clone(), cache);
         for d in deletes {
             let _ = ctx.api.remove::<EndpointSlice>(&ns, &d.metadata.name);
         }
@@ -447,30 +610,31 @@ impl EndpointSliceController {
         &self,
         svc: &Service,
         ports: &[EndpointPort],
-        want: Vec<Endpoint>,
+        want: Vec<&Endpoint>,
         have: Vec<Arc<EndpointSlice>>,
         creates: &mut Vec<EndpointSlice>,
         updates: &mut Vec<EndpointSlice>,
         deletes: &mut Vec<Arc<EndpointSlice>>,
         max: usize,
     ) {
-        let mut remaining: BTreeMap<String, Endpoint> = BTreeMap::new();
-        let mut order: Vec<String> = Vec::new();
+        // On a repeated key the later endpoint wins, and is placed at the first occurrence.
+        let mut remaining: FxHashMap<Cow<'_, str>, &Endpoint> = FxHashMap::default();
+        remaining.reserve(want.len());
+        let mut order: Vec<Cow<'_, str>> = Vec::with_capacity(want.len());
         for e in want {
-            let k = endpoint_key(&e);
+            let k = endpoint_key(e);
             order.push(k.clone());
             remaining.insert(k, e);
         }
-        let labels = Self::labels_for(svc);
         // 1. Existing slices keep the endpoints still desired (updated in place).
-        let mut states: Vec<SliceState> = Vec::new();
+        let mut states: Vec<SliceState<'_>> = Vec::new();
         for s in have {
             let mut kept = Vec::new();
-            let mut changed = s.metadata.labels != labels;
+            let mut changed = !has_slice_labels(svc, &s.metadata.labels);
             for e in s.endpoints.iter().flatten() {
-                match remaining.remove(&endpoint_key(e)) {
+                match remaining.remove(&*endpoint_key(e)) {
                     Some(new) => {
-                        if new != *e {
+                        if !same_endpoint(new, e) {
                             changed = true;
                         }
                         kept.push(new);
@@ -483,46 +647,48 @@ impl EndpointSliceController {
                 continue;
             }
             states.push(SliceState {
-                name: Some(s.metadata.name.clone()),
                 endpoints: kept,
                 touched: changed,
                 original: Some(s),
             });
         }
-        let mut left: Vec<Endpoint> = order.iter().filter_map(|k| remaining.remove(k)).collect();
+        let left: Vec<&Endpoint> = order.iter().filter_map(|k| remaining.remove(k)).collect();
+        let mut left = left.into_iter().peekable();
         // 2. New endpoints first fill the slices already being updated, fullest first.
         let mut touched: Vec<usize> = (0..states.len()).filter(|&i| states[i].touched).collect();
         crate::sort::sort_by_key(&mut touched, |&i| {
             std::cmp::Reverse(states[i].endpoints.len())
         });
         for i in touched {
-            while states[i].endpoints.len() < max && !left.is_empty() {
-                states[i].endpoints.push(left.remove(0));
+            while states[i].endpoints.len() < max {
+                match left.next() {
+                    Some(e) => states[i].endpoints.push(e),
+                    None => break,
+                }
             }
         }
+        let mut left: Vec<&Endpoint> = left.collect();
         // 3. Whole new slices; a last partial batch goes to the untouched slice that ends closest
         //    to full without exceeding max, else into a new slice.
-        while left.len() >= max {
-            let batch: Vec<Endpoint> = left.drain(..max).collect();
+        let rest = left.split_off(left.len() / max * max);
+        for batch in left.chunks(max) {
             states.push(SliceState {
-                name: None,
-                endpoints: batch,
+                endpoints: batch.to_vec(),
                 touched: true,
                 original: None,
             });
         }
-        if !left.is_empty() {
+        if !rest.is_empty() {
             let best = (0..states.len())
-                .filter(|&i| !states[i].touched && states[i].endpoints.len() + left.len() <= max)
+                .filter(|&i| !states[i].touched && states[i].endpoints.len() + rest.len() <= max)
                 .max_by_key(|&i| states[i].endpoints.len());
             match best {
                 Some(i) => {
-                    states[i].endpoints.append(&mut left);
+                    states[i].endpoints.extend(rest);
                     states[i].touched = true;
                 }
                 None => states.push(SliceState {
-                    name: None,
-                    endpoints: std::mem::take(&mut left),
+                    endpoints: rest,
                     touched: true,
                     original: None,
                 }),
@@ -533,17 +699,20 @@ impl EndpointSliceController {
         } else {
             Some(ports.to_vec())
         };
+        let mut labels = None;
         for s in states {
             if !s.touched {
                 continue;
             }
-            match (s.name, s.original) {
-                (Some(_), Some(orig)) => {
-                    let mut u = with_endpoints(&orig, Some(s.endpoints));
-                    u.metadata.labels = labels.clone();
+            // Only a slice being written gets copies of its endpoints.
+            let endpoints: Vec<Endpoint> = s.endpoints.into_iter().cloned().collect();
+            match s.original {
+                Some(orig) => {
+                    let mut u = with_endpoints(&orig, Some(endpoints));
+                    u.metadata.labels = labels.get_or_insert_with(|| Self::labels_for(svc)).clone();
                     updates.push(u);
                 }
-                _ => creates.push(Self::new_slice(svc, port_list.clone(), s.endpoints)),
+                None => creates.push(Self::new_slice(svc, port_list.clone(), endpoints)),
             }
         }
     }
@@ -565,16 +734,6 @@ impl Controller for EndpointSliceController {
                 queue.add(ev.key.clone());
             }
             Some(Object::Pod(_)) => {
-                let mut services = BTreeSet::new();
-                for o in [&ev.old, &ev.new].into_iter().flatten() {
-                    if let Object::Pod(p) = o {
-                        self.index.services_for(
-                            &ev.key.namespace,
-                            &p.metadata.labels,
-                            &mut services,
-                        );
-                    }
-                }
                 // Only changes that alter a pod's endpoint matter.
                 if let (Some(Object::Pod(o)), Some(Object::Pod(n))) = (&ev.old, &ev.new) {
                     let relevant = o.metadata.labels != n.metadata.labels
@@ -587,6 +746,8 @@ impl Controller for EndpointSliceController {
                         return;
                     }
                 }
+                let mut services = BTreeSet::new();
+                self.index.services_for_event(ev, &mut services);
                 for s in services {
                     queue.add(s);
                 }
@@ -622,8 +783,11 @@ impl Controller for EndpointSliceController {
     }
 
     fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
-        if let Some(svc) = ctx.api.get::<Service>(&key.namespace, &key.name) {
-            self.reconcile_service(&svc, ctx);
+        match ctx.api.get::<Service>(&key.namespace, &key.name) {
+            Some(svc) => self.reconcile_service(key, &svc, ctx),
+            None => {
+                self.cache.remove(key);
+            }
         }
     }
 }
