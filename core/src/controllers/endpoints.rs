@@ -25,13 +25,21 @@ pub struct EndpointsController {
     index: ServiceSelectorIndex,
 }
 
-/// Sort key of an address: IPv4 addresses numerically, then anything else by text. Borrowed:
-/// a sort computes it twice per comparison.
-fn ip_order(a: &EndpointAddress) -> (u32, &str) {
-    (
-        a.ip.parse::<Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX),
-        a.ip.as_str(),
-    )
+/// Sorts addresses (stably) by IP: IPv4 addresses numerically, then anything else by text.
+/// Each address is parsed once, not at every comparison.
+fn sort_by_ip(addresses: &mut Vec<EndpointAddress>) {
+    if addresses.len() < 2 {
+        return;
+    }
+    let mut keyed: Vec<(u32, EndpointAddress)> = addresses
+        .drain(..)
+        .map(|a| {
+            let n = a.ip.parse::<Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX);
+            (n, a)
+        })
+        .collect();
+    crate::sort::sort_by(&mut keyed, |(n, a), (m, b)| (n, &a.ip).cmp(&(m, &b.ip)));
+    addresses.extend(keyed.into_iter().map(|(_, a)| a));
 }
 
 /// Groups addresses by identical port sets and sorts them (`RepackSubsets`).
@@ -50,8 +58,8 @@ fn repack(entries: Vec<(Vec<EndpointPort>, EndpointAddress, bool)>) -> Vec<Endpo
     by_ports
         .into_iter()
         .map(|(ports, (mut ready, mut not_ready))| {
-            crate::sort::sort_by(&mut ready, |a, b| ip_order(a).cmp(&ip_order(b)));
-            crate::sort::sort_by(&mut not_ready, |a, b| ip_order(a).cmp(&ip_order(b)));
+            sort_by_ip(&mut ready);
+            sort_by_ip(&mut not_ready);
             EndpointSubset {
                 addresses: ready,
                 not_ready_addresses: not_ready,

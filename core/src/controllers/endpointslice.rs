@@ -791,3 +791,144 @@ impl Controller for EndpointSliceController {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The per-Service endpoint cache must be invisible: after any change, a long-lived
+    //! controller (which recomputes only what it thinks changed) leaves exactly the slices a
+    //! fresh controller (which computes everything) would write.
+
+    use super::*;
+    use crate::api::core::{Container, PodCondition};
+    use crate::infra::Infra;
+
+    fn ready_pod(name: &str, ip: &str) -> Pod {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.namespace = "default".into();
+        p.metadata.labels.insert("app".into(), "web".into());
+        p.spec.node_name = "node-1".into();
+        p.spec.containers = vec![Container {
+            name: "c".into(),
+            image: "nginx".into(),
+            ..Default::default()
+        }];
+        p.status.phase = Some("Running".into());
+        p.status.pod_ip = Some(ip.into());
+        p.status.conditions = vec![PodCondition {
+            type_: "Ready".into(),
+            status: "True".into(),
+            ..Default::default()
+        }];
+        p
+    }
+
+    fn world() -> ApiServer {
+        let mut api = ApiServer::new(7);
+        for n in ["node-1", "node-2"] {
+            let mut node = Node::default();
+            node.metadata.name = n.into();
+            api.create(node).expect("node");
+        }
+        let mut s = Service::default();
+        s.metadata.name = "web".into();
+        s.metadata.namespace = "default".into();
+        s.spec.selector = Some([("app".to_string(), "web".to_string())].into());
+        s.spec.ports = vec![crate::api::core::ServicePort {
+            port: 80,
+            ..Default::default()
+        }];
+        api.create(s).expect("service");
+        for i in 0..3 {
+            api.create(ready_pod(&format!("web-{i}"), &format!("10.0.0.{}", i + 1)))
+                .expect("pod");
+        }
+        api
+    }
+
+    fn reconcile(controller: &mut EndpointSliceController, api: &mut ApiServer) {
+        let mut infra = Infra::default();
+        let mut queue = Queue::default();
+        let mut ctx = Ctx {
+            api,
+            infra: &mut infra,
+            queue: &mut queue,
+        };
+        controller.reconcile(&ObjectKey::new("default", "web"), &mut ctx);
+    }
+
+    fn slices(api: &ApiServer) -> Vec<EndpointSlice> {
+        api.endpoint_slices
+            .in_namespace("default")
+            .map(|s| (**s).clone())
+            .collect()
+    }
+
+    fn modify<T: crate::apiserver::Stored + crate::apiserver::admission::Admit>(
+        api: &mut ApiServer,
+        ns: &str,
+        name: &str,
+        f: impl FnOnce(&mut T),
+    ) {
+        let mut o = (*api.get::<T>(ns, name).expect("object")).clone();
+        f(&mut o);
+        api.update(o).expect("update");
+    }
+
+    type Change = fn(&mut ApiServer);
+
+    #[test]
+    fn a_long_lived_controller_writes_what_a_fresh_one_would() {
+        let changes: &[(&str, Change)] = &[
+            ("a pod turns not ready", |api| {
+                modify::<Pod>(api, "default", "web-0", |p| {
+                    p.status.conditions[0].status = "False".into()
+                })
+            }),
+            ("a pod's node gains a zone", |api| {
+                modify::<Node>(api, "", "node-1", |n| {
+                    n.metadata.labels.insert(ZONE_LABEL.into(), "zone-a".into());
+                })
+            }),
+            ("a pod moves to another node", |api| {
+                modify::<Pod>(api, "default", "web-1", |p| {
+                    p.spec.node_name = "node-2".into()
+                })
+            }),
+            ("a pod's node goes away", |api| {
+                let _ = api.remove::<Node>("", "node-2");
+            }),
+            ("a pod is relabelled out", |api| {
+                modify::<Pod>(api, "default", "web-2", |p| {
+                    p.metadata.labels.insert("app".into(), "other".into());
+                })
+            }),
+            ("the Service publishes not-ready addresses", |api| {
+                modify::<Service>(api, "default", "web", |s| {
+                    s.spec.publish_not_ready_addresses = Some(true)
+                })
+            }),
+            ("a pod is recreated under its name with another IP", |api| {
+                let _ = api.remove::<Pod>("default", "web-0");
+                api.create(ready_pod("web-0", "10.0.0.9")).expect("pod");
+            }),
+            ("the Service's labels change", |api| {
+                modify::<Service>(api, "default", "web", |s| {
+                    s.metadata.labels.insert("tier".into(), "front".into());
+                })
+            }),
+        ];
+        let mut api = world();
+        let mut long_lived = EndpointSliceController::default();
+        reconcile(&mut long_lived, &mut api);
+        for (what, change) in changes {
+            let before = slices(&api);
+            change(&mut api);
+            reconcile(&mut long_lived, &mut api);
+            let after = slices(&api);
+            assert_ne!(before, after, "{what}: the change reaches the slices");
+            reconcile(&mut EndpointSliceController::default(), &mut api);
+            assert_eq!(slices(&api), after, "{what}: a fresh controller agrees");
+        }
+    }
+}
