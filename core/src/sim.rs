@@ -205,7 +205,8 @@ impl Sim {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
-        .collect_map();
+        .collect_map()
+        .into();
         // Node registration: the kubelet creates its Node object; if the name is taken (a
         // node was added by hand), the next number is used.
         match self.api.create(node) {
@@ -224,7 +225,8 @@ impl Sim {
         k.metadata.labels = [("component", "apiserver"), ("provider", "kubernetes")]
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect_map();
+            .collect_map()
+            .into();
         k.spec.cluster_ip = Some("10.96.0.1".into());
         k.spec.ports = vec![ServicePort {
             name: Some("https".into()),
@@ -241,7 +243,8 @@ impl Sim {
         dns.metadata.labels = [("k8s-app", "kube-dns"), ("kubernetes.io/name", "CoreDNS")]
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect_map();
+            .collect_map()
+            .into();
         dns.spec.selector = Some([("k8s-app".to_string(), "kube-dns".to_string())].into());
         dns.spec.cluster_ip = Some("10.96.0.10".into());
         dns.spec.ports = [

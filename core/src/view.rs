@@ -161,7 +161,7 @@ fn pod_view(p: &Pod, now: Millis) -> PodView {
             .first()
             .map(|c| c.image.clone())
             .unwrap_or_default(),
-        labels: p.metadata.labels.clone(),
+        labels: (*p.metadata.labels).clone(),
         created_ms: p
             .metadata
             .creation_timestamp

@@ -105,7 +105,8 @@ impl World {
                 uid: svc.metadata.uid.clone(),
                 controller: Some(true),
                 block_owner_deletion: Some(true),
-            }];
+            }]
+            .into();
             s.ports = Some(vec![EndpointPort {
                 name: Some(String::new()),
                 port: Some(port),

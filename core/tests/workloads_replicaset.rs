@@ -311,7 +311,8 @@ fn a_dependent_created_with_an_absent_owner_is_collected() {
         uid: "00000000-0000-4000-8000-000000000000".into(),
         controller: Some(true),
         block_owner_deletion: Some(true),
-    }];
+    }]
+    .into();
     sim.api.create(p).unwrap();
     sim.advance(5_000);
     assert!(sim.api.get::<Pod>("default", "ghost").is_none());

@@ -48,7 +48,7 @@ pub fn create_apps(sim: &mut Sim, services: usize, replicas: usize) {
             match_labels: labels.clone(),
             ..Default::default()
         });
-        d.spec.template.metadata.labels = labels;
+        d.spec.template.metadata.labels = labels.into();
         d.spec.template.spec.containers = vec![Container {
             name: "c".into(),
             image: "nginx".into(),

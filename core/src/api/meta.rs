@@ -1,5 +1,6 @@
 //! Object metadata (`metav1.ObjectMeta`, `OwnerReference`, `LabelSelector`, `ObjectReference`).
 
+use super::shared::Shared;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -14,6 +15,14 @@ pub type Extra = BTreeMap<String, Value>;
 
 fn is_zero_i64(v: &i64) -> bool {
     *v == 0
+}
+
+fn is_empty_map(v: &Shared<StringMap>) -> bool {
+    v.is_empty()
+}
+
+fn is_empty_vec<T>(v: &Shared<Vec<T>>) -> bool {
+    v.is_empty()
 }
 
 /// `metadata` of every object.
@@ -47,15 +56,17 @@ pub struct ObjectMeta {
     /// The grace period of the pending deletion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_grace_period_seconds: Option<i64>,
-    /// Identifying labels, matched by selectors.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: StringMap,
+    /// Identifying labels, matched by selectors. Shared by an object's copies until one of
+    /// them changes its labels (most writes change the status only).
+    #[serde(default, skip_serializing_if = "is_empty_map")]
+    pub labels: Shared<StringMap>,
     /// Non-identifying metadata.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: StringMap,
     /// Owners (the controller that manages the object has `controller: true`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub owner_references: Vec<OwnerReference>,
+    /// Shared by an object's copies as `labels` are.
+    #[serde(default, skip_serializing_if = "is_empty_vec")]
+    pub owner_references: Shared<Vec<OwnerReference>>,
     /// Anything else (finalizers, managedFields, …): kept, not simulated.
     #[serde(flatten)]
     pub extra: Extra,

@@ -69,7 +69,7 @@ pub fn set_defaults_replication_controller(rc: &mut ReplicationController) {
         if !t.metadata.labels.is_empty() {
             let labels = t.metadata.labels.clone();
             if rc.spec.selector.as_ref().is_none_or(|s| s.is_empty()) {
-                rc.spec.selector = Some(labels.clone());
+                rc.spec.selector = Some((*labels).clone());
             }
             if rc.metadata.labels.is_empty() {
                 rc.metadata.labels = labels;

@@ -418,7 +418,7 @@ impl EndpointSliceController {
         };
         s.metadata.namespace = svc.metadata.namespace.clone();
         s.metadata.generate_name = format!("{}-", svc.metadata.name);
-        s.metadata.labels = Self::labels_for(svc);
+        s.metadata.labels = Self::labels_for(svc).into();
         s.metadata.owner_references = vec![OwnerReference {
             api_version: "v1".into(),
             kind: "Service".into(),
@@ -426,7 +426,8 @@ impl EndpointSliceController {
             uid: svc.metadata.uid.clone(),
             controller: Some(true),
             block_owner_deletion: Some(true),
-        }];
+        }]
+        .into();
         s
     }
 
@@ -568,7 +569,7 @@ impl EndpointSliceController {
             if let Some(d) = deletes.pop() {
                 let mut s = with_endpoints(&d, None);
                 s.ports = None;
-                s.metadata.labels = Self::labels_for(svc);
+                s.metadata.labels = Self::labels_for(svc).into();
                 updates.push(s);
             } else {
                 creates.push(Self::new_slice(svc, None, Vec::new()));
@@ -579,7 +580,7 @@ impl EndpointSliceController {
             let (c, d) = (creates.remove(0), deletes.remove(0));
             let mut s = with_endpoints(&d, c.endpoints);
             s.ports = c.ports;
-            s.metadata.labels = Self::labels_for(svc);
+            s.metadata.labels = Self::labels_for(svc).into();
             updates.push(s);
         }
         drop(desired);
@@ -699,7 +700,7 @@ impl EndpointSliceController {
         } else {
             Some(ports.to_vec())
         };
-        let mut labels = None;
+        let mut labels: Option<crate::api::shared::Shared<crate::api::meta::StringMap>> = None;
         for s in states {
             if !s.touched {
                 continue;
@@ -709,7 +710,9 @@ impl EndpointSliceController {
             match s.original {
                 Some(orig) => {
                     let mut u = with_endpoints(&orig, Some(endpoints));
-                    u.metadata.labels = labels.get_or_insert_with(|| Self::labels_for(svc)).clone();
+                    u.metadata.labels = labels
+                        .get_or_insert_with(|| Self::labels_for(svc).into())
+                        .clone();
                     updates.push(u);
                 }
                 None => creates.push(Self::new_slice(svc, port_list.clone(), endpoints)),

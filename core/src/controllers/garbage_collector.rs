@@ -56,7 +56,7 @@ fn dependents_of<T: Stored>(api: &ApiServer, uid: &str, out: &mut Vec<Dependent>
         out.push(Dependent {
             kind: T::KIND,
             key: ObjectKey::of(&*o),
-            owners: m.owner_references.clone(),
+            owners: (*m.owner_references).clone(),
             terminating: m.deletion_timestamp.is_some(),
         });
     }

@@ -231,7 +231,8 @@ impl Kubelets {
                 name: name.to_string(),
                 uid: node.metadata.uid.clone(),
                 ..Default::default()
-            }];
+            }]
+            .into();
             l.spec = crate::api::coordination::LeaseSpec {
                 holder_identity: Some(name.to_string()),
                 lease_duration_seconds: Some(40),

@@ -99,7 +99,7 @@ impl ReplicationController {
                 .spec
                 .template
                 .as_ref()
-                .map(|t| t.metadata.labels.clone())
+                .map(|t| (*t.metadata.labels).clone())
                 .unwrap_or_default(),
         }
     }
@@ -626,7 +626,7 @@ pub fn pod_from_template<T: Resource>(template: &PodTemplateSpec, owner: &T) -> 
     if let Some(f) = template.metadata.extra.get("finalizers") {
         pod.metadata.extra.insert("finalizers".into(), f.clone());
     }
-    pod.metadata.owner_references = vec![controller_ref(owner)];
+    pod.metadata.owner_references = vec![controller_ref(owner)].into();
     pod.spec = template.spec.clone();
     pod
 }

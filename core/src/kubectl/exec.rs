@@ -195,7 +195,7 @@ pub fn execute(api: &mut ApiServer, cmd: &Command, files: &dyn FileSource) -> Ex
             let mut pod = Pod::default();
             pod.metadata.name = name.clone();
             pod.metadata.namespace = ns_or_default(&options.namespace);
-            pod.metadata.labels = labels.iter().cloned().collect_map();
+            pod.metadata.labels = labels.iter().cloned().collect_map().into();
             let mut c = Container {
                 name: name.clone(),
                 image: image.clone(),
@@ -599,13 +599,13 @@ fn build_deployment(
     let mut d = Deployment::default();
     d.metadata.name = name.to_string();
     d.metadata.namespace = options.namespace.clone().unwrap_or_default();
-    d.metadata.labels = labels.clone();
+    d.metadata.labels = labels.clone().into();
     d.spec.replicas = Some(replicas);
     d.spec.selector = Some(LabelSelector {
         match_labels: labels.clone(),
         ..Default::default()
     });
-    d.spec.template.metadata.labels = labels;
+    d.spec.template.metadata.labels = labels.into();
     let mut used: Vec<String> = Vec::new();
     for image in images {
         let mut cname = container_name_for_image(image);
@@ -662,7 +662,7 @@ fn build_service(
     let mut s = Service::default();
     s.metadata.name = name.to_string();
     s.metadata.namespace = options.namespace.clone().unwrap_or_default();
-    s.metadata.labels = labels.clone();
+    s.metadata.labels = labels.clone().into();
     s.spec.selector = Some(labels);
     s.spec.type_ = Some(type_.type_name().to_string());
     s.spec.ports = tcp
@@ -705,7 +705,7 @@ fn build_exposed_service(
             r.spec.selector.clone(),
             r.spec.template.clone().map(|t| t.spec),
         ),
-        Object::Pod(p) => (Some(p.metadata.labels.clone()), Some(p.spec.clone())),
+        Object::Pod(p) => (Some((*p.metadata.labels).clone()), Some(p.spec.clone())),
         Object::Service(s) => (s.spec.selector.clone(), None),
         _ => (None, None),
     };

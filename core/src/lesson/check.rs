@@ -408,7 +408,7 @@ impl Baseline {
                 .api
                 .pods
                 .in_namespace("default")
-                .map(|p| (p.metadata.labels.clone(), p.status.pod_ip.clone()))
+                .map(|p| ((*p.metadata.labels).clone(), p.status.pod_ip.clone()))
                 .collect(),
             cluster_ips: sim
                 .api

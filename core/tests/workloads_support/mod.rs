@@ -27,7 +27,7 @@ pub fn sim(nodes: usize) -> Sim {
 /// A pod template `app=<app>` running `image`.
 pub fn template(app: &str, image: &str) -> PodTemplateSpec {
     let mut t = PodTemplateSpec::default();
-    t.metadata.labels = labels(&[("app", app)]);
+    t.metadata.labels = labels(&[("app", app)]).into();
     t.spec.containers = vec![Container {
         name: "app".into(),
         image: image.into(),

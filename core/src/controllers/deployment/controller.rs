@@ -649,7 +649,7 @@ impl DeploymentController {
         let mut rs = ReplicaSet::default();
         rs.metadata.name = name.to_string();
         rs.metadata.namespace = d.metadata.namespace.clone();
-        rs.metadata.owner_references = vec![controller_ref(&**d)];
+        rs.metadata.owner_references = vec![controller_ref(&**d)].into();
         rs.metadata.labels = template.metadata.labels.clone();
         set_new_rs_annotations(d, &st.params, &mut rs.metadata.annotations, revision, false);
         rs.spec.replicas = Some(replicas);
@@ -994,7 +994,7 @@ mod tests {
     fn template() -> impl Strategy<Value = PodTemplateSpec> {
         (small_map(), small_map(), 0..2u8, 0..2u8).prop_map(|(labels, annotations, name, img)| {
             let mut t = PodTemplateSpec::default();
-            t.metadata.labels = labels;
+            t.metadata.labels = labels.into();
             t.metadata.annotations = annotations;
             if name == 1 {
                 t.metadata.name = "x".into();

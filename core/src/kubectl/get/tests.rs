@@ -188,7 +188,8 @@ fn deployment(name: &str, replicas: i32) -> Deployment {
         match_labels: [("app".to_string(), name.to_string())].into(),
         ..Default::default()
     });
-    d.spec.template.metadata.labels = [("app".to_string(), name.to_string())].into();
+    d.spec.template.metadata.labels =
+        crate::api::meta::StringMap::from([("app".to_string(), name.to_string())]).into();
     d.spec.template.spec.containers = vec![Container {
         name: "nginx".into(),
         image: "nginx:1.27".into(),
@@ -214,7 +215,8 @@ fn workloads_tables() {
         match_labels: [("app".to_string(), "web".to_string())].into(),
         ..Default::default()
     });
-    rs.spec.template.metadata.labels = [("app".to_string(), "web".to_string())].into();
+    rs.spec.template.metadata.labels =
+        crate::api::meta::StringMap::from([("app".to_string(), "web".to_string())]).into();
     rs.spec.template.spec.containers = vec![Container {
         name: "nginx".into(),
         image: "nginx".into(),
