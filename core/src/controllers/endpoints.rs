@@ -11,8 +11,10 @@ use crate::api::core::{EndpointAddress, EndpointPort, EndpointSubset};
 use crate::api::*;
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// Maximum addresses in one Endpoints object.
 pub const MAX_CAPACITY: usize = 1000;
@@ -23,15 +25,69 @@ pub const OVER_CAPACITY_ANNOTATION: &str = "endpoints.kubernetes.io/over-capacit
 #[derive(Default)]
 pub struct EndpointsController {
     index: ServiceSelectorIndex,
+    /// Per Service, its pods' addresses as of its last sync.
+    cache: FxHashMap<ObjectKey, ServiceAddresses>,
+}
+
+/// One pod's address for one Service as last computed, with what it was computed from: the
+/// pod's version (UID and resourceVersion, which every write of it changes) and whether its
+/// node exists, all the sync reads besides the Service.
+struct PodAddress {
+    uid: String,
+    resource_version: String,
+    node_present: bool,
+    /// The pod's sorted ports, address and readiness; `None` when the pod is left out.
+    address: Option<(Vec<EndpointPort>, EndpointAddress, bool)>,
+    /// The sync that last saw the pod select into the Service.
+    seen: u64,
+}
+
+/// The addresses of one Service's pods as of its last sync, for the Service version they were
+/// computed for: a sync recomputes only the pods (or nodes) that changed since.
+#[derive(Default)]
+struct ServiceAddresses {
+    service: Option<Arc<Service>>,
+    pods: FxHashMap<String, PodAddress>,
+    sync: u64,
+}
+
+/// A subset before it is copied out: borrowed ports and addresses.
+struct SubsetRef<'a> {
+    ports: &'a [EndpointPort],
+    addresses: Vec<&'a EndpointAddress>,
+    not_ready_addresses: Vec<&'a EndpointAddress>,
+}
+
+impl SubsetRef<'_> {
+    fn to_owned(&self) -> EndpointSubset {
+        EndpointSubset {
+            addresses: self.addresses.iter().map(|&a| a.clone()).collect(),
+            not_ready_addresses: self
+                .not_ready_addresses
+                .iter()
+                .map(|&a| a.clone())
+                .collect(),
+            ports: self.ports.to_vec(),
+        }
+    }
+
+    fn equals(&self, s: &EndpointSubset) -> bool {
+        fn same(a: &[&EndpointAddress], b: &[EndpointAddress]) -> bool {
+            a.len() == b.len() && a.iter().zip(b).all(|(&x, y)| x == y)
+        }
+        self.ports == s.ports.as_slice()
+            && same(&self.addresses, &s.addresses)
+            && same(&self.not_ready_addresses, &s.not_ready_addresses)
+    }
 }
 
 /// Sorts addresses (stably) by IP: IPv4 addresses numerically, then anything else by text.
 /// Each address is parsed once, not at every comparison.
-fn sort_by_ip(addresses: &mut Vec<EndpointAddress>) {
+fn sort_by_ip(addresses: &mut Vec<&EndpointAddress>) {
     if addresses.len() < 2 {
         return;
     }
-    let mut keyed: Vec<(u32, EndpointAddress)> = addresses
+    let mut keyed: Vec<(u32, &EndpointAddress)> = addresses
         .drain(..)
         .map(|a| {
             let n = a.ip.parse::<Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX);
@@ -42,14 +98,15 @@ fn sort_by_ip(addresses: &mut Vec<EndpointAddress>) {
     addresses.extend(keyed.into_iter().map(|(_, a)| a));
 }
 
-/// Groups addresses by identical port sets and sorts them (`RepackSubsets`).
-fn repack(entries: Vec<(Vec<EndpointPort>, EndpointAddress, bool)>) -> Vec<EndpointSubset> {
-    let mut by_ports: BTreeMap<Vec<EndpointPort>, (Vec<EndpointAddress>, Vec<EndpointAddress>)> =
-        BTreeMap::new();
-    for (mut ports, addr, ready) in entries {
-        crate::sort::sort(&mut ports);
-        let e = by_ports.entry(ports).or_default();
-        if ready {
+/// Groups addresses by identical (sorted) port sets and sorts them (`RepackSubsets`).
+fn repack<'a>(
+    entries: impl Iterator<Item = &'a (Vec<EndpointPort>, EndpointAddress, bool)>,
+) -> Vec<SubsetRef<'a>> {
+    type Group<'a> = (Vec<&'a EndpointAddress>, Vec<&'a EndpointAddress>);
+    let mut by_ports: BTreeMap<&'a [EndpointPort], Group<'a>> = BTreeMap::new();
+    for (ports, addr, ready) in entries {
+        let e = by_ports.entry(ports.as_slice()).or_default();
+        if *ready {
             e.0.push(addr)
         } else {
             e.1.push(addr)
@@ -60,59 +117,113 @@ fn repack(entries: Vec<(Vec<EndpointPort>, EndpointAddress, bool)>) -> Vec<Endpo
         .map(|(ports, (mut ready, mut not_ready))| {
             sort_by_ip(&mut ready);
             sort_by_ip(&mut not_ready);
-            EndpointSubset {
+            SubsetRef {
+                ports,
                 addresses: ready,
                 not_ready_addresses: not_ready,
-                ports,
             }
         })
         .collect()
 }
 
 impl EndpointsController {
-    fn reconcile_service(&self, svc: &Service, ctx: &mut Ctx<'_>) {
+    /// Brings `cache` up to date with the pods `svc` selects now, recomputing the addresses
+    /// of the pods (or nodes) that changed since its last sync.
+    fn refresh(
+        cache: &mut ServiceAddresses,
+        svc: &Arc<Service>,
+        pods: &[Arc<Pod>],
+        api: &ApiServer,
+    ) {
+        if !cache.service.as_ref().is_some_and(|s| Arc::ptr_eq(s, svc)) {
+            cache.pods.clear();
+            cache.service = Some(svc.clone());
+        }
+        cache.sync += 1;
+        let sync = cache.sync;
+        let publish = svc.spec.publish_not_ready_addresses == Some(true);
+        for pod in pods {
+            let node_present = api.get::<Node>("", &pod.spec.node_name).is_some();
+            let m = &pod.metadata;
+            if let Some(e) = cache.pods.get_mut(&m.name) {
+                // An unversioned pod (only written around the API server) is never trusted.
+                if !m.resource_version.is_empty()
+                    && e.resource_version == m.resource_version
+                    && e.uid == m.uid
+                    && e.node_present == node_present
+                {
+                    e.seen = sync;
+                    continue;
+                }
+            }
+            let entry = PodAddress {
+                uid: m.uid.clone(),
+                resource_version: m.resource_version.clone(),
+                node_present,
+                address: Self::pod_address(svc, pod, node_present, publish),
+                seen: sync,
+            };
+            match cache.pods.get_mut(&m.name) {
+                Some(e) => *e = entry,
+                None => {
+                    cache.pods.insert(m.name.clone(), entry);
+                }
+            }
+        }
+        if cache.pods.len() > pods.len() {
+            cache.pods.retain(|_, e| e.seen == sync);
+        }
+    }
+
+    /// A pod's sorted ports, address and readiness for `svc`; `None` when it is left out.
+    fn pod_address(
+        svc: &Service,
+        pod: &Pod,
+        node_present: bool,
+        publish: bool,
+    ) -> Option<(Vec<EndpointPort>, EndpointAddress, bool)> {
+        if !should_pod_be_in_endpoints(pod, publish) || (!node_present && !publish) {
+            return None;
+        }
+        let ip = pod.status.pod_ip.clone()?;
+        let addr = EndpointAddress {
+            ip,
+            hostname: match (&pod.spec.hostname, &pod.spec.subdomain) {
+                (Some(h), Some(s)) if *s == svc.metadata.name => Some(h.clone()),
+                _ => None,
+            },
+            node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.clone()),
+            target_ref: Some(target_ref(pod)),
+        };
+        let ready = publish || pod_ready(pod);
+        if svc.spec.ports.is_empty() {
+            return Some((Vec::new(), addr, ready)); // headless without ports
+        }
+        let mut ports = endpoint_ports(svc, pod);
+        if ports.is_empty() {
+            return None;
+        }
+        crate::sort::sort(&mut ports);
+        Some((ports, addr, ready))
+    }
+
+    fn reconcile_service(&mut self, key: &ObjectKey, svc: &Arc<Service>, ctx: &mut Ctx<'_>) {
         let Some(selector) = svc.spec.selector.as_ref() else {
+            self.cache.remove(key);
             return;
         };
         if svc.spec.type_.as_deref() == Some("ExternalName") {
+            self.cache.remove(key);
             return;
         }
         let ns = &svc.metadata.namespace;
-        let publish = svc.spec.publish_not_ready_addresses == Some(true);
-        let mut entries = Vec::new();
-        for pod in ctx.api.pods.matching_labels(ns, selector) {
-            if !should_pod_be_in_endpoints(&pod, publish) {
-                continue;
-            }
-            let node = ctx.api.get::<Node>("", &pod.spec.node_name);
-            if node.is_none() && !publish {
-                continue;
-            }
-            let Some(ip) = pod.status.pod_ip.clone() else {
-                continue;
-            };
-            let target = target_ref(&pod);
-            let addr = EndpointAddress {
-                ip,
-                hostname: match (&pod.spec.hostname, &pod.spec.subdomain) {
-                    (Some(h), Some(s)) if *s == svc.metadata.name => Some(h.clone()),
-                    _ => None,
-                },
-                node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.clone()),
-                target_ref: Some(target),
-            };
-            let ready = publish || pod_ready(&pod);
-            if svc.spec.ports.is_empty() {
-                entries.push((Vec::new(), addr, ready)); // headless without ports
-            } else {
-                let ports = endpoint_ports(svc, &pod);
-                if ports.is_empty() {
-                    continue;
-                }
-                entries.push((ports, addr, ready));
-            }
-        }
-        let mut subsets = repack(entries);
+        let pods = ctx.api.pods.matching_labels(ns, selector);
+        let mut cache = self.cache.remove(key).unwrap_or_default();
+        Self::refresh(&mut cache, svc, &pods, ctx.api);
+        let mut subsets = repack(
+            pods.iter()
+                .filter_map(|p| cache.pods.get(&p.metadata.name)?.address.as_ref()),
+        );
         let total: usize = subsets
             .iter()
             .map(|s| s.addresses.len() + s.not_ready_addresses.len())
@@ -137,13 +248,18 @@ impl EndpointsController {
                 .annotations
                 .get(OVER_CAPACITY_ANNOTATION)
                 .map(String::as_str);
-            if cur.subsets == subsets
+            if cur.subsets.len() == subsets.len()
+                && subsets.iter().zip(&cur.subsets).all(|(a, b)| a.equals(b))
                 && cur.metadata.labels == svc.metadata.labels
                 && annotation == truncated.then_some("truncated")
             {
+                drop(subsets);
+                self.cache.insert(key.clone(), cache);
                 return;
             }
         }
+        let subsets: Vec<EndpointSubset> = subsets.iter().map(SubsetRef::to_owned).collect();
+        self.cache.insert(key.clone(), cache);
         let mut ep = match current.as_deref() {
             // The stored object but its subsets, which are replaced (so not copied): every
             // change of one of the Service's pods rewrites its Endpoints.
@@ -228,8 +344,9 @@ impl Controller for EndpointsController {
 
     fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
         match ctx.api.get::<Service>(&key.namespace, &key.name) {
-            Some(svc) => self.reconcile_service(&svc, ctx),
+            Some(svc) => self.reconcile_service(key, &svc, ctx),
             None => {
+                self.cache.remove(key);
                 // The Endpoints object shares the Service's name and has no owner reference.
                 if ctx
                     .api
@@ -240,6 +357,157 @@ impl Controller for EndpointsController {
                     let _ = ctx.api.remove::<Endpoints>(&key.namespace, &key.name);
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The per-Service address cache must be invisible: after any change, a long-lived
+    //! controller (which recomputes only what it thinks changed) leaves exactly the Endpoints a
+    //! fresh controller (which computes everything) would write.
+
+    use super::*;
+    use crate::api::core::{Container, PodCondition, ServicePort};
+    use crate::apiserver::admission::Admit;
+    use crate::apiserver::Stored;
+
+    fn ready_pod(name: &str, ip: &str) -> Pod {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.namespace = "default".into();
+        p.metadata.labels.insert("app".into(), "web".into());
+        p.spec.node_name = "node-1".into();
+        p.spec.containers = vec![Container {
+            name: "c".into(),
+            image: "nginx".into(),
+            ..Default::default()
+        }];
+        p.status.phase = Some("Running".into());
+        p.status.pod_ip = Some(ip.into());
+        p.status.conditions = vec![PodCondition {
+            type_: "Ready".into(),
+            status: "True".into(),
+            ..Default::default()
+        }];
+        p
+    }
+
+    fn world() -> ApiServer {
+        let mut api = ApiServer::new(7);
+        for n in ["node-1", "node-2"] {
+            let mut node = Node::default();
+            node.metadata.name = n.into();
+            api.create(node).expect("node");
+        }
+        let mut s = Service::default();
+        s.metadata.name = "web".into();
+        s.metadata.namespace = "default".into();
+        s.spec.selector = Some([("app".to_string(), "web".to_string())].into());
+        s.spec.ports = vec![ServicePort {
+            port: 80,
+            ..Default::default()
+        }];
+        api.create(s).expect("service");
+        for i in 0..3 {
+            api.create(ready_pod(&format!("web-{i}"), &format!("10.0.0.{}", 3 - i)))
+                .expect("pod");
+        }
+        api
+    }
+
+    fn reconcile(controller: &mut EndpointsController, api: &mut ApiServer) {
+        let mut infra = Infra::default();
+        let mut queue = Queue::default();
+        let mut ctx = Ctx {
+            api,
+            infra: &mut infra,
+            queue: &mut queue,
+        };
+        controller.reconcile(&ObjectKey::new("default", "web"), &mut ctx);
+    }
+
+    fn endpoints(api: &ApiServer) -> Option<Endpoints> {
+        api.get::<Endpoints>("default", "web").map(|e| (*e).clone())
+    }
+
+    fn modify<T: Stored + Admit>(
+        api: &mut ApiServer,
+        ns: &str,
+        name: &str,
+        f: impl FnOnce(&mut T),
+    ) {
+        let mut o = (*api.get::<T>(ns, name).expect("object")).clone();
+        f(&mut o);
+        api.update(o).expect("update");
+    }
+
+    type Change = fn(&mut ApiServer);
+
+    #[test]
+    fn a_long_lived_controller_writes_what_a_fresh_one_would() {
+        let changes: &[(&str, Change)] = &[
+            ("a pod turns not ready", |api| {
+                modify::<Pod>(api, "default", "web-0", |p| {
+                    p.status.conditions[0].status = "False".into()
+                })
+            }),
+            ("a pod moves to another node", |api| {
+                modify::<Pod>(api, "default", "web-1", |p| {
+                    p.spec.node_name = "node-2".into()
+                })
+            }),
+            ("a pod's node goes away", |api| {
+                let _ = api.remove::<Node>("", "node-2");
+            }),
+            ("a pod is relabelled out", |api| {
+                modify::<Pod>(api, "default", "web-2", |p| {
+                    p.metadata.labels.insert("app".into(), "other".into());
+                })
+            }),
+            (
+                "a pod comes back on a live node, the Service's name as its subdomain",
+                |api| {
+                    let mut p = (*api.get::<Pod>("default", "web-1").expect("pod")).clone();
+                    let _ = api.remove::<Pod>("default", "web-1");
+                    p.metadata = ObjectMeta {
+                        name: p.metadata.name,
+                        namespace: p.metadata.namespace,
+                        labels: p.metadata.labels,
+                        ..Default::default()
+                    };
+                    p.spec.node_name = "node-1".into();
+                    p.spec.hostname = Some("h".into());
+                    p.spec.subdomain = Some("web".into());
+                    api.create(p).expect("pod");
+                },
+            ),
+            ("the Service publishes not-ready addresses", |api| {
+                modify::<Service>(api, "default", "web", |s| {
+                    s.spec.publish_not_ready_addresses = Some(true)
+                })
+            }),
+            ("a pod is recreated under its name with another IP", |api| {
+                let _ = api.remove::<Pod>("default", "web-0");
+                api.create(ready_pod("web-0", "10.0.0.9")).expect("pod");
+            }),
+            ("the Service's labels change", |api| {
+                modify::<Service>(api, "default", "web", |s| {
+                    s.metadata.labels.insert("tier".into(), "front".into());
+                })
+            }),
+        ];
+        let mut api = world();
+        let mut long_lived = EndpointsController::default();
+        reconcile(&mut long_lived, &mut api);
+        for (what, change) in changes {
+            let before = endpoints(&api);
+            change(&mut api);
+            reconcile(&mut long_lived, &mut api);
+            let after = endpoints(&api);
+            assert_ne!(before, after, "{what}: the change reaches the Endpoints");
+            reconcile(&mut EndpointsController::default(), &mut api);
+            assert_eq!(endpoints(&api), after, "{what}: a fresh controller agrees");
         }
     }
 }
