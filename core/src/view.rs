@@ -135,7 +135,7 @@ pub fn pod_status(p: &Pod) -> String {
             return t.reason.clone().unwrap_or_else(|| "Error".into());
         }
     }
-    p.status.phase.clone().unwrap_or_else(|| "Pending".into())
+    p.status.phase.as_deref().unwrap_or("Pending").to_string()
 }
 
 fn pod_view(p: &Pod, now: Millis) -> PodView {
@@ -145,7 +145,7 @@ fn pod_view(p: &Pod, now: Millis) -> PodView {
         uid: p.metadata.uid.clone(),
         ip: p.status.pod_ip.clone(),
         node: p.spec.node_name.clone(),
-        phase: p.status.phase.clone().unwrap_or_else(|| "Pending".into()),
+        phase: p.status.phase.as_deref().unwrap_or("Pending").to_string(),
         status: pod_status(p),
         ready: pod_ready(p),
         terminating: p.metadata.deletion_timestamp.is_some(),

@@ -119,7 +119,7 @@ impl World {
                     .map(|p| {
                         let ready = p.status.conditions[0].status == "True";
                         let mut target = object_ref(&*p);
-                        target.api_version.clear();
+                        target.api_version = "".into();
                         target.resource_version.clear();
                         Endpoint {
                             addresses: vec![p.status.pod_ip.clone().unwrap()],

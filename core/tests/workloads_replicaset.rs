@@ -24,7 +24,7 @@ fn a_replica_set_creates_its_pods_with_generated_names_and_a_controller_referenc
         assert_eq!(p.metadata.generate_name, "web-");
         let r = &p.metadata.owner_references[0];
         assert_eq!(
-            (r.api_version.as_str(), r.kind.as_str(), r.name.as_str()),
+            (&*r.api_version, &*r.kind, r.name.as_str()),
             ("apps/v1", "ReplicaSet", "web")
         );
         assert_eq!(
@@ -237,10 +237,7 @@ fn a_replication_controller_keeps_n_pods() {
     let pods = pods_controlled_by(&sim, &rc.metadata.uid);
     assert_eq!(pods.len(), 3);
     let r = &pods[0].metadata.owner_references[0];
-    assert_eq!(
-        (r.api_version.as_str(), r.kind.as_str()),
-        ("v1", "ReplicationController")
-    );
+    assert_eq!((&*r.api_version, &*r.kind), ("v1", "ReplicationController"));
     let ev = sim
         .api
         .events

@@ -259,7 +259,7 @@ pub struct ExecAction {
 pub struct PodStatus {
     /// `Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    pub phase: Option<TypeStr>,
     /// PodScheduled, Initialized, ContainersReady, Ready.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<PodCondition>,
@@ -302,9 +302,9 @@ pub struct PodIp {
 pub struct PodCondition {
     /// Condition type.
     #[serde(rename = "type")]
-    pub type_: String,
+    pub type_: TypeStr,
     /// `True`, `False`, `Unknown`.
-    pub status: String,
+    pub status: TypeStr,
     /// Always null in practice.
     #[serde(default)]
     pub last_probe_time: Option<Time>,

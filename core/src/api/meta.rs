@@ -94,9 +94,9 @@ pub type TypeStr = std::borrow::Cow<'static, str>;
 #[serde(rename_all = "camelCase")]
 pub struct OwnerReference {
     /// API version of the owner (`apps/v1`).
-    pub api_version: String,
+    pub api_version: TypeStr,
     /// Kind of the owner (`ReplicaSet`).
-    pub kind: String,
+    pub kind: TypeStr,
     /// Name of the owner.
     pub name: String,
     /// UID of the owner.
@@ -139,8 +139,8 @@ pub struct LabelSelectorRequirement {
 #[serde(rename_all = "camelCase")]
 pub struct ObjectReference {
     /// Kind of the referent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub kind: TypeStr,
     /// Namespace of the referent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub namespace: String,
@@ -151,8 +151,8 @@ pub struct ObjectReference {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub uid: String,
     /// API version of the referent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub api_version: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub api_version: TypeStr,
     /// Resource version of the referent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub resource_version: String,

@@ -630,11 +630,11 @@ impl ApiServer {
 pub fn object_ref<T: Resource>(obj: &T) -> ObjectReference {
     let m = obj.meta();
     ObjectReference {
-        kind: T::KIND.name().to_string(),
+        kind: T::KIND.name().into(),
         namespace: m.namespace.clone(),
         name: m.name.clone(),
         uid: m.uid.clone(),
-        api_version: T::KIND.api_version().to_string(),
+        api_version: T::KIND.api_version().into(),
         resource_version: m.resource_version.clone(),
         field_path: String::new(),
     }

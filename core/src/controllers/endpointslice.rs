@@ -217,7 +217,7 @@ pub fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
 /// resourceVersion, which targetRefs leave out (EndpointSlices and Endpoints alike).
 pub fn target_ref(pod: &Pod) -> ObjectReference {
     ObjectReference {
-        kind: Kind::Pod.name().to_string(),
+        kind: Kind::Pod.name().into(),
         namespace: pod.metadata.namespace.clone(),
         name: pod.metadata.name.clone(),
         uid: pod.metadata.uid.clone(),

@@ -135,7 +135,7 @@ impl Kubelets {
     }
 }
 
-fn cond(type_: &str, ok: bool, now: Time) -> PodCondition {
+fn cond(type_: &'static str, ok: bool, now: Time) -> PodCondition {
     PodCondition {
         type_: type_.into(),
         status: if ok { "True" } else { "False" }.into(),

@@ -188,7 +188,7 @@ pub fn rank_info(p: &Pod) -> PodRankInfo {
     PodRankInfo {
         uid: p.metadata.uid.clone(),
         node_name: p.spec.node_name.clone(),
-        phase: p.status.phase.clone().unwrap_or_default(),
+        phase: p.status.phase.as_deref().unwrap_or_default().to_string(),
         ready,
         ready_transition_ms,
         deletion_cost: deletion_cost_from_annotation(
@@ -214,8 +214,8 @@ pub fn rank_info(p: &Pod) -> PodRankInfo {
 /// (`metav1.NewControllerRef`).
 pub fn controller_ref<T: Resource>(owner: &T) -> OwnerReference {
     OwnerReference {
-        api_version: T::KIND.api_version().to_string(),
-        kind: T::KIND.name().to_string(),
+        api_version: T::KIND.api_version().into(),
+        kind: T::KIND.name().into(),
         name: owner.meta().name.clone(),
         uid: owner.meta().uid.clone(),
         controller: Some(true),

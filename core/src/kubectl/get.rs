@@ -208,7 +208,7 @@ pub fn pod_status(p: &Pod) -> String {
 
 /// (ready containers, STATUS, restarts, time of the last restart).
 fn pod_ready_status_restarts(p: &Pod) -> (usize, String, i32, Option<Time>) {
-    let phase = p.status.phase.clone().unwrap_or_default();
+    let phase = p.status.phase.as_deref().unwrap_or_default().to_string();
     let mut reason = match &p.status.reason {
         Some(r) if !r.is_empty() => r.clone(),
         _ => phase.clone(),

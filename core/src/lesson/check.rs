@@ -566,7 +566,7 @@ impl CheckKind {
                     .filter(|p| {
                         c.phase
                             .as_ref()
-                            .is_none_or(|ph| p.status.phase.as_ref() == Some(ph))
+                            .is_none_or(|ph| p.status.phase.as_deref() == Some(ph.as_str()))
                     })
                     .filter(|p| c.ready.is_none_or(|r| pod_ready(p) == r))
                     .count();
