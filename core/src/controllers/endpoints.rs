@@ -34,7 +34,8 @@ pub struct EndpointsController {
 /// node exists, all the sync reads besides the Service.
 struct PodAddress {
     uid: String,
-    resource_version: String,
+    /// `None` (never trusted) for a pod without a numeric resourceVersion.
+    resource_version: Option<u64>,
     node_present: bool,
     /// The pod's sorted ports, address and readiness; `None` when the pod is left out.
     address: Option<(Vec<EndpointPort>, EndpointAddress, bool)>,
@@ -145,27 +146,33 @@ impl EndpointsController {
         for pod in pods {
             let node_present = api.get::<Node>("", &pod.spec.node_name).is_some();
             let m = &pod.metadata;
-            if let Some(e) = cache.pods.get_mut(&m.name) {
-                // An unversioned pod (only written around the API server) is never trusted.
-                if !m.resource_version.is_empty()
-                    && e.resource_version == m.resource_version
-                    && e.uid == m.uid
-                    && e.node_present == node_present
+            let version = m.resource_version.parse::<u64>().ok();
+            let address = |node_present| Self::pod_address(svc, pod, node_present, publish);
+            match cache.pods.get_mut(&m.name) {
+                Some(e)
+                    if version.is_some()
+                        && e.resource_version == version
+                        && e.uid == m.uid
+                        && e.node_present == node_present =>
                 {
                     e.seen = sync;
-                    continue;
                 }
-            }
-            let entry = PodAddress {
-                uid: m.uid.clone(),
-                resource_version: m.resource_version.clone(),
-                node_present,
-                address: Self::pod_address(svc, pod, node_present, publish),
-                seen: sync,
-            };
-            match cache.pods.get_mut(&m.name) {
-                Some(e) => *e = entry,
+                // Recomputed in place: the UID's buffer is reused.
+                Some(e) => {
+                    e.uid.clone_from(&m.uid);
+                    e.resource_version = version;
+                    e.node_present = node_present;
+                    e.address = address(node_present);
+                    e.seen = sync;
+                }
                 None => {
+                    let entry = PodAddress {
+                        uid: m.uid.clone(),
+                        resource_version: version,
+                        node_present,
+                        address: address(node_present),
+                        seen: sync,
+                    };
                     cache.pods.insert(m.name.clone(), entry);
                 }
             }

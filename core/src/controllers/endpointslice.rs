@@ -338,7 +338,8 @@ fn has_slice_labels(svc: &Service, labels: &BTreeMap<String, String>) -> bool {
 /// replaced would keep every pod twice in memory.)
 struct PodEndpoint {
     uid: String,
-    resource_version: String,
+    /// `None` (never trusted) for a pod without a numeric resourceVersion.
+    resource_version: Option<u64>,
     node_present: bool,
     zone: Option<String>,
     /// The pod's sorted endpoint ports and endpoint; `None` when the pod is not published.
@@ -452,38 +453,44 @@ impl EndpointSliceController {
                 .as_deref()
                 .and_then(|n| n.metadata.labels.get(ZONE_LABEL));
             let m = &pod.metadata;
-            if let Some(e) = cache.pods.get_mut(&m.name) {
-                // An unversioned pod (only written around the API server) is never trusted.
-                if !m.resource_version.is_empty()
-                    && e.resource_version == m.resource_version
-                    && e.uid == m.uid
-                    && e.node_present == node.is_some()
-                    && e.zone.as_ref() == zone
-                {
-                    e.seen = sync;
-                    continue;
+            let version = m.resource_version.parse::<u64>().ok();
+            let endpoint = || {
+                if !should_pod_be_in_endpoints(pod, true) || (node.is_none() && !publish) {
+                    return None;
                 }
-            }
-            let endpoint = if !should_pod_be_in_endpoints(pod, true) || (node.is_none() && !publish)
-            {
-                None
-            } else {
                 let mut ports = endpoint_ports(svc, pod);
                 crate::sort::sort(&mut ports);
                 Some((ports, pod_to_endpoint(svc, pod, node.as_deref())))
             };
-            let entry = PodEndpoint {
-                uid: m.uid.clone(),
-                resource_version: m.resource_version.clone(),
-                node_present: node.is_some(),
-                zone: zone.cloned(),
-                endpoint,
-                seen: sync,
-            };
-            match cache.pods.get_mut(&pod.metadata.name) {
-                Some(e) => *e = entry,
+            match cache.pods.get_mut(&m.name) {
+                Some(e)
+                    if version.is_some()
+                        && e.resource_version == version
+                        && e.uid == m.uid
+                        && e.node_present == node.is_some()
+                        && e.zone.as_ref() == zone =>
+                {
+                    e.seen = sync;
+                }
+                // Recomputed in place: the UID's buffer is reused.
+                Some(e) => {
+                    e.uid.clone_from(&m.uid);
+                    e.resource_version = version;
+                    e.node_present = node.is_some();
+                    e.zone = zone.cloned();
+                    e.endpoint = endpoint();
+                    e.seen = sync;
+                }
                 None => {
-                    cache.pods.insert(pod.metadata.name.clone(), entry);
+                    let entry = PodEndpoint {
+                        uid: m.uid.clone(),
+                        resource_version: version,
+                        node_present: node.is_some(),
+                        zone: zone.cloned(),
+                        endpoint: endpoint(),
+                        seen: sync,
+                    };
+                    cache.pods.insert(m.name.clone(), entry);
                 }
             }
         }
