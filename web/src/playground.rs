@@ -1009,8 +1009,8 @@ impl Playground {
                         .last_timestamp
                         .or(e.first_timestamp)
                         .map_or(0, |t| t.virtual_ms()),
-                    type_: e.type_.clone(),
-                    reason: e.reason.clone(),
+                    type_: e.type_.to_string(),
+                    reason: e.reason.to_string(),
                     object: format!(
                         "{}/{}",
                         e.involved_object.kind.to_lowercase(),

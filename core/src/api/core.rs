@@ -814,7 +814,7 @@ pub struct Event {
     pub involved_object: ObjectReference,
     /// `ScalingReplicaSet`, `Killing`, …
     #[serde(default)]
-    pub reason: String,
+    pub reason: TypeStr,
     /// Message.
     #[serde(default)]
     pub message: String,
@@ -832,7 +832,7 @@ pub struct Event {
     pub count: i32,
     /// `Normal` or `Warning`.
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: TypeStr,
 }
 
 /// The component that reported an event.
@@ -840,7 +840,7 @@ pub struct Event {
 pub struct EventSource {
     /// `deployment-controller`, `kubelet`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub component: Option<String>,
+    pub component: Option<TypeStr>,
     /// Node for kubelet events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,

@@ -14,8 +14,32 @@ use std::sync::Arc;
 /// A value behind a shared pointer that reads like the value itself and is copied only when
 /// written through a shared copy (`DerefMut` is `Arc::make_mut`). Serializes, compares and
 /// prints as the value.
-#[derive(Default)]
 pub struct Shared<T>(Arc<T>);
+
+/// The empty value of `T`, allocated once: every object's metadata starts with empty labels
+/// and ownerReferences, and an Event (several per pod) keeps them empty, so defaulting them
+/// shares one allocation instead of making two per object.
+macro_rules! shared_empty_default {
+    ($($t:ty),*) => {$(
+        impl Default for Shared<$t> {
+            fn default() -> Self {
+                static EMPTY: std::sync::OnceLock<Arc<$t>> = std::sync::OnceLock::new();
+                Shared(Arc::clone(EMPTY.get_or_init(|| Arc::new(<$t>::default()))))
+            }
+        }
+    )*};
+}
+
+shared_empty_default!(
+    crate::api::meta::StringMap,
+    Vec<crate::api::meta::OwnerReference>
+);
+
+impl Default for Shared<crate::api::core::PodSpec> {
+    fn default() -> Self {
+        Shared::new(Default::default())
+    }
+}
 
 impl<T> Shared<T> {
     /// Wraps a value.

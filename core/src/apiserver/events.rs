@@ -54,7 +54,7 @@ impl Recorded {
         [
             e.involved_object.uid.as_str(),
             e.involved_object.name.as_str(),
-            e.reason.as_str(),
+            &e.reason,
             e.message.as_str(),
         ] == parts
     }
@@ -117,10 +117,10 @@ impl ApiServer {
     pub fn record_event(
         &mut self,
         involved: ObjectReference,
-        type_: &str,
-        reason: &str,
+        type_: &'static str,
+        reason: &'static str,
         message: String,
-        component: &str,
+        component: &'static str,
         host: Option<&str>,
     ) {
         let now = to_time(self.now);
@@ -156,16 +156,16 @@ impl ApiServer {
         let rv = self.next_rv();
         let mut ev = Event {
             involved_object: involved,
-            reason: reason.to_string(),
+            reason: reason.into(),
             message,
             source: EventSource {
-                component: Some(component.to_string()),
+                component: Some(component.into()),
                 host: host.map(str::to_string),
             },
             first_timestamp: Some(now),
             last_timestamp: Some(now),
             count: 1,
-            type_: type_.to_string(),
+            type_: type_.into(),
             ..Default::default()
         };
         ev.metadata.name = name;
@@ -292,7 +292,7 @@ mod tests {
         api
     }
 
-    fn record(api: &mut ApiServer, pod: &str, reason: &str, message: &str) {
+    fn record(api: &mut ApiServer, pod: &str, reason: &'static str, message: &str) {
         let p = api.get::<Pod>("default", pod).unwrap();
         api.record_event(
             object_ref(&*p),
@@ -313,7 +313,7 @@ mod tests {
                     |t: Option<crate::time::Time>| t.map_or(-1, |t| (t.virtual_ms() / 1000) as i64);
                 (
                     e.involved_object.name.clone(),
-                    e.reason.clone(),
+                    e.reason.to_string(),
                     e.count,
                     secs(e.first_timestamp),
                     secs(e.last_timestamp),

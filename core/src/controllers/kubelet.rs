@@ -281,7 +281,7 @@ impl Kubelets {
         let _ = ctx.api.modify::<Pod>(&key.namespace, &key.name, f);
     }
 
-    fn event(ctx: &mut Ctx<'_>, pod: &Pod, type_: &str, reason: &str, msg: String) {
+    fn event(ctx: &mut Ctx<'_>, pod: &Pod, type_: &'static str, reason: &'static str, msg: String) {
         let mut r = object_ref(pod);
         if let Some(c) = pod.spec.containers.first() {
             r.field_path = format!("spec.containers{{{}}}", c.name);

@@ -393,7 +393,13 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         seen.into_values().collect()
     }
 
-    fn event(ctx: &mut Ctx<'_>, owner: &T, type_: &str, reason: &str, message: String) {
+    fn event(
+        ctx: &mut Ctx<'_>,
+        owner: &T,
+        type_: &'static str,
+        reason: &'static str,
+        message: String,
+    ) {
         ctx.api.record_event(
             object_ref(owner),
             type_,

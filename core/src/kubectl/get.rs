@@ -513,22 +513,22 @@ fn event_row(e: &Event, now: Millis, wide: bool) -> Vec<String> {
     if !wide {
         return vec![
             last,
-            e.type_.clone(),
-            e.reason.clone(),
+            e.type_.to_string(),
+            e.reason.to_string(),
             object,
             e.message.clone(),
         ];
     }
     let source = match (&e.source.component, &e.source.host) {
         (Some(c), Some(h)) => format!("{c}, {h}"),
-        (Some(c), None) => c.clone(),
+        (Some(c), None) => c.to_string(),
         (None, Some(h)) => h.clone(),
         (None, None) => String::new(),
     };
     vec![
         last,
-        e.type_.clone(),
-        e.reason.clone(),
+        e.type_.to_string(),
+        e.reason.to_string(),
         object,
         e.involved_object.field_path.clone(),
         source,

@@ -426,7 +426,13 @@ impl SyncState {
     fn ns(&self) -> &str {
         &self.stored.metadata.namespace
     }
-    fn event(&self, api: &mut ApiServer, type_: &str, reason: &str, message: String) {
+    fn event(
+        &self,
+        api: &mut ApiServer,
+        type_: &'static str,
+        reason: &'static str,
+        message: String,
+    ) {
         api.record_event(
             object_ref(&*self.stored),
             type_,
