@@ -48,7 +48,8 @@ struct PodAddress {
 #[derive(Default)]
 struct ServiceAddresses {
     service: Option<Arc<Service>>,
-    pods: FxHashMap<String, PodAddress>,
+    /// Boxed: an entry is large, and a map holds about twice as many slots as entries.
+    pods: FxHashMap<String, Box<PodAddress>>,
     sync: u64,
 }
 
@@ -173,7 +174,7 @@ impl EndpointsController {
                         address: address(node_present),
                         seen: sync,
                     };
-                    cache.pods.insert(m.name.clone(), entry);
+                    cache.pods.insert(m.name.clone(), Box::new(entry));
                 }
             }
         }

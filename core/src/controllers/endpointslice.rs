@@ -354,7 +354,8 @@ struct PodEndpoint {
 #[derive(Default)]
 struct ServiceEndpoints {
     service: Option<Arc<Service>>,
-    pods: FxHashMap<String, PodEndpoint>,
+    /// Boxed: an entry is large, and a map holds about twice as many slots as entries.
+    pods: FxHashMap<String, Box<PodEndpoint>>,
     sync: u64,
 }
 
@@ -490,7 +491,7 @@ impl EndpointSliceController {
                         endpoint: endpoint(),
                         seen: sync,
                     };
-                    cache.pods.insert(m.name.clone(), entry);
+                    cache.pods.insert(m.name.clone(), Box::new(entry));
                 }
             }
         }
