@@ -262,8 +262,15 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
     fn enqueue_controller_of(api: &ApiServer, pod: &Pod, queue: &mut Queue) -> bool {
         match pod.metadata.controller_ref() {
             Some(r) => {
-                if let Some(o) = resolve_controller::<T>(api, &pod.metadata.namespace, r) {
-                    queue.add(ObjectKey::of(&*o));
+                // resolve_controller's check, keeping the store's key (a shared copy).
+                if r.kind == T::KIND.name() {
+                    if let Some((key, o)) =
+                        T::store(api).get_entry(&pod.metadata.namespace, &r.name)
+                    {
+                        if o.meta().uid == r.uid {
+                            queue.add(key.clone());
+                        }
+                    }
                 }
                 true
             }
