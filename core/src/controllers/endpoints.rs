@@ -376,78 +376,10 @@ mod tests {
     //! fresh controller (which computes everything) would write.
 
     use super::*;
-    use crate::api::core::{Container, PodCondition, ServicePort};
-    use crate::apiserver::admission::Admit;
-    use crate::apiserver::Stored;
-
-    fn ready_pod(name: &str, ip: &str) -> Pod {
-        let mut p = Pod::default();
-        p.metadata.name = name.into();
-        p.metadata.namespace = "default".into();
-        p.metadata.labels.insert("app".into(), "web".into());
-        p.spec.node_name = "node-1".into();
-        p.spec.containers = vec![Container {
-            name: "c".into(),
-            image: "nginx".into(),
-            ..Default::default()
-        }];
-        p.status.phase = Some("Running".into());
-        p.status.pod_ip = Some(ip.into());
-        p.status.conditions = vec![PodCondition {
-            type_: "Ready".into(),
-            status: "True".into(),
-            ..Default::default()
-        }];
-        p
-    }
-
-    fn world() -> ApiServer {
-        let mut api = ApiServer::new(7);
-        for n in ["node-1", "node-2"] {
-            let mut node = Node::default();
-            node.metadata.name = n.into();
-            api.create(node).expect("node");
-        }
-        let mut s = Service::default();
-        s.metadata.name = "web".into();
-        s.metadata.namespace = "default".into();
-        s.spec.selector = Some([("app".to_string(), "web".to_string())].into());
-        s.spec.ports = vec![ServicePort {
-            port: 80,
-            ..Default::default()
-        }];
-        api.create(s).expect("service");
-        for i in 0..3 {
-            api.create(ready_pod(&format!("web-{i}"), &format!("10.0.0.{}", 3 - i)))
-                .expect("pod");
-        }
-        api
-    }
-
-    fn reconcile(controller: &mut EndpointsController, api: &mut ApiServer) {
-        let mut infra = Infra::default();
-        let mut queue = Queue::default();
-        let mut ctx = Ctx {
-            api,
-            infra: &mut infra,
-            queue: &mut queue,
-        };
-        controller.reconcile(&ObjectKey::new("default", "web"), &mut ctx);
-    }
+    use crate::controllers::test_support::{modify, ready_pod, reconcile_web as reconcile, world};
 
     fn endpoints(api: &ApiServer) -> Option<Endpoints> {
         api.get::<Endpoints>("default", "web").map(|e| (*e).clone())
-    }
-
-    fn modify<T: Stored + Admit>(
-        api: &mut ApiServer,
-        ns: &str,
-        name: &str,
-        f: impl FnOnce(&mut T),
-    ) {
-        let mut o = (*api.get::<T>(ns, name).expect("object")).clone();
-        f(&mut o);
-        api.update(o).expect("update");
     }
 
     type Change = fn(&mut ApiServer);
@@ -505,7 +437,7 @@ mod tests {
                 })
             }),
         ];
-        let mut api = world();
+        let mut api = world(["10.0.0.3", "10.0.0.2", "10.0.0.1"]);
         let mut long_lived = EndpointsController::default();
         reconcile(&mut long_lived, &mut api);
         for (what, change) in changes {

@@ -810,80 +810,13 @@ mod tests {
     //! fresh controller (which computes everything) would write.
 
     use super::*;
-    use crate::api::core::{Container, PodCondition};
-    use crate::infra::Infra;
-
-    fn ready_pod(name: &str, ip: &str) -> Pod {
-        let mut p = Pod::default();
-        p.metadata.name = name.into();
-        p.metadata.namespace = "default".into();
-        p.metadata.labels.insert("app".into(), "web".into());
-        p.spec.node_name = "node-1".into();
-        p.spec.containers = vec![Container {
-            name: "c".into(),
-            image: "nginx".into(),
-            ..Default::default()
-        }];
-        p.status.phase = Some("Running".into());
-        p.status.pod_ip = Some(ip.into());
-        p.status.conditions = vec![PodCondition {
-            type_: "Ready".into(),
-            status: "True".into(),
-            ..Default::default()
-        }];
-        p
-    }
-
-    fn world() -> ApiServer {
-        let mut api = ApiServer::new(7);
-        for n in ["node-1", "node-2"] {
-            let mut node = Node::default();
-            node.metadata.name = n.into();
-            api.create(node).expect("node");
-        }
-        let mut s = Service::default();
-        s.metadata.name = "web".into();
-        s.metadata.namespace = "default".into();
-        s.spec.selector = Some([("app".to_string(), "web".to_string())].into());
-        s.spec.ports = vec![crate::api::core::ServicePort {
-            port: 80,
-            ..Default::default()
-        }];
-        api.create(s).expect("service");
-        for i in 0..3 {
-            api.create(ready_pod(&format!("web-{i}"), &format!("10.0.0.{}", i + 1)))
-                .expect("pod");
-        }
-        api
-    }
-
-    fn reconcile(controller: &mut EndpointSliceController, api: &mut ApiServer) {
-        let mut infra = Infra::default();
-        let mut queue = Queue::default();
-        let mut ctx = Ctx {
-            api,
-            infra: &mut infra,
-            queue: &mut queue,
-        };
-        controller.reconcile(&ObjectKey::new("default", "web"), &mut ctx);
-    }
+    use crate::controllers::test_support::{modify, ready_pod, reconcile_web as reconcile, world};
 
     fn slices(api: &ApiServer) -> Vec<EndpointSlice> {
         api.endpoint_slices
             .in_namespace("default")
             .map(|s| (**s).clone())
             .collect()
-    }
-
-    fn modify<T: crate::apiserver::Stored + crate::apiserver::admission::Admit>(
-        api: &mut ApiServer,
-        ns: &str,
-        name: &str,
-        f: impl FnOnce(&mut T),
-    ) {
-        let mut o = (*api.get::<T>(ns, name).expect("object")).clone();
-        f(&mut o);
-        api.update(o).expect("update");
     }
 
     type Change = fn(&mut ApiServer);
@@ -929,7 +862,7 @@ mod tests {
                 })
             }),
         ];
-        let mut api = world();
+        let mut api = world(["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
         let mut long_lived = EndpointSliceController::default();
         reconcile(&mut long_lived, &mut api);
         for (what, change) in changes {

@@ -17,6 +17,8 @@ pub mod node_lifecycle;
 pub mod replicaset;
 pub mod scheduler;
 pub mod service_lb;
+#[cfg(test)]
+mod test_support;
 
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;

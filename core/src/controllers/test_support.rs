@@ -1,0 +1,79 @@
+//! Fixtures shared by the endpoint controllers' unit tests: a Service `default/web` selecting
+//! three ready pods on two nodes, and the helpers that drive one controller over it.
+
+use super::{Controller, Ctx, Queue};
+use crate::api::core::{Container, PodCondition, ServicePort};
+use crate::api::*;
+use crate::apiserver::admission::Admit;
+use crate::apiserver::{ApiServer, ObjectKey, Stored};
+use crate::infra::Infra;
+
+/// A running, ready pod labelled `app=web` on node-1.
+pub fn ready_pod(name: &str, ip: &str) -> Pod {
+    let mut p = Pod::default();
+    p.metadata.name = name.into();
+    p.metadata.namespace = "default".into();
+    p.metadata.labels.insert("app".into(), "web".into());
+    p.spec.node_name = "node-1".into();
+    p.spec.containers = vec![Container {
+        name: "c".into(),
+        image: "nginx".into(),
+        ..Default::default()
+    }];
+    p.status.phase = Some("Running".into());
+    p.status.pod_ip = Some(ip.into());
+    p.status.conditions = vec![PodCondition {
+        type_: "Ready".into(),
+        status: "True".into(),
+        ..Default::default()
+    }];
+    p
+}
+
+/// node-1 and node-2, Service `web` (port 80, selector `app=web`) and pods `web-0..2` with
+/// the given IPs.
+pub fn world(ips: [&str; 3]) -> ApiServer {
+    let mut api = ApiServer::new(7);
+    for n in ["node-1", "node-2"] {
+        let mut node = Node::default();
+        node.metadata.name = n.into();
+        api.create(node).expect("node");
+    }
+    let mut s = Service::default();
+    s.metadata.name = "web".into();
+    s.metadata.namespace = "default".into();
+    s.spec.selector = Some([("app".to_string(), "web".to_string())].into());
+    s.spec.ports = vec![ServicePort {
+        port: 80,
+        ..Default::default()
+    }];
+    api.create(s).expect("service");
+    for (i, ip) in ips.iter().enumerate() {
+        api.create(ready_pod(&format!("web-{i}"), ip)).expect("pod");
+    }
+    api
+}
+
+/// Reconciles Service `default/web` once.
+pub fn reconcile_web(controller: &mut dyn Controller, api: &mut ApiServer) {
+    let mut infra = Infra::default();
+    let mut queue = Queue::default();
+    let mut ctx = Ctx {
+        api,
+        infra: &mut infra,
+        queue: &mut queue,
+    };
+    controller.reconcile(&ObjectKey::new("default", "web"), &mut ctx);
+}
+
+/// Changes a stored object through an update.
+pub fn modify<T: Stored + Admit>(
+    api: &mut ApiServer,
+    ns: &str,
+    name: &str,
+    f: impl FnOnce(&mut T),
+) {
+    let mut o = (*api.get::<T>(ns, name).expect("object")).clone();
+    f(&mut o);
+    api.update(o).expect("update");
+}
