@@ -77,3 +77,73 @@ pub fn modify<T: Stored + Admit>(
     f(&mut o);
     api.update(o).expect("update");
 }
+
+/// A change to the world, named for the failure message.
+pub type Change = (&'static str, fn(&mut ApiServer));
+
+/// The changes every endpoint controller must follow, in order, with `specific` (what only
+/// that controller publishes: zones, hostnames) between the pod changes and the Service ones.
+pub fn changes(specific: &[Change]) -> Vec<Change> {
+    let pods: [Change; 4] = [
+        ("a pod turns not ready", |api| {
+            modify::<Pod>(api, "default", "web-0", |p| {
+                p.status.conditions[0].status = "False".into()
+            })
+        }),
+        ("a pod moves to another node", |api| {
+            modify::<Pod>(api, "default", "web-1", |p| {
+                p.spec.node_name = "node-2".into()
+            })
+        }),
+        ("a pod's node goes away", |api| {
+            let _ = api.remove::<Node>("", "node-2");
+        }),
+        ("a pod is relabelled out", |api| {
+            modify::<Pod>(api, "default", "web-2", |p| {
+                p.metadata.labels.insert("app".into(), "other".into());
+            })
+        }),
+    ];
+    let service: [Change; 3] = [
+        ("the Service publishes not-ready addresses", |api| {
+            modify::<Service>(api, "default", "web", |s| {
+                s.spec.publish_not_ready_addresses = Some(true)
+            })
+        }),
+        ("a pod is recreated under its name with another IP", |api| {
+            let _ = api.remove::<Pod>("default", "web-0");
+            api.create(ready_pod("web-0", "10.0.0.9")).expect("pod");
+        }),
+        ("the Service's labels change", |api| {
+            modify::<Service>(api, "default", "web", |s| {
+                s.metadata.labels.insert("tier".into(), "front".into());
+            })
+        }),
+    ];
+    pods.into_iter()
+        .chain(specific.iter().copied())
+        .chain(service)
+        .collect()
+}
+
+/// A controller's caches must be invisible: after each change, a long-lived controller
+/// (which recomputes only what it thinks changed) leaves exactly what a fresh one (which
+/// computes everything) writes, and the change shows in what `observe` reads.
+pub fn assert_long_lived_matches_fresh<C: Controller + Default, O: PartialEq + std::fmt::Debug>(
+    ips: [&str; 3],
+    specific: &[Change],
+    observe: fn(&ApiServer) -> O,
+) {
+    let mut api = world(ips);
+    let mut long_lived = C::default();
+    reconcile_web(&mut long_lived, &mut api);
+    for (what, change) in changes(specific) {
+        let before = observe(&api);
+        change(&mut api);
+        reconcile_web(&mut long_lived, &mut api);
+        let after = observe(&api);
+        assert_ne!(before, after, "{what}: the change is published");
+        reconcile_web(&mut C::default(), &mut api);
+        assert_eq!(observe(&api), after, "{what}: a fresh controller agrees");
+    }
+}
