@@ -6,6 +6,7 @@
 use super::endpointslice::{
     endpoint_ports, pod_ready, should_pod_be_in_endpoints, target_ref, ServiceSelectorIndex,
 };
+use super::pod_cache::ServicePodCache;
 use super::{Controller, Ctx, Queue};
 use crate::api::core::{EndpointAddress, EndpointPort, EndpointSubset};
 use crate::api::*;
@@ -15,6 +16,9 @@ use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+
+/// A pod's sorted ports, address and readiness for one Service.
+type PodAddress = (Vec<EndpointPort>, EndpointAddress, bool);
 
 /// Maximum addresses in one Endpoints object.
 pub const MAX_CAPACITY: usize = 1000;
@@ -26,31 +30,7 @@ pub const OVER_CAPACITY_ANNOTATION: &str = "endpoints.kubernetes.io/over-capacit
 pub struct EndpointsController {
     index: ServiceSelectorIndex,
     /// Per Service, its pods' addresses as of its last sync.
-    cache: FxHashMap<ObjectKey, ServiceAddresses>,
-}
-
-/// One pod's address for one Service as last computed, with what it was computed from: the
-/// pod's version (UID and resourceVersion, which every write of it changes) and whether its
-/// node exists, all the sync reads besides the Service.
-struct PodAddress {
-    uid: String,
-    /// `None` (never trusted) for a pod without a numeric resourceVersion.
-    resource_version: Option<u64>,
-    node_present: bool,
-    /// The pod's sorted ports, address and readiness; `None` when the pod is left out.
-    address: Option<(Vec<EndpointPort>, EndpointAddress, bool)>,
-    /// The sync that last saw the pod select into the Service.
-    seen: u64,
-}
-
-/// The addresses of one Service's pods as of its last sync, for the Service version they were
-/// computed for: a sync recomputes only the pods (or nodes) that changed since.
-#[derive(Default)]
-struct ServiceAddresses {
-    service: Option<Arc<Service>>,
-    /// Boxed: an entry is large, and a map holds about twice as many slots as entries.
-    pods: FxHashMap<String, Box<PodAddress>>,
-    sync: u64,
+    cache: FxHashMap<ObjectKey, ServicePodCache<PodAddress>>,
 }
 
 /// A subset before it is copied out: borrowed ports and addresses.
@@ -129,67 +109,13 @@ fn repack<'a>(
 }
 
 impl EndpointsController {
-    /// Brings `cache` up to date with the pods `svc` selects now, recomputing the addresses
-    /// of the pods (or nodes) that changed since its last sync.
-    fn refresh(
-        cache: &mut ServiceAddresses,
-        svc: &Arc<Service>,
-        pods: &[Arc<Pod>],
-        api: &ApiServer,
-    ) {
-        if !cache.service.as_ref().is_some_and(|s| Arc::ptr_eq(s, svc)) {
-            cache.pods.clear();
-            cache.service = Some(svc.clone());
-        }
-        cache.sync += 1;
-        let sync = cache.sync;
-        let publish = svc.spec.publish_not_ready_addresses == Some(true);
-        for pod in pods {
-            let node_present = api.get::<Node>("", &pod.spec.node_name).is_some();
-            let m = &pod.metadata;
-            let version = m.resource_version.parse::<u64>().ok();
-            let address = |node_present| Self::pod_address(svc, pod, node_present, publish);
-            match cache.pods.get_mut(&m.name) {
-                Some(e)
-                    if version.is_some()
-                        && e.resource_version == version
-                        && e.uid == m.uid
-                        && e.node_present == node_present =>
-                {
-                    e.seen = sync;
-                }
-                // Recomputed in place: the UID's buffer is reused.
-                Some(e) => {
-                    e.uid.clone_from(&m.uid);
-                    e.resource_version = version;
-                    e.node_present = node_present;
-                    e.address = address(node_present);
-                    e.seen = sync;
-                }
-                None => {
-                    let entry = PodAddress {
-                        uid: m.uid.clone(),
-                        resource_version: version,
-                        node_present,
-                        address: address(node_present),
-                        seen: sync,
-                    };
-                    cache.pods.insert(m.name.clone(), Box::new(entry));
-                }
-            }
-        }
-        if cache.pods.len() > pods.len() {
-            cache.pods.retain(|_, e| e.seen == sync);
-        }
-    }
-
     /// A pod's sorted ports, address and readiness for `svc`; `None` when it is left out.
     fn pod_address(
         svc: &Service,
         pod: &Pod,
         node_present: bool,
         publish: bool,
-    ) -> Option<(Vec<EndpointPort>, EndpointAddress, bool)> {
+    ) -> Option<PodAddress> {
         if !should_pod_be_in_endpoints(pod, publish) || (!node_present && !publish) {
             return None;
         }
@@ -227,11 +153,11 @@ impl EndpointsController {
         let ns = &svc.metadata.namespace;
         let pods = ctx.api.pods.matching_labels(ns, selector);
         let mut cache = self.cache.remove(key).unwrap_or_default();
-        Self::refresh(&mut cache, svc, &pods, ctx.api);
-        let mut subsets = repack(
-            pods.iter()
-                .filter_map(|p| cache.pods.get(&p.metadata.name)?.address.as_ref()),
-        );
+        let publish = svc.spec.publish_not_ready_addresses == Some(true);
+        cache.refresh(svc, &pods, ctx.api, false, |pod, node| {
+            Self::pod_address(svc, pod, node.is_some(), publish)
+        });
+        let mut subsets = repack(pods.iter().filter_map(|p| cache.get(&p.metadata.name)));
         let total: usize = subsets
             .iter()
             .map(|s| s.addresses.len() + s.not_ready_addresses.len())

@@ -7,6 +7,7 @@
 //! through the store's label index, and Services through this controller's own index from
 //! selector pairs to Services.
 
+use super::pod_cache::{ServicePodCache, ZONE_LABEL};
 use super::{Controller, Ctx, Queue};
 use crate::api::core::EndpointPort;
 use crate::api::discovery::{Endpoint, EndpointConditions};
@@ -28,8 +29,6 @@ pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 pub const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
 /// Label marking the slices of a headless Service.
 pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
-/// Node label an endpoint's zone comes from.
-const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 
 /// Index from `(namespace, key, value)` selector pairs to the Services selecting on them.
 #[derive(Default, Clone, Debug)]
@@ -145,7 +144,7 @@ pub struct EndpointSliceController {
     max_endpoints_per_slice: usize,
     index: ServiceSelectorIndex,
     /// Per Service, its pods' endpoints as of its last sync.
-    cache: FxHashMap<ObjectKey, ServiceEndpoints>,
+    cache: FxHashMap<ObjectKey, ServicePodCache<PodEndpoint>>,
 }
 
 impl Default for EndpointSliceController {
@@ -331,33 +330,8 @@ fn has_slice_labels(svc: &Service, labels: &BTreeMap<String, String>) -> bool {
         })
 }
 
-/// One pod's endpoint for one Service as last computed, with what it was computed from: the
-/// pod's version (its UID and resourceVersion, which every write of it changes) and its node's
-/// presence and zone, which are all `pod_to_endpoint` and the filters before it read besides
-/// the Service. (Versions rather than the pods themselves: holding a pod the store has
-/// replaced would keep every pod twice in memory.)
-struct PodEndpoint {
-    uid: String,
-    /// `None` (never trusted) for a pod without a numeric resourceVersion.
-    resource_version: Option<u64>,
-    node_present: bool,
-    zone: Option<String>,
-    /// The pod's sorted endpoint ports and endpoint; `None` when the pod is not published.
-    endpoint: Option<(Vec<EndpointPort>, Endpoint)>,
-    /// The sync that last saw the pod select into the Service.
-    seen: u64,
-}
-
-/// The endpoints of one Service's pods as of its last sync, for the Service version they were
-/// computed for: a sync recomputes only the pods (or nodes) that changed since. The kubelet
-/// changes one pod at a time, and each change syncs the whole Service.
-#[derive(Default)]
-struct ServiceEndpoints {
-    service: Option<Arc<Service>>,
-    /// Boxed: an entry is large, and a map holds about twice as many slots as entries.
-    pods: FxHashMap<String, Box<PodEndpoint>>,
-    sync: u64,
-}
+/// A pod's sorted endpoint ports and endpoint for one Service.
+type PodEndpoint = (Vec<EndpointPort>, Endpoint);
 
 struct SliceState<'a> {
     endpoints: Vec<&'a Endpoint>,
@@ -433,73 +407,6 @@ impl EndpointSliceController {
         s
     }
 
-    /// Brings `cache` up to date with the pods `svc` selects now (in the store's order, by
-    /// name), recomputing the endpoints of the pods or nodes that changed since its last sync.
-    fn refresh(
-        cache: &mut ServiceEndpoints,
-        svc: &Arc<Service>,
-        pods: &[Arc<Pod>],
-        api: &ApiServer,
-    ) {
-        if !cache.service.as_ref().is_some_and(|s| Arc::ptr_eq(s, svc)) {
-            cache.pods.clear();
-            cache.service = Some(svc.clone());
-        }
-        cache.sync += 1;
-        let sync = cache.sync;
-        let publish = svc.spec.publish_not_ready_addresses == Some(true);
-        for pod in pods {
-            let node = api.get::<Node>("", &pod.spec.node_name);
-            let zone = node
-                .as_deref()
-                .and_then(|n| n.metadata.labels.get(ZONE_LABEL));
-            let m = &pod.metadata;
-            let version = m.resource_version.parse::<u64>().ok();
-            let endpoint = || {
-                if !should_pod_be_in_endpoints(pod, true) || (node.is_none() && !publish) {
-                    return None;
-                }
-                let mut ports = endpoint_ports(svc, pod);
-                crate::sort::sort(&mut ports);
-                Some((ports, pod_to_endpoint(svc, pod, node.as_deref())))
-            };
-            match cache.pods.get_mut(&m.name) {
-                Some(e)
-                    if version.is_some()
-                        && e.resource_version == version
-                        && e.uid == m.uid
-                        && e.node_present == node.is_some()
-                        && e.zone.as_ref() == zone =>
-                {
-                    e.seen = sync;
-                }
-                // Recomputed in place: the UID's buffer is reused.
-                Some(e) => {
-                    e.uid.clone_from(&m.uid);
-                    e.resource_version = version;
-                    e.node_present = node.is_some();
-                    e.zone = zone.cloned();
-                    e.endpoint = endpoint();
-                    e.seen = sync;
-                }
-                None => {
-                    let entry = PodEndpoint {
-                        uid: m.uid.clone(),
-                        resource_version: version,
-                        node_present: node.is_some(),
-                        zone: zone.cloned(),
-                        endpoint: endpoint(),
-                        seen: sync,
-                    };
-                    cache.pods.insert(m.name.clone(), Box::new(entry));
-                }
-            }
-        }
-        if cache.pods.len() > pods.len() {
-            cache.pods.retain(|_, e| e.seen == sync);
-        }
-    }
-
     fn reconcile_service(&mut self, key: &ObjectKey, svc: &Arc<Service>, ctx: &mut Ctx<'_>) {
         let Some(selector) = svc.spec.selector.as_ref() else {
             self.cache.remove(key);
@@ -521,15 +428,19 @@ impl EndpointSliceController {
             .collect();
         let pods = ctx.api.pods.matching_labels(&ns, selector);
         let mut cache = self.cache.remove(key).unwrap_or_default();
-        Self::refresh(&mut cache, svc, &pods, ctx.api);
+        let publish = svc.spec.publish_not_ready_addresses == Some(true);
+        cache.refresh(svc, &pods, ctx.api, true, |pod, node| {
+            if !should_pod_be_in_endpoints(pod, true) || (node.is_none() && !publish) {
+                return None;
+            }
+            let mut ports = endpoint_ports(svc, pod);
+            crate::sort::sort(&mut ports);
+            Some((ports, pod_to_endpoint(svc, pod, node)))
+        });
         // Desired endpoints, grouped by resolved port set, in the store's pod order.
         let mut desired: BTreeMap<PortKey<'_>, Vec<&Endpoint>> = BTreeMap::new();
         for pod in &pods {
-            if let Some((ports, e)) = cache
-                .pods
-                .get(&pod.metadata.name)
-                .and_then(|p| p.endpoint.as_ref())
-            {
+            if let Some((ports, e)) = cache.get(&pod.metadata.name) {
                 desired
                     .entry(Cow::Borrowed(ports.as_slice()))
                     .or_default()

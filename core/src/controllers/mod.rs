@@ -14,6 +14,7 @@ pub mod kube_proxy;
 pub mod kubelet;
 pub mod node_ipam;
 pub mod node_lifecycle;
+pub mod pod_cache;
 pub mod replicaset;
 pub mod scheduler;
 pub mod service_lb;
