@@ -61,50 +61,6 @@ pub struct DeploymentController {
     /// whole template; a Deployment's template rarely changes while its ReplicaSets' status
     /// changes wake it once or more per pod.
     hashes: FxHashMap<String, CachedHash>,
-    /// Deployment UID → its [`params_of`] and what they were computed from: defaulting
-    /// allocates (a whole defaulted Deployment), and the inputs change only with the spec.
-    params: FxHashMap<String, CachedParams>,
-}
-
-/// The fields of a Deployment [`params_of`] reads, and its answer for them.
-struct CachedParams {
-    name: String,
-    generation: i64,
-    replicas: Option<i32>,
-    strategy: crate::api::apps::DeploymentStrategy,
-    min_ready_seconds: Option<i32>,
-    revision_history_limit: Option<i32>,
-    paused: bool,
-    progress_deadline_seconds: Option<i32>,
-    params: Option<DeploymentParams>,
-}
-
-impl CachedParams {
-    fn of(d: &Deployment) -> Self {
-        CachedParams {
-            name: d.metadata.name.clone(),
-            generation: d.metadata.generation,
-            replicas: d.spec.replicas,
-            strategy: d.spec.strategy.clone(),
-            min_ready_seconds: d.spec.min_ready_seconds,
-            revision_history_limit: d.spec.revision_history_limit,
-            paused: d.spec.paused,
-            progress_deadline_seconds: d.spec.progress_deadline_seconds,
-            params: params_of(d),
-        }
-    }
-
-    /// Whether `d` has the inputs these params were computed from.
-    fn is_for(&self, d: &Deployment) -> bool {
-        self.name == d.metadata.name
-            && self.generation == d.metadata.generation
-            && self.replicas == d.spec.replicas
-            && self.strategy == d.spec.strategy
-            && self.min_ready_seconds == d.spec.min_ready_seconds
-            && self.revision_history_limit == d.spec.revision_history_limit
-            && self.paused == d.spec.paused
-            && self.progress_deadline_seconds == d.spec.progress_deadline_seconds
-    }
 }
 
 /// A pod-template-hash and what it was computed from.
@@ -828,25 +784,12 @@ impl DeploymentController {
         hash
     }
 
-    /// [`params_of`] `d`, from the cache when its inputs did not change.
-    fn params_for(&mut self, d: &Deployment) -> Option<DeploymentParams> {
-        if let Some(c) = self.params.get(&d.metadata.uid) {
-            if c.is_for(d) {
-                return c.params.clone();
-            }
-        }
-        let c = CachedParams::of(d);
-        let params = c.params.clone();
-        self.params.insert(d.metadata.uid.clone(), c);
-        params
-    }
-
     /// `syncDeployment`.
     fn sync(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
         let Some(stored) = ctx.api.get::<Deployment>(&key.namespace, &key.name) else {
             return;
         };
-        let Some(params) = self.params_for(&stored) else {
+        let Some(params) = params_of(&stored) else {
             return;
         };
         let selector = match Selector::from_label_selector(stored.spec.selector.as_ref()) {
@@ -954,7 +897,6 @@ impl Controller for DeploymentController {
                 if ev.type_ == WatchEventType::Deleted {
                     if let Some(Object::Deployment(d)) = &ev.old {
                         self.hashes.remove(&d.metadata.uid);
-                        self.params.remove(&d.metadata.uid);
                     }
                 }
                 queue.add(ev.key.clone());
