@@ -353,7 +353,7 @@ impl<T: Resource> Store<T> {
     }
 
     /// Keys of the objects in `namespace` carrying label `key=value`, in name order.
-    pub fn names_with_label(
+    pub fn keys_with_label(
         &self,
         namespace: &str,
         key: &str,
@@ -375,7 +375,7 @@ impl<T: Resource> Store<T> {
         }
         let mut smallest: Option<&BTreeSet<ObjectKey>> = None;
         for (k, v) in selector {
-            match self.names_with_label(namespace, k, v) {
+            match self.keys_with_label(namespace, k, v) {
                 None => return Vec::new(),
                 Some(set) => {
                     if smallest.is_none_or(|s| set.len() < s.len()) {

@@ -6,7 +6,7 @@
 use super::endpointslice::{
     endpoint_ports, pod_ready, should_pod_be_in_endpoints, target_ref, ServiceSelectorIndex,
 };
-use super::pod_cache::ServicePodCache;
+use super::pod_cache::{managed_selector, ServicePodCache};
 use super::{Controller, Ctx, Queue};
 use crate::api::core::{EndpointAddress, EndpointPort, EndpointSubset};
 use crate::api::*;
@@ -142,14 +142,10 @@ impl EndpointsController {
     }
 
     fn reconcile_service(&mut self, key: &ObjectKey, svc: &Arc<Service>, ctx: &mut Ctx<'_>) {
-        let Some(selector) = svc.spec.selector.as_ref() else {
+        let Some(selector) = managed_selector(svc) else {
             self.cache.remove(key);
             return;
         };
-        if svc.spec.type_.as_deref() == Some("ExternalName") {
-            self.cache.remove(key);
-            return;
-        }
         let ns = &svc.metadata.namespace;
         let pods = ctx.api.pods.matching_labels(ns, selector);
         let mut cache = self.cache.remove(key).unwrap_or_default();

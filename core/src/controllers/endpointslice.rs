@@ -7,7 +7,7 @@
 //! through the store's label index, and Services through this controller's own index from
 //! selector pairs to Services.
 
-use super::pod_cache::{ServicePodCache, ZONE_LABEL};
+use super::pod_cache::{managed_selector, ServicePodCache, ZONE_LABEL};
 use super::{Controller, Ctx, Queue};
 use crate::api::core::EndpointPort;
 use crate::api::discovery::{Endpoint, EndpointConditions};
@@ -408,14 +408,10 @@ impl EndpointSliceController {
     }
 
     fn reconcile_service(&mut self, key: &ObjectKey, svc: &Arc<Service>, ctx: &mut Ctx<'_>) {
-        let Some(selector) = svc.spec.selector.as_ref() else {
+        let Some(selector) = managed_selector(svc) else {
             self.cache.remove(key);
             return;
         };
-        if svc.spec.type_.as_deref() == Some("ExternalName") {
-            self.cache.remove(key);
-            return;
-        }
         let ns = svc.metadata.namespace.clone();
         let existing: Vec<Arc<EndpointSlice>> = ctx
             .api

@@ -1,4 +1,5 @@
-//! `ServicePodCache`: what an endpoint controller computed from each pod a Service selects, as
+//! What the two endpoint controllers (EndpointSlice, Endpoints) share: which Services they
+//! manage ([`managed_selector`]) and `ServicePodCache`, what an endpoint controller computed from each pod a Service selects, as
 //! of the Service's last sync, so that a sync recomputes only the pods (or nodes) that changed
 //! since. The kubelet changes one pod at a time and each change syncs the whole Service; the
 //! cache keeps that from costing a recomputation of every pod.
@@ -13,6 +14,15 @@ use crate::api::*;
 use crate::apiserver::ApiServer;
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
+
+/// The selector whose pods the endpoint controllers publish for `svc`: none for a Service
+/// without a selector (its endpoints are managed by hand) or of type ExternalName.
+pub fn managed_selector(svc: &Service) -> Option<&crate::api::meta::StringMap> {
+    if svc.spec.type_.as_deref() == Some("ExternalName") {
+        return None;
+    }
+    svc.spec.selector.as_ref()
+}
 
 /// The `topology.kubernetes.io/zone` node label.
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
