@@ -229,11 +229,21 @@ pub fn resolve_controller<T: Stored>(
     namespace: &str,
     r: &OwnerReference,
 ) -> Option<Arc<T>> {
+    resolve_controller_entry::<T>(api, namespace, r).map(|(_, o)| o.clone())
+}
+
+/// [`resolve_controller`] with the store's key of the controller (a shared copy, no new key).
+fn resolve_controller_entry<'a, T: Stored>(
+    api: &'a ApiServer,
+    namespace: &str,
+    r: &OwnerReference,
+) -> Option<(&'a ObjectKey, &'a Arc<T>)> {
     if r.kind != T::KIND.name() {
         return None;
     }
-    api.get::<T>(namespace, &r.name)
-        .filter(|o| o.meta().uid == r.uid)
+    T::store(api)
+        .get_entry(namespace, &r.name)
+        .filter(|(_, o)| o.meta().uid == r.uid)
 }
 
 /// Objects of kind `T` in `namespace` whose labels contain every pair of `match_labels` (all
@@ -262,15 +272,10 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
     fn enqueue_controller_of(api: &ApiServer, pod: &Pod, queue: &mut Queue) -> bool {
         match pod.metadata.controller_ref() {
             Some(r) => {
-                // resolve_controller's check, keeping the store's key (a shared copy).
-                if r.kind == T::KIND.name() {
-                    if let Some((key, o)) =
-                        T::store(api).get_entry(&pod.metadata.namespace, &r.name)
-                    {
-                        if o.meta().uid == r.uid {
-                            queue.add(key.clone());
-                        }
-                    }
+                if let Some((key, _)) =
+                    resolve_controller_entry::<T>(api, &pod.metadata.namespace, r)
+                {
+                    queue.add(key.clone());
                 }
                 true
             }
