@@ -4,6 +4,8 @@
 //! and in the browser (`kubeplay-web`). Everything is deterministic: virtual time and one
 //! seeded RNG. See `ARCHITECTURE.md` for the module map.
 
+#[cfg(all(feature = "cli", not(target_arch = "wasm32")))]
+pub mod allocator;
 pub mod api;
 pub mod apiserver;
 pub mod conformance;
