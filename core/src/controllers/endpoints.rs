@@ -6,7 +6,7 @@
 use super::endpointslice::{
     endpoint_ports, pod_ready, should_pod_be_in_endpoints, target_ref, ServiceSelectorIndex,
 };
-use super::pod_cache::{managed_selector, ServicePodCache};
+use super::pod_cache::{managed_selector, pod_event_matters, ServicePodCache};
 use super::{Controller, Ctx, Queue};
 use crate::api::core::{EndpointAddress, EndpointPort, EndpointSubset};
 use crate::api::*;
@@ -252,15 +252,8 @@ impl Controller for EndpointsController {
                 queue.add(ev.key.clone());
             }
             Some(Object::Pod(_)) => {
-                if let (Some(Object::Pod(o)), Some(Object::Pod(n))) = (&ev.old, &ev.new) {
-                    let relevant = o.metadata.labels != n.metadata.labels
-                        || o.status.pod_ip != n.status.pod_ip
-                        || o.metadata.deletion_timestamp != n.metadata.deletion_timestamp
-                        || pod_ready(o) != pod_ready(n)
-                        || o.status.phase != n.status.phase;
-                    if !relevant {
-                        return;
-                    }
+                if !pod_event_matters(ev) {
+                    return;
                 }
                 let mut services = BTreeSet::new();
                 self.index.services_for_event(ev, &mut services);

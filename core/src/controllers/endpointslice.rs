@@ -7,7 +7,7 @@
 //! through the store's label index, and Services through this controller's own index from
 //! selector pairs to Services.
 
-use super::pod_cache::{managed_selector, ServicePodCache, ZONE_LABEL};
+use super::pod_cache::{managed_selector, pod_event_matters, ServicePodCache, ZONE_LABEL};
 use super::{Controller, Ctx, Queue};
 use crate::api::core::EndpointPort;
 use crate::api::discovery::{Endpoint, EndpointConditions};
@@ -652,17 +652,8 @@ impl Controller for EndpointSliceController {
                 queue.add(ev.key.clone());
             }
             Some(Object::Pod(_)) => {
-                // Only changes that alter a pod's endpoint matter.
-                if let (Some(Object::Pod(o)), Some(Object::Pod(n))) = (&ev.old, &ev.new) {
-                    let relevant = o.metadata.labels != n.metadata.labels
-                        || o.status.pod_ip != n.status.pod_ip
-                        || o.metadata.deletion_timestamp != n.metadata.deletion_timestamp
-                        || pod_ready(o) != pod_ready(n)
-                        || o.status.phase != n.status.phase
-                        || o.spec.node_name != n.spec.node_name;
-                    if !relevant {
-                        return;
-                    }
+                if !pod_event_matters(ev) {
+                    return;
                 }
                 let mut services = BTreeSet::new();
                 self.index.services_for_event(ev, &mut services);

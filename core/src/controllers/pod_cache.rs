@@ -10,8 +10,9 @@
 //! store has replaced would keep every pod twice in memory. A different Service object (any
 //! write to it) empties the cache.
 
+use super::endpointslice::pod_ready;
 use crate::api::*;
-use crate::apiserver::ApiServer;
+use crate::apiserver::{ApiServer, WatchEvent};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
@@ -22,6 +23,40 @@ pub fn managed_selector(svc: &Service) -> Option<&crate::api::meta::StringMap> {
         return None;
     }
     svc.spec.selector.as_ref()
+}
+
+/// Whether a pod's watch event can change what an endpoint controller publishes, so that the
+/// Services selecting the pod need a sync. The write must touch something the controllers
+/// read (labels, IP, phase, readiness, deletion, node), and the
+/// pod must have an IP before or after it: a pod without one is never published
+/// (`ShouldPodBeInEndpoints`). Upstream queues those Services anyway; their sync would
+/// change nothing, and skipping it spares a sync per Service for each pod created and bound.
+pub fn pod_event_matters(ev: &WatchEvent) -> bool {
+    let pod = |o: &Option<Object>| match o {
+        Some(Object::Pod(p)) => Some(Arc::clone(p)),
+        _ => None,
+    };
+    let (old, new) = (pod(&ev.old), pod(&ev.new));
+    let has_ip = |p: &Option<Arc<Pod>>| {
+        p.as_ref().is_some_and(|p| {
+            p.status.pod_ip.as_deref().is_some_and(|ip| !ip.is_empty())
+                || !p.status.pod_ips.is_empty()
+        })
+    };
+    if !has_ip(&old) && !has_ip(&new) {
+        return false;
+    }
+    match (old, new) {
+        (Some(o), Some(n)) => {
+            o.metadata.labels != n.metadata.labels
+                || o.status.pod_ip != n.status.pod_ip
+                || o.metadata.deletion_timestamp != n.metadata.deletion_timestamp
+                || pod_ready(&o) != pod_ready(&n)
+                || o.status.phase != n.status.phase
+                || o.spec.node_name != n.spec.node_name
+        }
+        _ => true,
+    }
 }
 
 /// The `topology.kubernetes.io/zone` node label.
@@ -123,5 +158,82 @@ impl<V> ServicePodCache<V> {
     /// The value computed for the pod named `name`, if it is selected and not left out.
     pub fn get(&self, name: &str) -> Option<&V> {
         self.pods.get(name)?.value.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::{ObjectKey, WatchEventType};
+
+    fn event(old: Option<&Pod>, new: Option<&Pod>) -> WatchEvent {
+        let type_ = match (old, new) {
+            (None, _) => WatchEventType::Added,
+            (_, None) => WatchEventType::Deleted,
+            _ => WatchEventType::Modified,
+        };
+        WatchEvent {
+            resource_version: 1,
+            type_,
+            key: ObjectKey::new("default", "web-0"),
+            old: old.map(|p| Object::Pod(Arc::new(p.clone()))),
+            new: new.map(|p| Object::Pod(Arc::new(p.clone()))),
+        }
+    }
+
+    #[test]
+    fn only_writes_that_can_change_a_published_endpoint_sync_the_services() {
+        let created = {
+            let mut p = Pod::default();
+            p.metadata.name = "web-0".into();
+            p.metadata.labels.insert("app".into(), "web".into());
+            p
+        };
+        let bound = {
+            let mut p = created.clone();
+            p.spec.node_name = "node-1".into();
+            p
+        };
+        let with_ip = {
+            let mut p = bound.clone();
+            p.status.phase = Some("Pending".into());
+            p.status.pod_ip = Some("10.244.1.5".into());
+            p
+        };
+        let ready = super::super::test_support::ready_pod("web-0", "10.244.1.5");
+        let annotated = {
+            let mut p = ready.clone();
+            p.metadata.annotations.insert("note".into(), "x".into());
+            p
+        };
+        let relabelled = {
+            let mut p = ready.clone();
+            p.metadata.labels.insert("tier".into(), "front".into());
+            p
+        };
+        let terminating = {
+            let mut p = ready.clone();
+            p.metadata.deletion_timestamp = Some(crate::time::Time(1));
+            p
+        };
+        let cases: [(&str, Option<&Pod>, Option<&Pod>, bool); 9] = [
+            ("created without an IP", None, Some(&created), false),
+            (
+                "bound, still without an IP",
+                Some(&created),
+                Some(&bound),
+                false,
+            ),
+            ("deleted before it had an IP", Some(&bound), None, false),
+            ("given its IP", Some(&bound), Some(&with_ip), true),
+            ("turned ready", Some(&with_ip), Some(&ready), true),
+            ("annotated only", Some(&ready), Some(&annotated), false),
+            ("relabelled", Some(&ready), Some(&relabelled), true),
+            ("terminating", Some(&ready), Some(&terminating), true),
+            ("deleted with its IP", Some(&ready), None, true),
+        ];
+        for (what, old, new, matters) in cases {
+            assert_eq!(pod_event_matters(&event(old, new)), matters, "{what}");
+        }
     }
 }
