@@ -48,7 +48,8 @@ fn cluster(nodes: usize, services: usize, pods_per: usize) -> Sim {
                 name: "app".into(),
                 image: "agnhost".into(),
                 ..Default::default()
-            }];
+            }]
+            .into();
             sim.api.create(pod).expect("pod");
         }
     }
@@ -60,7 +61,8 @@ fn cluster(nodes: usize, services: usize, pods_per: usize) -> Sim {
         name: "c".into(),
         image: "curl".into(),
         ..Default::default()
-    }];
+    }]
+    .into();
     sim.api.create(client).expect("client");
     sim.advance(30_000);
     sim

@@ -138,7 +138,8 @@ fn cluster(nodes: usize, services: usize, pods_per: usize) -> Sim {
                 name: "app".into(),
                 image: "agnhost".into(),
                 ..Default::default()
-            }];
+            }]
+            .into();
             sim.api.create(pod).expect("pod");
         }
     }
@@ -150,7 +151,8 @@ fn cluster(nodes: usize, services: usize, pods_per: usize) -> Sim {
         name: "c".into(),
         image: "curl".into(),
         ..Default::default()
-    }];
+    }]
+    .into();
     sim.api.create(client).expect("client");
     sim.advance(30_000);
     sim

@@ -13,7 +13,8 @@ fn pod(name: &str, image: &str) -> Pod {
         name: "web".into(),
         image: image.into(),
         ..Default::default()
-    }];
+    }]
+    .into();
     p
 }
 

@@ -14,7 +14,8 @@ fn pod(name: &str, app: &str, image: &str) -> Pod {
         name: "web".into(),
         image: image.into(),
         ..Default::default()
-    }];
+    }]
+    .into();
     p
 }
 

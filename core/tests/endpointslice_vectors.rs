@@ -49,7 +49,8 @@ impl World {
                     ..Default::default()
                 }],
                 ..Default::default()
-            }];
+            }]
+            .into();
             p.status.phase = Some("Running".into());
             p.status.pod_ip = Some(format!("10.0.{}.{}", i / 250, i % 250 + 1));
             p.status.conditions = vec![PodCondition {

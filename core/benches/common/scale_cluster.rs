@@ -53,7 +53,8 @@ pub fn create_apps(sim: &mut Sim, services: usize, replicas: usize) {
             name: "c".into(),
             image: "nginx".into(),
             ..Default::default()
-        }];
+        }]
+        .into();
         sim.api.create(d).expect("deployment");
     }
 }

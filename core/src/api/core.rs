@@ -47,8 +47,10 @@ pub struct PodTemplateSpec {
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
     /// The containers; the simulator models their ports, probes, image and preStop hook.
+    /// Shared: a binding or a status write copies the spec, and the pods of one template
+    /// share one defaulted list (see `apiserver::admission`).
     #[serde(default)]
-    pub containers: Vec<Container>,
+    pub containers: Shared<Vec<Container>>,
     /// Set by the scheduler (binding).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub node_name: String,
@@ -57,10 +59,10 @@ pub struct PodSpec {
     pub termination_grace_period_seconds: Option<i64>,
     /// `Always` (default), `OnFailure`, `Never`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<String>,
+    pub restart_policy: Option<TypeStr>,
     /// `ClusterFirst` by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dns_policy: Option<String>,
+    pub dns_policy: Option<TypeStr>,
     /// Hostname of the pod (DNS with `subdomain`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
@@ -72,16 +74,22 @@ pub struct PodSpec {
     pub enable_service_links: Option<bool>,
     /// `default-scheduler` by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduler_name: Option<String>,
+    pub scheduler_name: Option<TypeStr>,
     /// Nodes must carry these labels.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: StringMap,
-    /// Tolerations (kept; the node-lifecycle eviction uses the default 300 s).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tolerations: Vec<Toleration>,
+    /// Tolerations (kept; the node-lifecycle eviction uses the default 300 s). Shared as
+    /// `containers` is: every pod gets the same two defaulted ones.
+    #[serde(default, skip_serializing_if = "shared_vec_is_empty")]
+    pub tolerations: Shared<Vec<Toleration>>,
     /// Not simulated: volumes, affinity, securityContext, initContainers, …
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// `skip_serializing_if` for a shared list (serializes as the list does).
+fn shared_vec_is_empty<T>(v: &Shared<Vec<T>>) -> bool {
+    v.is_empty()
 }
 
 impl PodSpec {
@@ -161,7 +169,7 @@ pub struct Container {
     pub lifecycle: Option<Lifecycle>,
     /// `Always`, `IfNotPresent`, `Never`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_pull_policy: Option<String>,
+    pub image_pull_policy: Option<TypeStr>,
     /// Not simulated: command, args, env, resources, volumeMounts, …
     #[serde(flatten)]
     pub extra: Extra,
@@ -926,7 +934,8 @@ mod tests {
                 name: "app".into(),
                 image: "nginx:1.25".into(),
                 ..Default::default()
-            }],
+            }]
+            .into(),
             ..Default::default()
         };
         let mut bound = spec.clone();

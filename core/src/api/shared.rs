@@ -32,7 +32,9 @@ macro_rules! shared_empty_default {
 
 shared_empty_default!(
     crate::api::meta::StringMap,
-    Vec<crate::api::meta::OwnerReference>
+    Vec<crate::api::meta::OwnerReference>,
+    Vec<crate::api::core::Container>,
+    Vec<crate::api::core::Toleration>
 );
 
 impl Default for Shared<crate::api::core::PodSpec> {

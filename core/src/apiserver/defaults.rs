@@ -28,9 +28,14 @@ fn set_if_none<T>(slot: &mut Option<T>, value: T) {
     }
 }
 
-fn set_string_if_empty(slot: &mut Option<String>, value: &str) {
+/// Sets an unset or empty string field. The defaults are constants: a `TypeStr` field takes
+/// them borrowed, so copies of the defaulted object do not copy the string.
+fn set_string_if_empty<S>(slot: &mut Option<S>, value: &'static str)
+where
+    S: std::ops::Deref<Target = str> + From<&'static str>,
+{
     if slot.as_deref().is_none_or(str::is_empty) {
-        *slot = Some(value.to_string());
+        *slot = Some(value.into());
     }
 }
 
@@ -100,7 +105,7 @@ pub fn set_defaults_pod_spec(spec: &mut PodSpec) {
         DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
     );
     set_string_if_empty(&mut spec.scheduler_name, "default-scheduler");
-    for c in &mut spec.containers {
+    for c in spec.containers.iter_mut() {
         set_defaults_container(c);
     }
 }
@@ -109,7 +114,7 @@ pub fn set_defaults_pod_spec(spec: &mut PodSpec) {
 /// (protocol TCP) and `SetDefaults_Probe` for its probes.
 pub fn set_defaults_container(c: &mut Container) {
     if c.image_pull_policy.as_deref().is_none_or(str::is_empty) {
-        c.image_pull_policy = Some(default_pull_policy(&c.image).to_string());
+        c.image_pull_policy = Some(default_pull_policy(&c.image).into());
     }
     set_extra_if_absent(
         &mut c.extra,

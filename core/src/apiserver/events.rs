@@ -286,7 +286,8 @@ mod tests {
                 name: "c".into(),
                 image: "nginx".into(),
                 ..Default::default()
-            }];
+            }]
+            .into();
             api.create(p).unwrap();
         }
         api

@@ -679,7 +679,8 @@ mod tests {
             name: "c".into(),
             image: "nginx".into(),
             ..Default::default()
-        }];
+        }]
+        .into();
         p.metadata.name = name.into();
         p.metadata.labels = labels
             .iter()

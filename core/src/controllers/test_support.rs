@@ -19,7 +19,8 @@ pub fn ready_pod(name: &str, ip: &str) -> Pod {
         name: "c".into(),
         image: "nginx".into(),
         ..Default::default()
-    }];
+    }]
+    .into();
     p.status.phase = Some("Running".into());
     p.status.pod_ip = Some(ip.into());
     p.status.conditions = vec![PodCondition {

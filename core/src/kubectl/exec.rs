@@ -213,8 +213,8 @@ pub fn execute(api: &mut ApiServer, cmd: &Command, files: &dyn FileSource) -> Ex
                 let key = if *command { "command" } else { "args" };
                 c.extra.insert(key.into(), serde_json::json!(args));
             }
-            pod.spec.containers = vec![c];
-            pod.spec.restart_policy = restart.clone();
+            pod.spec.containers = vec![c].into();
+            pod.spec.restart_policy = restart.clone().map(Into::into);
             pod.set_type_meta();
             create_built(api, Object::Pod(Arc::new(pod)), options, "created")
         }

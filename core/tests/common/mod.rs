@@ -26,7 +26,8 @@ pub fn pod(name: &str, app: &str) -> Pod {
         name: "app".into(),
         image: "registry.k8s.io/e2e-test-images/agnhost:2.52".into(),
         ..Default::default()
-    }];
+    }]
+    .into();
     p
 }
 

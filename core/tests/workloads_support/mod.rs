@@ -32,7 +32,8 @@ pub fn template(app: &str, image: &str) -> PodTemplateSpec {
         name: "app".into(),
         image: image.into(),
         ..Default::default()
-    }];
+    }]
+    .into();
     t
 }
 

@@ -951,7 +951,8 @@ mod tests {
                 name: "c".into(),
                 image: ["nginx", "redis"][usize::from(img)].into(),
                 ..Default::default()
-            }];
+            }]
+            .into();
             t
         })
     }

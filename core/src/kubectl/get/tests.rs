@@ -194,7 +194,8 @@ fn deployment(name: &str, replicas: i32) -> Deployment {
         name: "nginx".into(),
         image: "nginx:1.27".into(),
         ..Default::default()
-    }];
+    }]
+    .into();
     d
 }
 
@@ -221,7 +222,8 @@ fn workloads_tables() {
         name: "nginx".into(),
         image: "nginx".into(),
         ..Default::default()
-    }];
+    }]
+    .into();
     rs.status.replicas = 3;
     rs.status.ready_replicas = 2;
     api.create(rs).unwrap();
