@@ -273,9 +273,11 @@ impl Eq for dyn LabelKeyRef + '_ {}
 /// The objects of one kind.
 #[derive(Clone, Debug)]
 pub struct Store<T: Resource> {
-    items: BTreeMap<ObjectKey, Arc<T>>,
-    /// The same objects for point lookups: a hash probe instead of a walk down the ordered
-    /// map comparing keys (`items` stays the source of every ordered listing).
+    /// The keys in order (namespace, then name), for listings. Only creation and removal
+    /// touch it: most writes replace an object, and a replacement is one hash probe in
+    /// `lookup` rather than a walk down an ordered map comparing names.
+    order: BTreeSet<ObjectKey>,
+    /// The objects.
     lookup: HashMap<ObjectKey, Arc<T>>,
     by_uid: HashMap<String, ObjectKey>,
     by_label: HashMap<LabelIndexKey, BTreeSet<ObjectKey>>,
@@ -298,7 +300,7 @@ impl<T: Resource> Store<T> {
     /// An empty store; `node_of` names the node an object is bound to (pods), for the node index.
     pub fn new(node_of: fn(&T) -> Option<&str>) -> Self {
         Store {
-            items: BTreeMap::new(),
+            order: BTreeSet::new(),
             lookup: HashMap::default(),
             by_uid: HashMap::default(),
             by_label: HashMap::default(),
@@ -310,12 +312,12 @@ impl<T: Resource> Store<T> {
 
     /// Number of objects.
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.lookup.len()
     }
 
     /// Whether the store is empty.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.lookup.is_empty()
     }
 
     /// The object at `key`.
@@ -341,15 +343,15 @@ impl<T: Resource> Store<T> {
 
     /// All objects, ordered by namespace then name.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<T>> + '_ {
-        self.items.values()
+        self.order.iter().filter_map(|k| self.lookup.get(k))
     }
 
     /// The objects of one namespace, ordered by name.
     pub fn in_namespace<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Arc<T>> + 'a {
-        self.items
+        self.order
             .range(ObjectKey::new(namespace, "")..)
-            .take_while(move |(k, _)| k.namespace == namespace)
-            .map(|(_, v)| v)
+            .take_while(move |k| k.namespace == namespace)
+            .filter_map(|k| self.lookup.get(k))
     }
 
     /// Keys of the objects in `namespace` carrying label `key=value`, in name order.
@@ -437,14 +439,11 @@ impl<T: Resource> Store<T> {
         {
             let slot = self.lookup.get_mut(&key)?;
             let old = std::mem::replace(slot, obj.clone());
-            if let Some(v) = self.items.get_mut(&key) {
-                *v = obj.clone();
-            }
             self.reindex(&key, &old, &obj);
             return Some(old);
         }
         let key = ObjectKey::of(&*obj);
-        self.items.insert(key.clone(), obj.clone());
+        self.order.insert(key.clone());
         self.lookup.insert(key.clone(), obj.clone());
         self.index(&key, &obj);
         None
@@ -452,16 +451,18 @@ impl<T: Resource> Store<T> {
 
     /// Removes an object; returns it.
     pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Arc<T>> {
-        let old = self.items.remove(key)?;
-        self.lookup.remove(key);
+        let old = self.lookup.remove(key)?;
+        self.order.remove(key);
         self.unindex(key, &old);
         Some(old)
     }
 
     /// Removes the object named `name` in `namespace` without building a key; returns it.
     pub(crate) fn remove_by_name(&mut self, namespace: &str, name: &str) -> Option<Arc<T>> {
-        let (key, old) = self.items.remove_entry(&(namespace, name) as &dyn KeyRef)?;
-        self.lookup.remove(&key);
+        let (key, old) = self
+            .lookup
+            .remove_entry(&(namespace, name) as &dyn KeyRef)?;
+        self.order.remove(&key);
         self.unindex(&key, &old);
         Some(old)
     }
