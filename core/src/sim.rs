@@ -329,18 +329,22 @@ impl Sim {
     /// Runs the next due task (or dispatches pending watch events); returns false when idle.
     /// Time jumps to the task's instant: a single step of the simulation.
     pub fn step(&mut self) -> bool {
-        if self.api.has_watch_events() {
+        self.api.begin_event_batch();
+        let stepped = if self.api.has_watch_events() {
             self.dispatch();
-            return true;
-        }
-        match self.heap.peek() {
-            Some(Reverse(t)) => {
-                let at = t.at;
-                self.run_one(at);
-                true
+            true
+        } else {
+            match self.heap.peek() {
+                Some(Reverse(t)) => {
+                    let at = t.at;
+                    self.run_one(at);
+                    true
+                }
+                None => false,
             }
-            None => false,
-        }
+        };
+        self.api.end_event_batch();
+        stepped
     }
 
     /// Virtual time of the next scheduled task, if any.
@@ -348,7 +352,10 @@ impl Sim {
         self.heap.peek().map(|Reverse(t)| t.at)
     }
 
+    /// Runs every task due until `end`. The Events recorded on the way are stored when it
+    /// returns (see `apiserver::events`): only those the cap and the TTL left alive.
     fn run_until(&mut self, end: Millis) {
+        self.api.begin_event_batch();
         let mut count_at_instant = 0u64;
         let mut instant = self.api.now;
         loop {
@@ -371,6 +378,7 @@ impl Sim {
         }
         self.api.now = self.api.now.max(end);
         self.api.expire_events();
+        self.api.end_event_batch();
     }
 
     fn run_one(&mut self, at: Millis) {

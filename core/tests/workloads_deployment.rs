@@ -136,7 +136,7 @@ fn a_deployment_of_three_comes_up_through_one_hashed_replica_set() {
     );
     let ev = sim
         .api
-        .events
+        .events()
         .iter()
         .find(|e| e.reason == "ScalingReplicaSet")
         .unwrap();

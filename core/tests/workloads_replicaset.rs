@@ -42,7 +42,7 @@ fn a_replica_set_creates_its_pods_with_generated_names_and_a_controller_referenc
     assert_eq!(created, want);
     let ev = sim
         .api
-        .events
+        .events()
         .iter()
         .find(|e| e.reason == "SuccessfulCreate")
         .unwrap();
@@ -240,7 +240,7 @@ fn a_replication_controller_keeps_n_pods() {
     assert_eq!((&*r.api_version, &*r.kind), ("v1", "ReplicationController"));
     let ev = sim
         .api
-        .events
+        .events()
         .iter()
         .find(|e| e.reason == "SuccessfulCreate")
         .unwrap();

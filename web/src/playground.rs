@@ -997,12 +997,12 @@ impl Playground {
             self.chart = Rc::new(chart);
         }
         // Events: re-listed only when the store changed size.
-        let seen = sim.api.events.len();
+        let seen = sim.api.events().len();
         if seen != self.events_seen {
             self.events_seen = seen;
             let mut rows: Vec<EventRow> = sim
                 .api
-                .events
+                .events()
                 .in_namespace(NAMESPACE)
                 .map(|e| EventRow {
                     at: e

@@ -6,14 +6,23 @@
 //! one (the live-Event cap), so both paths must cost little.
 //!
 //! Each recorded Event gets a sequence number (creation order). One ordered map from that
-//! number holds what the recorder needs: the Event as first recorded (its key, and the four
-//! parts of its aggregation key), and when it expires. The cap evicts the first entry; the
-//! expiry queue and the aggregation index refer to entries by number, so no object key or
-//! aggregation key is ever copied.
+//! number holds what the recorder needs: the Event (its key, and the four parts of its
+//! aggregation key), and when it expires. The cap evicts the first entry; the expiry queue and
+//! the aggregation index refer to entries by number, so no object key or aggregation key is
+//! ever copied.
+//!
+//! Inside a `Sim` run the recorder does not build Event objects at all: a recorded Event stays
+//! a [`Draft`] (its parts, count, last time and resourceVersion) until the run returns and
+//! [`ApiServer::end_event_batch`] stores the drafts still alive. At scale almost every Event is
+//! evicted by the cap within the run that recorded it, so it never costs an object, a name or
+//! a store write. Everything observable is as if each Event had been stored when recorded:
+//! resourceVersions and the trace are taken at recording time, the cap counts drafts with the
+//! stored Events, and every way to the Event store from outside a run sees it complete (the
+//! store is private; writes of Events through the API store the drafts first).
 
 use super::*;
 use crate::api::core::EventSource;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::{Hash, Hasher};
 
@@ -29,15 +38,28 @@ pub(super) struct EventLog {
     index: AggIndex,
     /// The last sequence number handed out (also part of new Events' names).
     seq: u64,
+    /// How many recorded Events are drafts (not in the store). Drafts are always the newest
+    /// entries: every flush stores them all.
+    drafts: usize,
+    /// No entry before this sequence number is a draft.
+    drafts_from: u64,
+    /// Inside a batch (a `Sim` run) drafts wait for [`ApiServer::end_event_batch`]; outside
+    /// one each Event is stored as it is recorded.
+    batching: bool,
+    /// Test switch: batches store every Event at once (the eager reference).
+    #[cfg(test)]
+    eager: bool,
+    /// Source hosts (node names) seen, shared by the drafts naming them.
+    hosts: HashSet<Arc<str>>,
+    /// Reused buffer for a draft's namespace and name (the trace hashes them).
+    scratch: String,
 }
 
 /// One Event the recorder wrote.
 #[derive(Clone, Debug)]
 struct Recorded {
-    /// The Event as first recorded. Its key and aggregation key stay these even if the
-    /// stored Event is edited through the API, as the recorder's cache is keyed on what it
-    /// recorded.
-    first: Arc<Event>,
+    /// The Event, as a draft or as stored.
+    state: State,
     /// Its last update plus the TTL.
     expires: Millis,
     /// The hash of its aggregation key.
@@ -47,16 +69,103 @@ struct Recorded {
     indexed: bool,
 }
 
+// Drafts are inline: at scale nearly every entry is a draft, and boxing one would cost an
+// allocation per Event.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+enum State {
+    /// Recorded in the current batch, not built yet.
+    Draft(Draft),
+    /// The Event as the recorder stored it. Its key and aggregation key stay these even if
+    /// the stored Event is edited through the API, as the recorder's cache is keyed on what it
+    /// recorded.
+    Stored(Arc<Event>),
+}
+
+/// What an Event is built from: everything but the strings derived from these parts.
+#[derive(Clone, Debug)]
+struct Draft {
+    involved: ObjectReference,
+    type_: &'static str,
+    reason: &'static str,
+    component: &'static str,
+    host: Option<Arc<str>>,
+    message: String,
+    /// The name's suffix: the recording time and sequence number.
+    stamp: u64,
+    /// Recording time (first timestamp, creation timestamp).
+    first: Millis,
+    /// Last occurrence.
+    last: Millis,
+    count: i32,
+    resource_version: u64,
+}
+
+impl Draft {
+    /// The namespace the Event is stored in.
+    fn namespace(&self) -> &str {
+        if self.involved.namespace.is_empty() {
+            "default"
+        } else {
+            &self.involved.namespace
+        }
+    }
+
+    /// Appends the Event's name (`<involved name>.<stamp as 16 hex digits>`).
+    fn write_name(&self, out: &mut String) {
+        let _ = write!(out, "{}.{:016x}", self.involved.name, self.stamp);
+    }
+
+    /// The Event object (a copy: for the trace).
+    fn build(&self) -> Event {
+        self.clone().take_event()
+    }
+
+    /// The Event object, taking the draft's strings (the draft is left hollow: it is
+    /// replaced by what it built).
+    fn take_event(&mut self) -> Event {
+        let first = to_time(self.first);
+        let mut ev = Event {
+            reason: self.reason.into(),
+            source: EventSource {
+                component: Some(self.component.into()),
+                host: self.host.as_deref().map(str::to_string),
+            },
+            first_timestamp: Some(first),
+            last_timestamp: Some(to_time(self.last)),
+            count: self.count,
+            type_: self.type_.into(),
+            ..Default::default()
+        };
+        self.write_name(&mut ev.metadata.name);
+        ev.metadata.namespace = self.namespace().to_string();
+        ev.metadata.creation_timestamp = Some(first);
+        ev.metadata.resource_version = self.resource_version.to_string();
+        ev.involved_object = std::mem::take(&mut self.involved);
+        ev.message = std::mem::take(&mut self.message);
+        ev.set_type_meta();
+        ev
+    }
+}
+
 impl Recorded {
     /// Whether this was recorded under the aggregation key `parts`.
     fn has_key(&self, parts: [&str; 4]) -> bool {
-        let e = &self.first;
-        [
-            e.involved_object.uid.as_str(),
-            e.involved_object.name.as_str(),
-            &e.reason,
-            e.message.as_str(),
-        ] == parts
+        let key = match &self.state {
+            State::Draft(d) => [
+                d.involved.uid.as_str(),
+                d.involved.name.as_str(),
+                d.reason,
+                d.message.as_str(),
+            ],
+            State::Stored(e) => [
+                e.involved_object.uid.as_str(),
+                e.involved_object.name.as_str(),
+                &e.reason,
+                e.message.as_str(),
+            ],
+        };
+        key == parts
     }
 }
 
@@ -112,6 +221,55 @@ impl AggIndex {
 }
 
 impl ApiServer {
+    /// The Events. Complete whenever no `Sim` run is in progress (a run stores the Events it
+    /// recorded before it returns, and nothing outside the `Sim` can reach the API server
+    /// during one).
+    pub fn events(&self) -> &Store<Event> {
+        debug_assert_eq!(self.event_log.drafts, 0, "Events read during a batch");
+        &self.events
+    }
+
+    /// Starts a batch: Events recorded from now on are stored by
+    /// [`ApiServer::end_event_batch`] (those still alive then), not as they are recorded.
+    pub(crate) fn begin_event_batch(&mut self) {
+        #[cfg(test)]
+        if self.event_log.eager {
+            return;
+        }
+        self.event_log.batching = true;
+    }
+
+    /// Ends a batch: stores the Events recorded in it that are still alive.
+    pub(crate) fn end_event_batch(&mut self) {
+        self.event_log.batching = false;
+        self.flush_events();
+    }
+
+    /// Test switch: batches store each Event as it is recorded (the reference the batched
+    /// recorder must equal).
+    #[cfg(test)]
+    pub(crate) fn record_events_eagerly(&mut self) {
+        self.event_log.eager = true;
+    }
+
+    /// Stores every draft. Called before anything reads or writes the Event store through
+    /// `&mut self`, so only the recorder itself ever sees drafts.
+    pub(super) fn flush_events(&mut self) {
+        let log = &mut self.event_log;
+        if log.drafts == 0 {
+            return;
+        }
+        for r in log.recorded.range_mut(log.drafts_from..).map(|(_, r)| r) {
+            if let State::Draft(d) = &mut r.state {
+                let ev = Arc::new(d.take_event());
+                self.events.put(ev.clone());
+                r.state = State::Stored(ev);
+            }
+        }
+        log.drafts = 0;
+        log.drafts_from = log.seq + 1;
+    }
+
     /// Records an Event like the controllers' event recorders do: repeated events about the same
     /// object with the same reason and message are aggregated (count, lastTimestamp).
     pub fn record_event(
@@ -123,7 +281,6 @@ impl ApiServer {
         component: &'static str,
         host: Option<&str>,
     ) {
-        let now = to_time(self.now);
         let parts = [
             involved.uid.as_str(),
             involved.name.as_str(),
@@ -135,7 +292,7 @@ impl ApiServer {
         if let Some(seq) = log.index.find(agg, |seq| {
             log.recorded.get(&seq).is_some_and(|r| r.has_key(parts))
         }) {
-            if self.aggregate(seq, now) {
+            if self.aggregate(seq) {
                 return;
             }
             // Deleted through the API: the key starts a new Event. The old entry stays until
@@ -147,85 +304,137 @@ impl ApiServer {
         }
         self.event_log.seq += 1;
         let seq = self.event_log.seq;
-        let name = format!("{}.{:016x}", involved.name, (self.now << 20) + seq);
-        let namespace = if involved.namespace.is_empty() {
-            "default".to_string()
-        } else {
-            involved.namespace.clone()
-        };
-        let rv = self.next_rv();
-        let mut ev = Event {
-            involved_object: involved,
-            reason: reason.into(),
+        let resource_version = self.next_rv();
+        let host = host.map(|h| self.intern_host(h));
+        let draft = Draft {
+            involved,
+            type_,
+            reason,
+            component,
+            host,
             message,
-            source: EventSource {
-                component: Some(component.into()),
-                host: host.map(str::to_string),
-            },
-            first_timestamp: Some(now),
-            last_timestamp: Some(now),
+            stamp: (self.now << 20) + seq,
+            first: self.now,
+            last: self.now,
             count: 1,
-            type_: type_.into(),
-            ..Default::default()
+            resource_version,
         };
-        ev.metadata.name = name;
-        ev.metadata.namespace = namespace;
-        ev.metadata.creation_timestamp = Some(now);
-        ev.metadata.resource_version = rv.to_string();
-        ev.set_type_meta();
-        let arc = Arc::new(ev);
-        self.events.put(arc.clone());
-        self.trace_event(WatchEventType::Added, &arc);
         let expires = self.now.saturating_add(self.config.event_ttl_ms);
         let log = &mut self.event_log;
+        if log.drafts == 0 {
+            log.drafts_from = seq;
+        }
+        log.drafts += 1;
         log.expiry.push_back((expires, seq));
         log.index.insert(agg, seq);
         log.recorded.insert(
             seq,
             Recorded {
-                first: arc,
+                state: State::Draft(draft),
                 expires,
                 agg,
                 indexed: true,
             },
         );
-        while self.events.len() > self.config.max_events {
+        self.trace_draft(WatchEventType::Added, seq);
+        while self.events.len() + self.event_log.drafts > self.config.max_events {
             let Some((seq, oldest)) = self.event_log.recorded.pop_first() else {
                 break;
             };
             self.forget_event(seq, oldest);
         }
+        if !self.event_log.batching {
+            self.flush_events();
+        }
     }
 
-    /// Counts one more occurrence of the recorded Event `seq` if it is still stored; false if
-    /// it is gone.
-    fn aggregate(&mut self, seq: u64, now: crate::time::Time) -> bool {
+    /// The shared copy of a host name.
+    fn intern_host(&mut self, host: &str) -> Arc<str> {
+        let hosts = &mut self.event_log.hosts;
+        if let Some(h) = hosts.get(host) {
+            return h.clone();
+        }
+        let h: Arc<str> = host.into();
+        hosts.insert(h.clone());
+        h
+    }
+
+    /// Counts one more occurrence of the recorded Event `seq` if it is still stored (or a
+    /// draft); false if it is gone.
+    fn aggregate(&mut self, seq: u64) -> bool {
         let Some(r) = self.event_log.recorded.get(&seq) else {
             return false;
         };
-        let m = &r.first.metadata;
-        let Some(old) = self.events.get_by_name(&m.namespace, &m.name) else {
-            return false;
-        };
-        let mut ev = (**old).clone();
-        ev.count += 1;
-        ev.last_timestamp = Some(now);
-        let rv = self.next_rv();
-        ev.metadata.resource_version = rv.to_string();
-        let arc = Arc::new(ev);
-        self.events.put(arc.clone());
-        self.trace_event(WatchEventType::Modified, &arc);
-        let expires = self.now.saturating_add(self.config.event_ttl_ms);
-        if let Some(r) = self.event_log.recorded.get_mut(&seq) {
-            r.expires = expires;
+        let now = self.now;
+        let expires = now.saturating_add(self.config.event_ttl_ms);
+        match &r.state {
+            State::Draft(_) => {
+                let rv = self.next_rv();
+                let Some(r) = self.event_log.recorded.get_mut(&seq) else {
+                    return false;
+                };
+                r.expires = expires;
+                if let State::Draft(d) = &mut r.state {
+                    d.count += 1;
+                    d.last = now;
+                    d.resource_version = rv;
+                }
+                self.trace_draft(WatchEventType::Modified, seq);
+            }
+            State::Stored(first) => {
+                let m = &first.metadata;
+                let Some(old) = self.events.get_by_name(&m.namespace, &m.name) else {
+                    return false;
+                };
+                let mut ev = (**old).clone();
+                ev.count += 1;
+                ev.last_timestamp = Some(to_time(now));
+                let rv = self.next_rv();
+                ev.metadata.resource_version = rv.to_string();
+                let arc = Arc::new(ev);
+                self.events.put(arc.clone());
+                self.trace_event(WatchEventType::Modified, &arc);
+                if let Some(r) = self.event_log.recorded.get_mut(&seq) {
+                    r.expires = expires;
+                }
+            }
         }
         self.event_log.expiry.push_back((expires, seq));
         true
     }
 
+    /// Folds the write of draft `seq` into the trace exactly as the Event it stands for: with
+    /// the object's JSON when the trace takes objects (the draft is built for that), else only
+    /// its key, which needs no Event.
+    fn trace_draft(&mut self, type_: WatchEventType, seq: u64) {
+        let Some(State::Draft(d)) = self.event_log.recorded.get(&seq).map(|r| &r.state) else {
+            return;
+        };
+        if self.config.trace_objects {
+            let ev = d.build();
+            self.trace_event(type_, &ev);
+            return;
+        }
+        let mut key = std::mem::take(&mut self.event_log.scratch);
+        key.clear();
+        key.push_str(d.namespace());
+        let split = key.len();
+        d.write_name(&mut key);
+        let rv = self.resource_version;
+        self.record_trace(
+            type_.as_str(),
+            Kind::Event,
+            &key[..split],
+            &key[split..],
+            rv,
+            None::<&Event>,
+        );
+        self.event_log.scratch = key;
+    }
+
     /// Folds an Event's write into the trace as [`ApiServer::emit`] does (nothing watches
     /// Events, so there is no watch event to queue).
-    fn trace_event(&mut self, type_: WatchEventType, ev: &Arc<Event>) {
+    fn trace_event(&mut self, type_: WatchEventType, ev: &Event) {
         let rv = self.resource_version;
         let m = &ev.metadata;
         self.record_trace(
@@ -234,7 +443,7 @@ impl ApiServer {
             &m.namespace,
             &m.name,
             rv,
-            Some(&**ev),
+            Some(ev),
         );
     }
 
@@ -259,10 +468,16 @@ impl ApiServer {
         }
     }
 
-    /// Removes a recorded Event (evicted or expired) from the store and the index.
+    /// Removes a recorded Event (evicted or expired) from the store (a draft: from the
+    /// drafts) and the index.
     fn forget_event(&mut self, seq: u64, r: Recorded) {
-        let m = &r.first.metadata;
-        self.events.remove_by_name(&m.namespace, &m.name);
+        match &r.state {
+            State::Draft(_) => self.event_log.drafts -= 1,
+            State::Stored(first) => {
+                let m = &first.metadata;
+                self.events.remove_by_name(&m.namespace, &m.name);
+            }
+        }
         if r.indexed {
             self.event_log.index.remove(r.agg, seq);
         }
@@ -307,7 +522,7 @@ mod tests {
 
     /// `(involved object, reason, count, first seen s, last seen s)` of every Event, by name.
     fn listed(api: &ApiServer) -> Vec<(String, String, i32, i64, i64)> {
-        api.events
+        api.events()
             .iter()
             .map(|e| {
                 let secs =
@@ -339,7 +554,7 @@ mod tests {
         api.now = 5_000;
         let rv = api.resource_version();
         record(&mut api, "a", "Pulled", "pulled");
-        let e = api.events.iter().next().unwrap().clone();
+        let e = api.events().iter().next().unwrap().clone();
         assert_eq!(e.metadata.namespace, "default");
         assert_eq!(e.metadata.name, format!("a.{:016x}", (5_000u64 << 20) + 1));
         assert_eq!(e.metadata.resource_version, (rv + 1).to_string());
@@ -360,12 +575,12 @@ mod tests {
     fn an_identical_event_on_the_same_object_is_aggregated() {
         let mut api = api_with_pods(10);
         record(&mut api, "a", "Pulled", "pulled");
-        let name = api.events.iter().next().unwrap().metadata.name.clone();
+        let name = api.events().iter().next().unwrap().metadata.name.clone();
         api.now = 3_000;
         let rv = api.resource_version();
         record(&mut api, "a", "Pulled", "pulled");
-        let e = api.events.iter().next().unwrap().clone();
-        assert_eq!(api.events.len(), 1);
+        let e = api.events().iter().next().unwrap().clone();
+        assert_eq!(api.events().len(), 1);
         assert_eq!(e.metadata.name, name, "the same Event, not a new one");
         assert_eq!(e.metadata.resource_version, (rv + 1).to_string());
         assert_eq!(listed(&api), [row("a", "Pulled", 2, 0, 3)]);
@@ -384,8 +599,8 @@ mod tests {
         for (pod, reason, message) in cases {
             record(&mut api, pod, reason, message);
         }
-        assert_eq!(api.events.len(), cases.len());
-        assert!(api.events.iter().all(|e| e.count == 1));
+        assert_eq!(api.events().len(), cases.len());
+        assert!(api.events().iter().all(|e| e.count == 1));
     }
 
     #[test]
@@ -453,10 +668,10 @@ mod tests {
         assert_eq!(listed(&api), [row("a", "Pulled", 2, 0, 1800)]);
         api.now = hour + hour / 2 - 1;
         api.expire_events();
-        assert_eq!(api.events.len(), 1, "still within the hour of its update");
+        assert_eq!(api.events().len(), 1, "still within the hour of its update");
         api.now = hour + hour / 2;
         api.expire_events();
-        assert!(api.events.is_empty());
+        assert!(api.events().is_empty());
         // Expired, its key starts afresh.
         record(&mut api, "a", "Pulled", "pulled");
         assert_eq!(listed(&api), [row("a", "Pulled", 1, 5400, 5400)]);
@@ -466,33 +681,33 @@ mod tests {
     fn an_event_deleted_through_the_api_is_recorded_anew() {
         let mut api = api_with_pods(10);
         record(&mut api, "a", "Pulled", "pulled");
-        let name = api.events.iter().next().unwrap().metadata.name.clone();
+        let name = api.events().iter().next().unwrap().metadata.name.clone();
         api.delete::<Event>("default", &name, DeleteOptions::default())
             .unwrap();
         api.now = 1_000;
         record(&mut api, "a", "Pulled", "pulled");
         assert_eq!(listed(&api), [row("a", "Pulled", 1, 1, 1)]);
-        assert_ne!(api.events.iter().next().unwrap().metadata.name, name);
+        assert_ne!(api.events().iter().next().unwrap().metadata.name, name);
         // The stale bookkeeping of the deleted one evicts and expires nothing else.
         api.now = api.config.event_ttl_ms;
         api.expire_events();
-        assert_eq!(api.events.len(), 1);
+        assert_eq!(api.events().len(), 1);
     }
 
     #[test]
     fn an_event_edited_through_the_api_still_aggregates_under_its_recorded_key() {
         let mut api = api_with_pods(10);
         record(&mut api, "a", "Pulled", "pulled");
-        let name = api.events.iter().next().unwrap().metadata.name.clone();
+        let name = api.events().iter().next().unwrap().metadata.name.clone();
         api.modify::<Event>("default", &name, |e| e.message = "edited".into())
             .unwrap();
         record(&mut api, "a", "Pulled", "pulled");
-        let e = api.events.iter().next().unwrap().clone();
-        assert_eq!((api.events.len(), e.count), (1, 2));
+        let e = api.events().iter().next().unwrap().clone();
+        assert_eq!((api.events().len(), e.count), (1, 2));
         assert_eq!(e.message, "edited");
         // The edited message is not a key of its own.
         record(&mut api, "a", "Pulled", "edited");
-        assert_eq!(api.events.len(), 2);
+        assert_eq!(api.events().len(), 2);
     }
 
     #[test]
@@ -516,5 +731,166 @@ mod tests {
             assert_eq!(index.find(7, |s| s == 4), Some(4));
             assert_eq!(index.find(9, |_| true), None);
         }
+    }
+}
+
+#[cfg(test)]
+mod scenario {
+    use crate::api::Event;
+    use crate::apiserver::DeleteOptions;
+    use crate::{Sim, SimConfig};
+    use sha2::{Digest, Sha256};
+
+    /// One Event as the equivalence checks compare it: every field a reader sees.
+    fn row(e: &Event) -> String {
+        let ms = |t: Option<crate::time::Time>| t.map_or(-1, |t| t.virtual_ms() as i64);
+        format!(
+            "{} rv={} {} {}/{} x{} {}..{}",
+            e.metadata.name,
+            e.metadata.resource_version,
+            e.reason,
+            e.involved_object.kind,
+            e.involved_object.name,
+            e.count,
+            ms(e.first_timestamp),
+            ms(e.last_timestamp),
+        )
+    }
+
+    /// What a scripted run leaves: the Event list after every step, and the trace hash.
+    pub(super) struct Outcome {
+        /// The listed Events (by name) after each step.
+        pub snapshots: Vec<Vec<String>>,
+        /// The trace hash at the end (every Event write, with its JSON, in order).
+        pub trace: String,
+    }
+
+    impl Outcome {
+        /// A SHA-256 over every snapshot, for pinning.
+        pub fn digest(&self) -> String {
+            let mut h = Sha256::new();
+            for s in &self.snapshots {
+                for r in s {
+                    h.update(r.as_bytes());
+                    h.update(b"\n");
+                }
+                h.update(b"--\n");
+            }
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        }
+    }
+
+    /// A rollout, a scale-up, pod kills, a crash loop (aggregation), an Event deleted through
+    /// the API and then recorded anew, expiry, all under a cap small enough to evict mid-run.
+    pub(super) fn scripted_run(mut sim: Sim) -> Outcome {
+        let mut snapshots = Vec::new();
+        let mut step = |sim: &mut Sim, line: &str| {
+            let out = sim.exec(line);
+            assert!(out.ok, "{line}: {out:?}");
+            snapshots.push(sim.api.events().iter().map(|e| row(e)).collect::<Vec<_>>());
+        };
+        sim.api.config.max_events = 25;
+        step(
+            &mut sim,
+            "kubectl create deployment web --image=nginx --replicas=4",
+        );
+        step(&mut sim, "wait 20s");
+        step(&mut sim, "kubectl run crash --image=busybox:crash");
+        step(&mut sim, "wait 2m");
+        // The crash loop's BackOff Event, aggregated by now: deleted through the API, the
+        // next BackOff starts a new Event.
+        let backoff = sim
+            .api
+            .events()
+            .iter()
+            .find(|e| e.reason == "BackOff" && e.count > 1)
+            .map(|e| e.metadata.name.clone())
+            .expect("an aggregated BackOff Event");
+        sim.api
+            .delete::<Event>("default", &backoff, DeleteOptions::default())
+            .expect("delete the Event");
+        step(&mut sim, "kubectl scale deployment web --replicas=7");
+        step(&mut sim, "wait 15s");
+        step(
+            &mut sim,
+            "kubectl set image deployment/web nginx=nginx:1.27",
+        );
+        step(&mut sim, "wait 40s");
+        let victims: Vec<String> = sim
+            .api
+            .pods
+            .iter()
+            .filter(|p| p.metadata.name.starts_with("web-"))
+            .take(2)
+            .map(|p| p.metadata.name.clone())
+            .collect();
+        for v in victims {
+            step(&mut sim, &format!("kubectl delete pod {v} --wait=false"));
+        }
+        step(&mut sim, "wait 5m");
+        step(&mut sim, "wait 50m");
+        step(&mut sim, "kubectl scale deployment web --replicas=2");
+        step(&mut sim, "wait 15m");
+        Outcome {
+            snapshots,
+            trace: sim.trace_hash(),
+        }
+    }
+
+    fn sim(trace_objects: bool, eager: bool) -> Sim {
+        let mut sim = Sim::new(SimConfig {
+            trace_objects,
+            ..Default::default()
+        });
+        if eager {
+            sim.api.record_events_eagerly();
+        }
+        sim
+    }
+
+    #[test]
+    fn the_scripted_run_leaves_the_events_it_left_before_batching() {
+        // Pinned from the recorder that stored each Event as it was recorded (before
+        // batching): the Event list after every step, and the trace of every write.
+        let o = scripted_run(sim(true, false));
+        assert_eq!(o.trace, "d8cbe44c36b9b59facad49f94a20b975");
+        assert_eq!(
+            o.digest(),
+            "ff0626bcb1e2ced474bda2fc45c80ecb43ce5827356163775d09f7835cd047a2"
+        );
+    }
+
+    #[test]
+    fn batched_recording_equals_eager_recording() {
+        for trace_objects in [true, false] {
+            let eager = scripted_run(sim(trace_objects, true));
+            let batched = scripted_run(sim(trace_objects, false));
+            assert_eq!(batched.trace, eager.trace, "trace_objects={trace_objects}");
+            assert_eq!(batched.snapshots, eager.snapshots);
+        }
+    }
+
+    #[test]
+    fn the_scripted_run_evicts_aggregates_and_records_a_deleted_event_anew() {
+        // What the equivalence checks above exercise (else they could pass vacuously).
+        let o = scripted_run(sim(false, false));
+        assert!(
+            o.snapshots.iter().any(|s| s.len() == 25),
+            "the cap is reached"
+        );
+        let backoffs: Vec<&String> = o
+            .snapshots
+            .iter()
+            .flatten()
+            .filter(|r| r.contains(" BackOff "))
+            .collect();
+        assert!(backoffs.iter().any(|r| !r.contains(" x1 ")), "aggregated");
+        let mut names: Vec<&str> = backoffs
+            .iter()
+            .filter_map(|r| r.split(' ').next())
+            .collect();
+        names.dedup();
+        assert!(names.len() >= 2, "a new BackOff Event after the delete");
+        assert!(o.snapshots.last().is_some_and(|s| s.len() < 25), "expiry");
     }
 }

@@ -206,9 +206,22 @@ stored!(
     Service => services,
     Endpoints => endpoints,
     EndpointSlice => endpoint_slices,
-    Event => events,
     Lease => leases,
 );
+
+/// Events: mutable access stores the recorder's drafts first. Shared access is the store as
+/// it is; inside a `Sim` run (the only time drafts exist) the one shared reader is the
+/// garbage collector's owner and UID lookups, which drafts cannot answer anyway (recorded
+/// Events have neither owners nor a UID).
+impl Stored for Event {
+    fn store(api: &ApiServer) -> &Store<Self> {
+        &api.events
+    }
+    fn store_mut(api: &mut ApiServer) -> &mut Store<Self> {
+        api.flush_events();
+        &mut api.events
+    }
+}
 
 fn pod_node(p: &Pod) -> Option<&str> {
     Some(p.spec.node_name.as_str())
@@ -235,8 +248,8 @@ pub struct ApiServer {
     pub endpoints: Store<Endpoints>,
     /// EndpointSlices.
     pub endpoint_slices: Store<EndpointSlice>,
-    /// Events (a bounded log).
-    pub events: Store<Event>,
+    /// Events (a bounded log; see [`ApiServer::events`]).
+    events: Store<Event>,
     /// Leases (node heartbeats).
     pub leases: Store<Lease>,
     /// IP and port allocators.
@@ -330,6 +343,15 @@ impl ApiServer {
             .ok_or_else(|| ApiError::not_found(T::KIND, name))
     }
 
+    /// Before a write of kind `T` through the API: if `T` is Event, stores the recorder's
+    /// drafts, so the write sees (and the cap counts) the Event store as it would be had each
+    /// been stored when recorded.
+    fn settle_events<T: Stored>(&mut self) {
+        if T::KIND == Kind::Event {
+            self.flush_events();
+        }
+    }
+
     fn next_rv(&mut self) -> u64 {
         self.resource_version += 1;
         self.resource_version
@@ -393,6 +415,7 @@ impl ApiServer {
     /// Creates an object: namespace and name checks, defaults, validation, allocation, then
     /// uid / resourceVersion / creationTimestamp.
     pub fn create<T: Stored + admission::Admit>(&mut self, mut obj: T) -> Result<Arc<T>, ApiError> {
+        self.settle_events::<T>();
         let kind = T::KIND;
         {
             let m = obj.meta_mut();
@@ -471,6 +494,7 @@ impl ApiServer {
     /// Identity fields (uid, creationTimestamp, deletion state) are kept from the stored object;
     /// `generation` increments when the spec changes.
     pub fn update<T: Stored + admission::Admit>(&mut self, mut obj: T) -> Result<Arc<T>, ApiError> {
+        self.settle_events::<T>();
         let kind = T::KIND;
         if !kind.namespaced() {
             obj.meta_mut().namespace.clear();
@@ -540,6 +564,7 @@ impl ApiServer {
         name: &str,
         f: impl FnOnce(&mut T),
     ) -> Result<Arc<T>, ApiError> {
+        self.settle_events::<T>();
         let current = self.get_or_not_found::<T>(namespace, name)?;
         let mut next = (*current).clone();
         f(&mut next);
@@ -557,6 +582,7 @@ impl ApiServer {
         name: &str,
         patch: &serde_json::Value,
     ) -> Result<Arc<T>, ApiError> {
+        self.settle_events::<T>();
         let current = self.get_or_not_found::<T>(namespace, name)?;
         let mut doc = serde_json::to_value(&*current).map_err(|e| bad_request(e.to_string()))?;
         merge_patch_value(&mut doc, patch);
@@ -576,6 +602,7 @@ impl ApiServer {
         name: &str,
         opts: DeleteOptions,
     ) -> Result<Deleted, ApiError> {
+        self.settle_events::<T>();
         let ns = if T::KIND.namespaced() { namespace } else { "" };
         let current = self.get_or_not_found::<T>(ns, name)?;
         if let Some(grace) = current.grace_period(opts) {
@@ -612,6 +639,7 @@ impl ApiServer {
         namespace: &str,
         name: &str,
     ) -> Option<Arc<T>> {
+        self.settle_events::<T>();
         let key = ObjectKey::new(namespace, name);
         let old = T::store_mut(self).remove(&key)?;
         old.release(self);

@@ -76,7 +76,7 @@ impl W {
 
 fn events_section(api: &ApiServer, uid: &str, now: Millis) -> String {
     let mut evs: Vec<&Event> = api
-        .events
+        .events()
         .iter()
         .map(|e| &**e)
         .filter(|e| !uid.is_empty() && e.involved_object.uid == uid)

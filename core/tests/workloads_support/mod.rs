@@ -121,7 +121,7 @@ pub fn live(pods: &[Arc<Pod>]) -> Vec<Arc<Pod>> {
 pub fn event_messages(sim: &Sim, reason: &str) -> Vec<String> {
     let mut evs: Vec<_> = sim
         .api
-        .events
+        .events()
         .iter()
         .filter(|e| e.reason == reason)
         .cloned()
