@@ -9,7 +9,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// A value behind a shared pointer that reads like the value itself and is copied only when
 /// written through a shared copy (`DerefMut` is `Arc::make_mut`). Serializes, compares and
@@ -52,6 +52,57 @@ impl<T> Shared<T> {
     /// Whether both are the same shared value (one is an unchanged copy of the other).
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
+    }
+
+    /// The address of the shared value: equal for copies, and for nothing else while a
+    /// [`SharedKey`] of the value exists.
+    pub fn addr(this: &Self) -> usize {
+        Arc::as_ptr(&this.0) as usize
+    }
+
+    /// A key naming this value by address, for memos of work done on it.
+    pub fn key(this: &Self) -> SharedKey<T> {
+        SharedKey(Arc::downgrade(&this.0))
+    }
+
+    /// Whether nothing else holds this value: no other request or object can present it
+    /// again, so remembering anything about it is pointless.
+    pub fn is_unique(this: &mut Self) -> bool {
+        Arc::get_mut(&mut this.0).is_some()
+    }
+}
+
+/// Names one shared value by its address without keeping the value alive (a weak
+/// reference), for memos keyed by [`Shared::addr`].
+///
+/// While a key exists, a `Shared` at its address is the value the key was made from, unchanged:
+/// the weak reference keeps the allocation, so the address cannot be reused, and a write through
+/// a `Shared` (`Arc::make_mut`) never changes a value in place while a weak reference to it
+/// exists, it moves the value to a new allocation first.
+pub struct SharedKey<T>(Weak<T>);
+
+impl<T> SharedKey<T> {
+    /// The address of the value the key names ([`Shared::addr`]).
+    pub fn addr(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
+    /// Whether some `Shared` still holds the value (else no request can present it again and
+    /// the key can go).
+    pub fn is_live(&self) -> bool {
+        self.0.strong_count() > 0
+    }
+}
+
+impl<T> Clone for SharedKey<T> {
+    fn clone(&self) -> Self {
+        SharedKey(Weak::clone(&self.0))
+    }
+}
+
+impl<T> fmt::Debug for SharedKey<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SharedKey({:#x})", self.addr())
     }
 }
 
@@ -145,6 +196,22 @@ mod tests {
         assert_eq!(*b, [1, 2, 3]);
         assert_ne!(a, b);
         assert_eq!(a, Shared::new(vec![1, 2]));
+    }
+
+    #[test]
+    fn a_write_never_changes_a_value_in_place_while_it_has_a_key() {
+        let mut a = Shared::new(vec![1, 2]);
+        let key = Shared::key(&a);
+        let addr = Shared::addr(&a);
+        assert_eq!(key.addr(), addr);
+        // `a` is the only strong holder: without the key this write would be in place.
+        a.push(3);
+        assert_ne!(Shared::addr(&a), addr);
+        assert!(!key.is_live());
+        let mut b = Shared::new(vec![1]);
+        assert!(Shared::is_unique(&mut b));
+        b.push(2);
+        assert_eq!(*b, [1, 2]);
     }
 
     #[test]

@@ -9,10 +9,71 @@ use super::validation::meta::{
 };
 use super::validation::{self};
 use super::{defaults, ApiError, ApiServer, DeleteOptions, StatusReason};
-use crate::api::core::ServicePort;
-use crate::api::shared::Shared;
+use crate::api::core::{PodSpec, ServicePort};
+use crate::api::shared::{Shared, SharedKey};
 use crate::api::*;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
+
+/// Results of admission work on shared pod specs, kept across requests: the pods a ReplicaSet
+/// creates all carry its template's spec (one `Shared`), so they can share one defaulted copy
+/// and one validation instead of each making its own.
+///
+/// Entries are keyed by the address of the spec they were computed from, holding a
+/// [`SharedKey`] of it: while the entry exists that address names that unchanged value, so
+/// an entry can never answer for a different or changed spec. Pod defaulting and pod spec
+/// validation read nothing but the spec (metadata is validated per pod), so the spec is the
+/// whole key. The memo affects only how much work is done, never a result.
+#[derive(Clone, Debug, Default)]
+pub struct AdmissionMemo {
+    /// A pod's spec as submitted → the same spec with the pod defaults applied.
+    defaulted_pod_specs: PtrMemo<PodSpec, Shared<PodSpec>>,
+    /// Defaulted pod specs whose create validation found nothing.
+    valid_pod_specs: PtrMemo<PodSpec, ()>,
+}
+
+/// A map keyed by [`Shared::addr`] whose entries hold a key of the value. Entries whose value
+/// nothing holds any more are dropped when the map grows: the map is as large as the set of
+/// live values it remembers, and never larger than [`PtrMemo::MAX`].
+#[derive(Clone, Debug)]
+struct PtrMemo<K, V> {
+    entries: BTreeMap<usize, (SharedKey<K>, V)>,
+    /// Size at which dead entries are swept out.
+    sweep_at: usize,
+}
+
+impl<K, V> Default for PtrMemo<K, V> {
+    fn default() -> Self {
+        PtrMemo {
+            entries: BTreeMap::new(),
+            sweep_at: Self::MIN_SWEEP,
+        }
+    }
+}
+
+impl<K, V> PtrMemo<K, V> {
+    const MIN_SWEEP: usize = 64;
+    /// Live entries beyond which the memo starts over (each holds a spec alive at most as
+    /// long as the ReplicaSet that carries it, but the memo is not the place to find out).
+    const MAX: usize = 1 << 16;
+
+    fn get(&self, key: &Shared<K>) -> Option<&V> {
+        self.entries.get(&Shared::addr(key)).map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, key: &Shared<K>, value: V) {
+        if self.entries.len() >= self.sweep_at {
+            self.entries.retain(|_, (k, _)| k.is_live());
+            if self.entries.len() >= Self::MAX {
+                self.entries.clear();
+            }
+            // Sweep again when the live entries have doubled: constant work per insert.
+            self.sweep_at = (2 * self.entries.len()).max(Self::MIN_SWEEP);
+        }
+        self.entries
+            .insert(Shared::addr(key), (Shared::key(key), value));
+    }
+}
 
 /// Per-kind admission behaviour. Every method has a do-nothing default.
 pub trait Admit: Resource + PartialEq {
@@ -23,6 +84,14 @@ pub trait Admit: Resource + PartialEq {
     /// with `old` (the default is all of [`Admit::apply_defaults`]).
     fn apply_update_defaults(&mut self, _old: &Self) {
         self.apply_defaults();
+    }
+    /// [`Admit::apply_defaults`] on create, which may reuse earlier results from `memo`.
+    fn apply_create_defaults(&mut self, _memo: &mut AdmissionMemo) {
+        self.apply_defaults();
+    }
+    /// [`Admit::validate`] on create, which may reuse earlier results from `memo`.
+    fn validate_create(&self, _memo: &mut AdmissionMemo) -> ErrorList {
+        self.validate(None)
     }
     /// Validates (`old` is the stored object on update).
     fn validate(&self, old: Option<&Self>) -> ErrorList {
@@ -110,14 +179,43 @@ impl Admit for Pod {
         defaults::set_defaults_pod(self);
         default_toleration_seconds(self);
     }
+    fn apply_create_defaults(&mut self, memo: &mut AdmissionMemo) {
+        // Pod defaults read and write only the spec: a spec defaulted before comes out as it
+        // did then.
+        if let Some(done) = memo.defaulted_pod_specs.get(&self.spec) {
+            self.spec = done.clone();
+            return;
+        }
+        if Shared::is_unique(&mut self.spec) {
+            // Only this request holds the spec (a pod written by hand): no other can bring it.
+            self.apply_defaults();
+            return;
+        }
+        let submitted = self.spec.clone();
+        self.apply_defaults();
+        memo.defaulted_pod_specs
+            .insert(&submitted, self.spec.clone());
+    }
+    fn validate_create(&self, memo: &mut AdmissionMemo) -> ErrorList {
+        let mut errs = validation::pod::validate_pod_metadata(self);
+        if memo.valid_pod_specs.get(&self.spec).is_none() {
+            let spec_errs = validation::pod::validate_pod_create_spec(&self.spec);
+            if spec_errs.is_empty() {
+                memo.valid_pod_specs.insert(&self.spec, ());
+            }
+            errs.extend(spec_errs);
+        }
+        errs
+    }
     fn apply_update_defaults(&mut self, old: &Self) {
-        // Pod defaults touch only the spec; a spec still shared with the stored (defaulted)
-        // pod would come out unchanged, and writing through it would copy it.
-        if Shared::ptr_eq(&self.spec, &old.spec) {
+        // Pod defaults touch only the spec, and neither read nor write nodeName: a spec equal
+        // to the stored (defaulted) pod's but for nodeName (a binding) would come out
+        // unchanged, and writing through it would copy it and its containers.
+        if Shared::ptr_eq(&self.spec, &old.spec) || self.spec.eq_except_node_name(&old.spec) {
             debug_assert!({
                 let mut check = self.clone();
                 check.apply_defaults();
-                check.spec == old.spec
+                check.spec == self.spec
             });
             return;
         }
@@ -542,3 +640,6 @@ fn find_old_node_port(old: &Service, port: &ServicePort) -> Option<i32> {
         .find(|op| op.port == port.port && proto(op) == proto(port))
         .and_then(|op| op.node_port)
 }
+
+#[cfg(test)]
+mod tests;

@@ -266,6 +266,8 @@ pub struct ApiServer {
     trace_len: u64,
     /// What the event recorder wrote (aggregation, expiry, the cap).
     event_log: events::EventLog,
+    /// Defaulting and validation results shared by the pods of one template.
+    admission_memo: admission::AdmissionMemo,
 }
 
 impl ApiServer {
@@ -292,6 +294,7 @@ impl ApiServer {
             trace: TraceHash::default(),
             trace_len: 0,
             event_log: events::EventLog::default(),
+            admission_memo: admission::AdmissionMemo::default(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             let mut n = Namespace::default();
@@ -441,7 +444,7 @@ impl ApiServer {
                 }
             }
         }
-        obj.apply_defaults();
+        obj.apply_create_defaults(&mut self.admission_memo);
         obj.normalize(None);
         let name = obj.meta().name.clone();
         if T::store(self).get_by_name(&ns, &name).is_some() {
@@ -454,7 +457,7 @@ impl ApiServer {
             self.allocators.rollback();
             return Err(e);
         }
-        let errors = obj.validate(None);
+        let errors = obj.validate_create(&mut self.admission_memo);
         if !errors.is_empty() {
             self.allocators.rollback();
             return Err(ApiError::invalid(

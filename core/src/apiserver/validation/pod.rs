@@ -37,15 +37,27 @@ pub const POD_UPDATE_FORBIDDEN: &str = "pod updates may not change fields other 
 /// `ValidatePodCreate`: metadata (name a DNS subdomain), the pod spec, and the pod-only
 /// container checks.
 pub fn validate_pod(pod: &Pod) -> ErrorList {
-    let mut errs = validate_object_meta(
+    let mut errs = validate_pod_metadata(pod);
+    errs.extend(validate_pod_create_spec(&pod.spec));
+    errs
+}
+
+/// The metadata part of [`validate_pod`].
+pub fn validate_pod_metadata(pod: &Pod) -> ErrorList {
+    validate_object_meta(
         &pod.metadata,
         true,
         name_is_dns_subdomain,
         &Path::new("metadata"),
-    );
+    )
+}
+
+/// The spec part of [`validate_pod`]: it reads nothing but the spec, so its result holds for
+/// every pod carrying the same spec.
+pub fn validate_pod_create_spec(spec: &PodSpec) -> ErrorList {
     let sp = Path::new("spec");
-    errs.extend(validate_pod_spec(&pod.spec, &sp));
-    for (i, c) in pod.spec.containers.iter().enumerate() {
+    let mut errs = validate_pod_spec(spec, &sp);
+    for (i, c) in spec.containers.iter().enumerate() {
         if c.image.trim() != c.image {
             errs.push(field::invalid(
                 &sp.child("containers").index(i).child("image"),
