@@ -490,6 +490,36 @@ fn a_stuck_rollout_reports_progress_deadline_exceeded_when_the_deadline_passes()
 }
 
 #[test]
+fn a_deployment_past_its_deadline_that_loses_a_pod_is_resynced_at_the_rate_limiter_pace() {
+    // Complete for longer than progressDeadlineSeconds, its Progressing condition says
+    // NewReplicaSetAvailable, which never times out. Losing a pod makes it incomplete with the
+    // deadline long past: upstream requeues it "now, rate limited" after every sync until the
+    // replacement is available (client-go's default controller rate limiter: 5 ms apart, at
+    // most a burst of 100 then 10 per second), not once per millisecond of virtual time.
+    let mut sim = sim(3);
+    let mut d = deployment("web", 3, "nginx");
+    d.spec.progress_deadline_seconds = Some(30);
+    sim.api.create(d).unwrap();
+    sim.advance(60_000);
+    let victim = live(&pods_of_app(&sim, "web"))[0].metadata.name.clone();
+    sim.api
+        .delete::<Pod>("default", &victim, DeleteOptions::default())
+        .unwrap();
+    let start = sim.now();
+    let mut steps = 0;
+    while sim.now() < start + 10_000 && sim.step() {
+        steps += 1;
+    }
+    assert_eq!(pod_counts(&sim, "web"), (3, 3), "the replacement is up");
+    let d = sim.api.get::<Deployment>("default", "web").unwrap();
+    assert_eq!(condition(&d, "Progressing").1, "NewReplicaSetAvailable");
+    // The replacement takes a few seconds: about a hundred syncs of the Deployment (5 ms
+    // apart) plus the other controllers' few dozen steps, where syncing once per
+    // millisecond took over 500.
+    assert!(steps < 300, "{steps} simulation steps in 10 s");
+}
+
+#[test]
 fn revision_history_limit_deletes_the_oldest_old_replica_sets() {
     let mut sim = sim(2);
     let mut d = deployment("web", 1, "nginx:1");

@@ -20,6 +20,7 @@ pub mod scheduler;
 pub mod service_lb;
 #[cfg(test)]
 mod test_support;
+pub mod workqueue;
 
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;

@@ -31,11 +31,12 @@ use crate::apiserver::{
 use crate::controllers::replicaset::{
     claim_objects, controller_ref, in_key_order, resolve_controller, virtual_ms,
 };
+use crate::controllers::workqueue::RateLimiter;
 use crate::controllers::{Controller, Ctx, Queue};
 use crate::infra::Infra;
 use crate::labels::Selector;
 use crate::sort::CollectOrdered;
-use crate::time::{Time, EPOCH_UNIX_MS};
+use crate::time::{Millis, Time, EPOCH_UNIX_MS};
 use rustc_hash::FxHashMap;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -61,6 +62,8 @@ pub struct DeploymentController {
     /// whole template; a Deployment's template rarely changes while its ReplicaSets' status
     /// changes wake it once or more per pod.
     hashes: FxHashMap<String, CachedHash>,
+    /// The work queue's rate limiter (`AddRateLimited`).
+    rate_limiter: RateLimiter,
 }
 
 /// A pod-template-hash and what it was computed from.
@@ -741,8 +744,11 @@ impl DeploymentController {
     }
 
     /// `requeueStuckDeployment`: look again just after the progress deadline passes, so that
-    /// `ProgressDeadlineExceeded` appears at that virtual instant.
-    fn requeue_if_stuck(st: &SyncState, queue: &mut Queue) {
+    /// `ProgressDeadlineExceeded` appears at that virtual instant. A deadline already past that
+    /// did not time the Deployment out (its condition still says `NewReplicaSetAvailable`
+    /// while a pod is missing) requeues it through the rate limiter, as upstream's
+    /// `enqueueRateLimited`, until the rollout completes again.
+    fn requeue_if_stuck(&mut self, st: &SyncState, queue: &mut Queue) {
         if requeue_stuck_deployment(&st.params, &st.status, &st.status, st.now_ms).is_none() {
             return;
         }
@@ -756,9 +762,10 @@ impl DeploymentController {
             .last_update_ms
             .saturating_add(i64::from(deadline_s).saturating_mul(1000))
             .saturating_add(1);
-        let delay = u64::try_from(at.saturating_sub(st.now_ms))
-            .unwrap_or(0)
-            .max(1);
+        let delay = match u64::try_from(at.saturating_sub(st.now_ms)) {
+            Ok(d) if d > 0 => d,
+            _ => self.rate_limiter.when(st.now_ms.max(0) as Millis),
+        };
         queue.add_after(st.key(), delay);
     }
 
@@ -882,7 +889,7 @@ impl DeploymentController {
         );
         st.status = synced.status;
         st.flush(ctx.api);
-        Self::requeue_if_stuck(&st, ctx.queue);
+        self.requeue_if_stuck(&st, ctx.queue);
     }
 }
 
