@@ -85,7 +85,7 @@ enum State {
 /// What an Event is built from: everything but the strings derived from these parts.
 #[derive(Clone, Debug)]
 struct Draft {
-    involved: ObjectReference,
+    involved: Involved,
     type_: &'static str,
     reason: &'static str,
     component: &'static str,
@@ -101,19 +101,85 @@ struct Draft {
     resource_version: u64,
 }
 
+/// Which part of the involved object an Event is about (its `involvedObject.fieldPath`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldPath {
+    /// The whole object (no field path).
+    Whole,
+    /// The pod's container at this index of `spec.containers`: `spec.containers{<name>}`
+    /// (no field path if the object is not a pod or has no such container).
+    Container(usize),
+}
+
+/// The object an Event is about.
+#[derive(Clone, Debug)]
+enum Involved {
+    /// A reference the caller built.
+    Ref(ObjectReference),
+    /// The object itself (a shared copy of the version the Event is about): its reference is
+    /// built only if the Event is.
+    Object(Object, FieldPath),
+}
+
+impl Involved {
+    fn meta_parts(&self) -> (&str, &str, &str) {
+        match self {
+            Involved::Ref(r) => (&r.namespace, &r.name, &r.uid),
+            Involved::Object(o, _) => {
+                let m = o.meta();
+                (&m.namespace, &m.name, &m.uid)
+            }
+        }
+    }
+    fn name(&self) -> &str {
+        self.meta_parts().1
+    }
+    fn uid(&self) -> &str {
+        self.meta_parts().2
+    }
+
+    /// The `involvedObject`, as [`object_ref`] and the field path make it.
+    fn take_ref(&mut self) -> ObjectReference {
+        match self {
+            Involved::Ref(r) => std::mem::take(r),
+            Involved::Object(o, path) => {
+                let m = o.meta();
+                let kind = o.kind();
+                let field_path = match (&*o, *path) {
+                    (Object::Pod(p), FieldPath::Container(i)) => p
+                        .spec
+                        .containers
+                        .get(i)
+                        .map(|c| format!("spec.containers{{{}}}", c.name))
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                ObjectReference {
+                    kind: kind.name().into(),
+                    namespace: m.namespace.clone(),
+                    name: m.name.clone(),
+                    uid: m.uid.clone(),
+                    api_version: kind.api_version().into(),
+                    resource_version: m.resource_version.clone(),
+                    field_path,
+                }
+            }
+        }
+    }
+}
+
 impl Draft {
     /// The namespace the Event is stored in.
     fn namespace(&self) -> &str {
-        if self.involved.namespace.is_empty() {
-            "default"
-        } else {
-            &self.involved.namespace
+        match self.involved.meta_parts().0 {
+            "" => "default",
+            ns => ns,
         }
     }
 
     /// Appends the Event's name (`<involved name>.<stamp as 16 hex digits>`).
     fn write_name(&self, out: &mut String) {
-        let _ = write!(out, "{}.{:016x}", self.involved.name, self.stamp);
+        let _ = write!(out, "{}.{:016x}", self.involved.name(), self.stamp);
     }
 
     /// The Event object (a copy: for the trace).
@@ -141,7 +207,7 @@ impl Draft {
         ev.metadata.namespace = self.namespace().to_string();
         ev.metadata.creation_timestamp = Some(first);
         ev.metadata.resource_version = self.resource_version.to_string();
-        ev.involved_object = std::mem::take(&mut self.involved);
+        ev.involved_object = self.involved.take_ref();
         ev.message = std::mem::take(&mut self.message);
         ev.set_type_meta();
         ev
@@ -153,8 +219,8 @@ impl Recorded {
     fn has_key(&self, parts: [&str; 4]) -> bool {
         let key = match &self.state {
             State::Draft(d) => [
-                d.involved.uid.as_str(),
-                d.involved.name.as_str(),
+                d.involved.uid(),
+                d.involved.name(),
                 d.reason,
                 d.message.as_str(),
             ],
@@ -281,12 +347,38 @@ impl ApiServer {
         component: &'static str,
         host: Option<&str>,
     ) {
-        let parts = [
-            involved.uid.as_str(),
-            involved.name.as_str(),
-            reason,
-            message.as_str(),
-        ];
+        let involved = Involved::Ref(involved);
+        self.record(involved, type_, reason, message, component, host);
+    }
+
+    /// [`ApiServer::record_event`] about `obj` (the version the Event is about), its
+    /// `involvedObject` being [`object_ref`] of it with `field_path`. Costs no copy of the
+    /// object's strings unless the Event outlives the batch that recorded it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_event_about<T: Resource>(
+        &mut self,
+        obj: &Arc<T>,
+        field_path: FieldPath,
+        type_: &'static str,
+        reason: &'static str,
+        message: String,
+        component: &'static str,
+        host: Option<&str>,
+    ) {
+        let involved = Involved::Object(T::into_object(obj.clone()), field_path);
+        self.record(involved, type_, reason, message, component, host);
+    }
+
+    fn record(
+        &mut self,
+        involved: Involved,
+        type_: &'static str,
+        reason: &'static str,
+        message: String,
+        component: &'static str,
+        host: Option<&str>,
+    ) {
+        let parts = [involved.uid(), involved.name(), reason, message.as_str()];
         let agg = agg_hash(parts);
         let log = &self.event_log;
         if let Some(seq) = log.index.find(agg, |seq| {
@@ -487,7 +579,7 @@ impl ApiServer {
 #[cfg(test)]
 mod tests {
     use super::super::*;
-    use super::AggIndex;
+    use super::{AggIndex, FieldPath};
     use crate::api::core::Pod;
 
     /// An API server with pods `a`, `b`, `c`, `d` and at most `cap` Events.
@@ -708,6 +800,71 @@ mod tests {
         // The edited message is not a key of its own.
         record(&mut api, "a", "Pulled", "edited");
         assert_eq!(api.events().len(), 2);
+    }
+
+    #[test]
+    fn an_event_about_an_object_is_the_event_about_its_reference() {
+        // (object, field path asked for, the involvedObject.fieldPath a caller would build)
+        let cases: [(&str, FieldPath, &str); 4] = [
+            ("pod", FieldPath::Whole, ""),
+            ("pod", FieldPath::Container(0), "spec.containers{c}"),
+            ("pod", FieldPath::Container(1), ""),
+            ("node", FieldPath::Container(0), ""),
+        ];
+        for (object, path, field_path) in cases {
+            let by_ref = |api: &mut ApiServer| {
+                let mut r = match object {
+                    "pod" => object_ref(&*api.get::<Pod>("default", "a").unwrap()),
+                    _ => object_ref(&*api.get::<Node>("", "n").unwrap()),
+                };
+                r.field_path = field_path.into();
+                api.record_event(r, "Normal", "R", "m".into(), "kubelet", Some("node-1"));
+            };
+            let by_object = |api: &mut ApiServer| match object {
+                "pod" => {
+                    let p = api.get::<Pod>("default", "a").unwrap();
+                    api.record_event_about(
+                        &p,
+                        path,
+                        "Normal",
+                        "R",
+                        "m".into(),
+                        "kubelet",
+                        Some("node-1"),
+                    )
+                }
+                _ => {
+                    let n = api.get::<Node>("", "n").unwrap();
+                    api.record_event_about(
+                        &n,
+                        path,
+                        "Normal",
+                        "R",
+                        "m".into(),
+                        "kubelet",
+                        Some("node-1"),
+                    )
+                }
+            };
+            let run = |record: &dyn Fn(&mut ApiServer)| {
+                let mut api = api_with_pods(10);
+                let mut n = Node::default();
+                n.metadata.name = "n".into();
+                api.create(n).unwrap();
+                api.begin_event_batch();
+                record(&mut api);
+                record(&mut api);
+                api.end_event_batch();
+                (
+                    api.events().iter().cloned().collect::<Vec<_>>(),
+                    api.trace_hash(),
+                )
+            };
+            let (want, got) = (run(&by_ref), run(&by_object));
+            assert_eq!(got, want, "{object} {path:?}");
+            assert_eq!(got.0[0].involved_object.field_path, field_path);
+            assert_eq!(got.0[0].count, 2);
+        }
     }
 
     #[test]

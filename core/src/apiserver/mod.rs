@@ -12,6 +12,7 @@ mod events;
 pub mod store;
 pub mod validation;
 
+pub use events::FieldPath;
 pub use store::{ObjectKey, Store, WatchEvent, WatchEventType};
 
 use crate::api::meta::ObjectReference;

@@ -11,7 +11,7 @@
 use super::{Controller, Ctx, Queue};
 use crate::api::core::*;
 use crate::api::*;
-use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent};
+use crate::apiserver::{object_ref, ApiServer, FieldPath, ObjectKey, WatchEvent};
 use crate::infra::{Infra, Sandbox};
 use crate::sim::Timings;
 use crate::sort::CollectOrdered;
@@ -281,13 +281,23 @@ impl Kubelets {
         let _ = ctx.api.modify::<Pod>(&key.namespace, &key.name, f);
     }
 
-    fn event(ctx: &mut Ctx<'_>, pod: &Pod, type_: &'static str, reason: &'static str, msg: String) {
-        let mut r = object_ref(pod);
-        if let Some(c) = pod.spec.containers.first() {
-            r.field_path = format!("spec.containers{{{}}}", c.name);
-        }
-        ctx.api
-            .record_event(r, type_, reason, msg, "kubelet", Some(&pod.spec.node_name));
+    /// An Event about the pod's (first) container.
+    fn event(
+        ctx: &mut Ctx<'_>,
+        pod: &Arc<Pod>,
+        type_: &'static str,
+        reason: &'static str,
+        msg: String,
+    ) {
+        ctx.api.record_event_about(
+            pod,
+            FieldPath::Container(0),
+            type_,
+            reason,
+            msg,
+            "kubelet",
+            Some(&pod.spec.node_name),
+        );
     }
 
     fn pod_reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {

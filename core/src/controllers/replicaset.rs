@@ -27,7 +27,7 @@ use crate::api::meta::StringMap;
 use crate::api::*;
 use crate::apiserver::admission::Admit;
 use crate::apiserver::{
-    object_ref, ApiServer, DeleteOptions, ObjectKey, Stored, WatchEvent, WatchEventType,
+    ApiServer, DeleteOptions, FieldPath, ObjectKey, Stored, WatchEvent, WatchEventType,
 };
 use crate::infra::Infra;
 use crate::labels::Selector;
@@ -407,13 +407,14 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
 
     fn event(
         ctx: &mut Ctx<'_>,
-        owner: &T,
+        owner: &Arc<T>,
         type_: &'static str,
         reason: &'static str,
         message: String,
     ) {
-        ctx.api.record_event(
-            object_ref(owner),
+        ctx.api.record_event_about(
+            owner,
+            FieldPath::Whole,
             type_,
             reason,
             message,
@@ -423,7 +424,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
     }
 
     /// `manageReplicas`.
-    fn manage_replicas(owner: &T, claimed: &[Arc<Pod>], ctx: &mut Ctx<'_>) {
+    fn manage_replicas(owner: &Arc<T>, claimed: &[Arc<Pod>], ctx: &mut Ctx<'_>) {
         let m = owner.meta();
         match replica_diff(claimed.len(), owner.desired_replicas()) {
             ReplicaDiff::None => {}
@@ -434,7 +435,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
                 for batch in slow_start_batches(count) {
                     let mut failed = false;
                     for _ in 0..batch {
-                        let pod = pod_from_template(template, owner);
+                        let pod = pod_from_template(template, &**owner);
                         match ctx.api.create(pod) {
                             Ok(p) => Self::event(
                                 ctx,

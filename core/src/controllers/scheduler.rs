@@ -10,7 +10,7 @@
 use super::{Controller, Ctx, Queue};
 use crate::api::core::{PodCondition, Taint, Toleration};
 use crate::api::*;
-use crate::apiserver::{object_ref, ApiServer, ObjectKey, WatchEvent, WatchEventType};
+use crate::apiserver::{object_ref, ApiServer, FieldPath, ObjectKey, WatchEvent, WatchEventType};
 use crate::infra::Infra;
 use crate::time::to_time;
 use rustc_hash::FxHashMap;
@@ -499,8 +499,9 @@ impl Controller for Scheduler {
             });
         });
         if bound.is_ok() {
-            ctx.api.record_event(
-                object_ref(&*pod),
+            ctx.api.record_event_about(
+                &pod,
+                FieldPath::Whole,
                 "Normal",
                 "Scheduled",
                 format!(
