@@ -82,9 +82,10 @@ pub struct PodSpec {
     /// `containers` is: every pod gets the same two defaulted ones.
     #[serde(default, skip_serializing_if = "shared_vec_is_empty")]
     pub tolerations: Shared<Vec<Toleration>>,
-    /// Not simulated: volumes, affinity, securityContext, initContainers, …
+    /// Not simulated: volumes, affinity, securityContext, initContainers, … Shared as
+    /// `containers` is: defaulting puts `securityContext: {}` in every pod's.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Shared<Extra>,
 }
 
 /// `skip_serializing_if` for a shared list (serializes as the list does).

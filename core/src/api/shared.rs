@@ -32,6 +32,7 @@ macro_rules! shared_empty_default {
 
 shared_empty_default!(
     crate::api::meta::StringMap,
+    crate::api::meta::Extra,
     Vec<crate::api::meta::OwnerReference>,
     Vec<crate::api::core::Container>,
     Vec<crate::api::core::Toleration>

@@ -99,7 +99,10 @@ pub fn set_defaults_pod(pod: &mut Pod) {
 pub fn set_defaults_pod_spec(spec: &mut PodSpec) {
     set_string_if_empty(&mut spec.dns_policy, "ClusterFirst");
     set_string_if_empty(&mut spec.restart_policy, "Always");
-    set_extra_if_absent(&mut spec.extra, "securityContext", json!({}));
+    if !spec.extra.contains_key("securityContext") {
+        // Checked first: the map is shared, and writing through it copies it.
+        set_extra_if_absent(&mut spec.extra, "securityContext", json!({}));
+    }
     set_if_none(
         &mut spec.termination_grace_period_seconds,
         DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
