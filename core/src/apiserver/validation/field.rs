@@ -5,14 +5,15 @@
 //! as `[e1, e2]` (the `utilerrors.Aggregate` form), and an API status message is
 //! `<Kind> "<name>" is invalid: <errors>`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 /// One step of a [`Path`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Elem {
-    /// A struct field: `spec`, `ports`.
-    Name(String),
+    /// A struct field: `spec`, `ports` (field names are literals: borrowed, not copied).
+    Name(Cow<'static, str>),
     /// A list index: `[0]`.
     Index(usize),
     /// A map key: `[app]` (no quoting, as upstream).
@@ -46,13 +47,13 @@ impl Path {
     }
 
     /// A root path such as `spec` or `metadata`.
-    pub fn new(name: &str) -> Path {
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Path {
         Path::nil().child(name)
     }
 
     /// `self.name`.
-    pub fn child(&self, name: &str) -> Path {
-        self.with(Elem::Name(name.to_string()))
+    pub fn child(&self, name: impl Into<Cow<'static, str>>) -> Path {
+        self.with(Elem::Name(name.into()))
     }
 
     /// `self[i]`.
@@ -558,7 +559,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn ports0(f: &str) -> Path {
+    fn ports0(f: &'static str) -> Path {
         Path::new("spec").child("ports").index(0).child(f)
     }
 

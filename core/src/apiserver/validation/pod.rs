@@ -289,7 +289,7 @@ fn validate_probe(probe: &Probe, path: &Path) -> ErrorList {
 
 /// `validateHandler` over raw handler JSON: the first handler present is checked, any further
 /// one is Forbidden, none at all is Required.
-fn validate_handler(handlers: &Extra, kinds: &[&str], path: &Path) -> ErrorList {
+fn validate_handler(handlers: &Extra, kinds: &[&'static str], path: &Path) -> ErrorList {
     let mut errs = ErrorList::new();
     let mut seen = 0;
     for &k in kinds {
