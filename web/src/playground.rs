@@ -342,7 +342,7 @@ pub struct Playground {
     pub chart: Rc<Vec<ChartSample>>,
     /// Recent events, newest first.
     pub events: Rc<Vec<EventRow>>,
-    events_seen: usize,
+    events_seen: u64,
     /// Traffic settings.
     pub traffic: Traffic,
     /// Diagram selection.
@@ -591,7 +591,7 @@ impl Playground {
             announcement: Rc::default(),
             chart: Rc::default(),
             events: Rc::default(),
-            events_seen: usize::MAX,
+            events_seen: u64::MAX,
             traffic: Traffic {
                 rate: INITIAL_RATE,
                 keep_alive: false,
@@ -996,8 +996,9 @@ impl Playground {
             chart.drain(..excess);
             self.chart = Rc::new(chart);
         }
-        // Events: re-listed only when the store changed size.
-        let seen = sim.api.events().len();
+        // Events: re-listed only when the store changed (an aggregated Event changes in
+        // place, and past the cap every new Event evicts one: the size stays the same).
+        let seen = sim.api.events().changes();
         if seen != self.events_seen {
             self.events_seen = seen;
             let mut rows: Vec<EventRow> = sim

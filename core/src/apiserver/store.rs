@@ -284,6 +284,8 @@ pub struct Store<T: Resource> {
     by_owner: HashMap<String, BTreeSet<ObjectKey>>,
     by_node: HashMap<String, BTreeSet<ObjectKey>>,
     node_of: fn(&T) -> Option<&str>,
+    /// How many times an object was put or removed (see [`Store::changes`]).
+    changes: u64,
 }
 
 fn no_node<T>(_: &T) -> Option<&str> {
@@ -307,7 +309,15 @@ impl<T: Resource> Store<T> {
             by_owner: HashMap::default(),
             by_node: HashMap::default(),
             node_of,
+            changes: 0,
         }
+    }
+
+    /// A counter that moves whenever an object is stored or removed, whether or not the
+    /// number of objects changes (a replacement, or a removal and a creation): readers that
+    /// rebuild a view from the store compare it instead of the length.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     /// Number of objects.
@@ -428,6 +438,7 @@ impl<T: Resource> Store<T> {
 
     /// Inserts or replaces an object, keeping the indexes right; returns the previous one.
     pub(crate) fn put(&mut self, obj: Arc<T>) -> Option<Arc<T>> {
+        self.changes += 1;
         // Replacing: one hash probe finds the key already stored, so neither map allocates a
         // new key (most writes are status updates of an existing object).
         let m = obj.meta();
@@ -452,6 +463,7 @@ impl<T: Resource> Store<T> {
     /// Removes an object; returns it.
     pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Arc<T>> {
         let old = self.lookup.remove(key)?;
+        self.changes += 1;
         self.order.remove(key);
         self.unindex(key, &old);
         Some(old)
@@ -462,6 +474,7 @@ impl<T: Resource> Store<T> {
         let (key, old) = self
             .lookup
             .remove_entry(&(namespace, name) as &dyn KeyRef)?;
+        self.changes += 1;
         self.order.remove(&key);
         self.unindex(&key, &old);
         Some(old)
@@ -580,5 +593,42 @@ impl<T: Resource> Store<T> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Event;
+
+    fn event(name: &str, count: i32) -> Arc<Event> {
+        let mut e = Event::default();
+        e.metadata.name = name.into();
+        e.metadata.namespace = "default".into();
+        e.count = count;
+        Arc::new(e)
+    }
+
+    #[test]
+    fn the_change_counter_moves_on_every_write_even_when_the_size_does_not() {
+        let mut store: Store<Event> = Store::default();
+        let mut seen = vec![store.changes()];
+        store.put(event("a", 1));
+        seen.push(store.changes());
+        // Aggregation rewrites an Event in place.
+        store.put(event("a", 2));
+        seen.push(store.changes());
+        assert_eq!(store.len(), 1);
+        // Past the cap, a new Event evicts the oldest.
+        store.put(event("b", 1));
+        store.remove_by_name("default", "a");
+        seen.push(store.changes());
+        assert_eq!(store.len(), 1);
+        store.remove(&ObjectKey::new("default", "b"));
+        seen.push(store.changes());
+        // Removing what is not there changes nothing.
+        store.remove(&ObjectKey::new("default", "b"));
+        seen.push(store.changes());
+        assert_eq!(seen, [0, 1, 2, 4, 5, 5]);
     }
 }
