@@ -23,14 +23,14 @@
 use super::*;
 use crate::api::core::EventSource;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 
 /// The recorder's bookkeeping of the Events it wrote.
 #[derive(Clone, Debug, Default)]
 pub(super) struct EventLog {
     /// Recorded Events by sequence number, oldest first: the cap evicts from the front.
-    recorded: BTreeMap<u64, Recorded>,
+    recorded: SeqLog<Recorded>,
     /// `(expiry time, sequence number)` in the order the times were set; an entry whose
     /// Event was updated since is stale (the Event's `expires` is later).
     expiry: VecDeque<(Millis, u64)>,
@@ -53,6 +53,83 @@ pub(super) struct EventLog {
     hosts: HashSet<Arc<str>>,
     /// Reused buffer for a draft's namespace and name (the trace hashes them).
     scratch: String,
+}
+
+/// Values under consecutive sequence numbers, oldest first: a ring of slots, since numbers
+/// are handed out in order and mostly leave from the front (the cap). An entry removed from
+/// the middle (expired early: Events expire in the order of their last update) leaves an empty
+/// slot until the entries before it are gone.
+#[derive(Clone, Debug)]
+struct SeqLog<T> {
+    /// The number of the front slot.
+    first: u64,
+    slots: VecDeque<Option<T>>,
+}
+
+impl<T> Default for SeqLog<T> {
+    fn default() -> Self {
+        SeqLog {
+            first: 0,
+            slots: VecDeque::new(),
+        }
+    }
+}
+
+impl<T> SeqLog<T> {
+    fn slot(&self, seq: u64) -> Option<usize> {
+        usize::try_from(seq.checked_sub(self.first)?).ok()
+    }
+
+    fn get(&self, seq: &u64) -> Option<&T> {
+        self.slots.get(self.slot(*seq)?)?.as_ref()
+    }
+
+    fn get_mut(&mut self, seq: &u64) -> Option<&mut T> {
+        let i = self.slot(*seq)?;
+        self.slots.get_mut(i)?.as_mut()
+    }
+
+    /// Adds `value` under `seq`, which must be above every number added before.
+    fn insert(&mut self, seq: u64, value: T) {
+        if self.slots.is_empty() {
+            self.first = seq;
+        }
+        // Numbers skipped (none are, today) leave empty slots.
+        while self.first + (self.slots.len() as u64) < seq {
+            self.slots.push_back(None);
+        }
+        if self.first + (self.slots.len() as u64) == seq {
+            self.slots.push_back(Some(value));
+        }
+    }
+
+    /// Removes and returns the oldest entry.
+    fn pop_first(&mut self) -> Option<(u64, T)> {
+        while let Some(slot) = self.slots.pop_front() {
+            let seq = self.first;
+            self.first += 1;
+            if let Some(v) = slot {
+                return Some((seq, v));
+            }
+        }
+        None
+    }
+
+    fn remove(&mut self, seq: &u64) -> Option<T> {
+        let i = self.slot(*seq)?;
+        let v = self.slots.get_mut(i)?.take()?;
+        while matches!(self.slots.front(), Some(None)) {
+            self.slots.pop_front();
+            self.first += 1;
+        }
+        Some(v)
+    }
+
+    /// The entries numbered `from` and above, oldest first.
+    fn values_mut_from(&mut self, from: u64) -> impl Iterator<Item = &mut T> {
+        let skip = usize::try_from(from.saturating_sub(self.first)).unwrap_or(usize::MAX);
+        self.slots.iter_mut().skip(skip).flatten()
+    }
 }
 
 /// One Event the recorder wrote.
@@ -325,7 +402,7 @@ impl ApiServer {
         if log.drafts == 0 {
             return;
         }
-        for r in log.recorded.range_mut(log.drafts_from..).map(|(_, r)| r) {
+        for r in log.recorded.values_mut_from(log.drafts_from) {
             if let State::Draft(d) = &mut r.state {
                 let ev = Arc::new(d.take_event());
                 self.events.put(ev.clone());
@@ -581,6 +658,39 @@ mod tests {
     use super::super::*;
     use super::{AggIndex, FieldPath};
     use crate::api::core::Pod;
+
+    #[test]
+    fn the_sequence_log_keeps_order_through_evictions_and_early_removals() {
+        let mut log = super::SeqLog::default();
+        for seq in 5..10u64 {
+            log.insert(seq, seq * 10);
+        }
+        assert_eq!(log.get(&7), Some(&70));
+        assert_eq!(log.get(&4), None);
+        assert_eq!(log.get(&10), None);
+        // An entry expiring before older ones leaves a hole the front skips.
+        assert_eq!(log.remove(&6), Some(60));
+        assert_eq!(log.remove(&6), None);
+        assert_eq!(log.get(&6), None);
+        if let Some(v) = log.get_mut(&8) {
+            *v += 1;
+        }
+        let from_7: Vec<u64> = log.values_mut_from(7).map(|v| *v).collect();
+        assert_eq!(from_7, [70, 81, 90]);
+        assert_eq!(log.pop_first(), Some((5, 50)));
+        assert_eq!(log.pop_first(), Some((7, 70)));
+        // Removing the front moves the front past every hole behind it.
+        assert_eq!(log.remove(&8), Some(81));
+        log.insert(10, 100);
+        let rest: Vec<u64> = log.values_mut_from(0).map(|v| *v).collect();
+        assert_eq!(rest, [90, 100]);
+        assert_eq!(log.pop_first(), Some((9, 90)));
+        assert_eq!(log.pop_first(), Some((10, 100)));
+        assert_eq!(log.pop_first(), None);
+        // Empty, it starts again wherever the next number is.
+        log.insert(42, 420);
+        assert_eq!(log.get(&42), Some(&420));
+    }
 
     /// An API server with pods `a`, `b`, `c`, `d` and at most `cap` Events.
     fn api_with_pods(cap: usize) -> ApiServer {

@@ -198,9 +198,7 @@ impl Kubelets {
     }
 
     fn release_ip(&mut self, node: &str, ip: &str) {
-        if let (Some(rt), Some(v)) = (self.nodes.get_mut(node), ipv4(ip)) {
-            rt.used_ips.remove(&(v & 0xff));
-        }
+        release_ip(&mut self.nodes, node, ip);
     }
 
     fn node_key_reconcile(&mut self, name: &str, ctx: &mut Ctx<'_>) {
@@ -475,7 +473,9 @@ impl Kubelets {
             .first()
             .map(|c| c.image.clone())
             .unwrap_or_default();
-        let Some(mut rt) = self.pods.remove(key) else {
+        // The runtime state is updated in place; `nodes` is borrowed apart from it.
+        let Kubelets { pods, nodes, .. } = self;
+        let Some(rt) = pods.get_mut(key) else {
             return;
         };
         let t = to_time(now);
@@ -535,8 +535,9 @@ impl Kubelets {
             }
             if now >= exit_at {
                 ctx.infra.remove_sandbox(&rt.ip);
-                self.release_ip(&node_name, &rt.ip);
+                release_ip(nodes, &node_name, &rt.ip);
                 let _ = ctx.api.remove::<Pod>(&key.namespace, &key.name);
+                pods.remove(key);
                 return;
             }
             wake(exit_at);
@@ -561,7 +562,7 @@ impl Kubelets {
                         Self::update_status(ctx, key, |p| set_waiting(p, "ErrImagePull", None));
                         continue;
                     }
-                    self.nodes
+                    nodes
                         .entry(node_name.clone())
                         .or_default()
                         .images
@@ -823,7 +824,13 @@ impl Kubelets {
         if let Some(at) = next_wake {
             ctx.queue.add_after(key.clone(), at.saturating_sub(now));
         }
-        self.pods.insert(key.clone(), rt);
+    }
+}
+
+/// Gives `ip` back to `node`'s host-local range.
+fn release_ip(nodes: &mut BTreeMap<String, NodeRuntime>, node: &str, ip: &str) {
+    if let (Some(rt), Some(v)) = (nodes.get_mut(node), ipv4(ip)) {
+        rt.used_ips.remove(&(v & 0xff));
     }
 }
 
