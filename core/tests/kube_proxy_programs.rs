@@ -219,6 +219,65 @@ fn a_node_down_through_many_sync_rounds_catches_up() {
     assert_eq!(web(&lazy), Some(6), "node-4 programs the six web pods now");
 }
 
+/// Nodes nobody looks at through more sync rounds than the record keeps: the rounds every
+/// node synced are folded into one (each Service at its last version), and a node read at
+/// the end shows what one watched all along shows — including Services that changed only in
+/// the folded rounds, and one deleted there.
+#[test]
+fn nodes_nobody_looks_at_through_many_sync_rounds_show_the_rules_of_watched_ones() {
+    let mut watched = cluster(ProxyMode::Iptables, true);
+    let mut lazy = cluster(ProxyMode::Iptables, false);
+    for (sim, w) in [(&mut watched, true), (&mut lazy, false)] {
+        sim.api.create(service("api", "api", "ClusterIP")).unwrap();
+        sim.api.create(service("old", "old", "ClusterIP")).unwrap();
+        sim.api.create(pod_on("api-0", "api", "node-2")).unwrap();
+        sim.api.create(pod_on("old-0", "old", "node-4")).unwrap();
+        apply(sim, &Op::Wait(3_000), &mut Vec::new(), &mut 0, w);
+    }
+    let (mut wn, mut ln) = (vec!["web-0".to_string()], vec!["web-0".to_string()]);
+    let (mut wi, mut li) = (1, 1);
+    for round in 0..MAX_ROUNDS + 40 {
+        let node = (round % 4) as u8;
+        for (sim, names, i, w) in [
+            (&mut watched, &mut wn, &mut wi, true),
+            (&mut lazy, &mut ln, &mut li, false),
+        ] {
+            if round == 100 {
+                sim.api
+                    .delete::<kubeplay_core::api::Service>(
+                        "default",
+                        "old",
+                        kubeplay_core::apiserver::DeleteOptions::default(),
+                    )
+                    .unwrap();
+            }
+            apply(sim, &Op::AddWeb(node), names, i, w);
+            if names.len() > 6 {
+                let victim = names.remove(1);
+                delete_pod(sim, &victim, Some(0));
+            }
+            apply(sim, &Op::Wait(1_500), names, i, w);
+        }
+    }
+    assert_same_nodes(&watched, &lazy).unwrap();
+    let services = |s: &Sim, node: &str| {
+        s.infra
+            .dataplane
+            .proxy(node)
+            .map(|p| p.services().keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let on_node_4 = services(&lazy, "node-4");
+    assert!(
+        on_node_4.iter().any(|k| k == "default/api"),
+        "{on_node_4:?}"
+    );
+    assert!(
+        !on_node_4.iter().any(|k| k == "default/old"),
+        "{on_node_4:?}"
+    );
+}
+
 /// IPVS forgets the connection state of a virtual server a sync removes: a node holding
 /// such state applies each sync as it happens, so a Service deleted and re-created with
 /// the same ClusterIP between two looks starts from a clean state, as on a real node.

@@ -16,9 +16,11 @@
 //! IPVS connection state of removed virtual servers — exists only on a node that routed,
 //! so a node holding kernel state applies its syncs at once (it is never behind).
 //! The record is trimmed to what the furthest-behind node still needs each time it doubles;
-//! a trim that finds [`MAX_ROUNDS`] rounds or more first brings every node up to its last
-//! sync, so only a node whose kube-proxy is down (it keeps its last sync) can hold rounds
-//! longer.
+//! a trim that finds [`MAX_ROUNDS`] rounds or more first folds the rounds every node has
+//! synced into one (each Service they changed, at its last version), so the record stays
+//! bounded by the Services and the rounds since the oldest sync — only a node whose
+//! kube-proxy is down (it keeps its last sync) can hold rounds longer — and no node's rules
+//! are built before somebody looks at them.
 
 use crate::proxy::iptables::RuleCache;
 use crate::proxy::{NodeProxy, ProxyConfig, ServiceEndpoints};
@@ -29,8 +31,8 @@ use std::cell::{Cell, Ref, RefCell};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
-/// Sync rounds from which a trim brings every node up to its last sync (the record stays
-/// bounded when some node is never looked at).
+/// Sync rounds from which a trim folds the rounds every node has synced into one (the record
+/// stays bounded when some node is never looked at).
 pub const MAX_ROUNDS: usize = 512;
 
 /// A Service's ports as kube-proxy converted them (empty: the Service is gone).
@@ -297,14 +299,12 @@ impl NodePrograms {
     }
 
     /// Drops the rounds and versions every node has applied; with [`MAX_ROUNDS`] rounds or
-    /// more, first brings every node up to its last sync. Runs as the record doubles (64,
-    /// 128, …), so its walk over the nodes is paid once per that many rounds.
+    /// more, first folds the rounds every node has synced into one ([`Self::compact`]). Runs
+    /// as the record doubles (64, 128, …), so its walk over the nodes is paid once per that
+    /// many rounds.
     fn trim(&mut self) {
         if self.rounds.len() >= MAX_ROUNDS {
-            let names: Vec<String> = self.nodes.keys().cloned().collect();
-            for name in names {
-                self.apply(&name);
-            }
+            self.compact();
         }
         let oldest = self
             .nodes
@@ -328,5 +328,36 @@ impl NodePrograms {
             }
         }
         self.trim_at = (self.rounds.len() * 2).max(64);
+    }
+
+    /// Folds the rounds up to the oldest last sync of any node into one round listing every
+    /// Service they changed, keeping of each such Service only its last version up to there
+    /// (and every later one). A node that has not applied them applies that one round: the
+    /// Services it changed at their versions as of the node's last sync, which is what
+    /// applying the rounds one by one would leave (a Service it re-applies unchanged comes
+    /// out the same). Bringing every node up to date instead would build the rules of every
+    /// node nobody looks at: at 5,000 nodes and 10,000 Services, gigabytes.
+    fn compact(&mut self) {
+        let Some(upto) = self.nodes.values().map(|n| n.synced).min() else {
+            return;
+        };
+        let n = self.rounds.partition_point(|r| r.generation <= upto);
+        if n < 2 {
+            return;
+        }
+        let folded: Vec<Round> = self.rounds.drain(..n).collect();
+        let since = folded.iter().map(|r| r.since).min().unwrap_or_default();
+        let services: BTreeSet<Rc<str>> = folded.into_iter().flat_map(|r| r.services).collect_set();
+        for key in &services {
+            if let Some(v) = self.versions.get_mut(key) {
+                let last_up_to = v.partition_point(|(g, _)| *g <= upto);
+                v.drain(..last_up_to.saturating_sub(1));
+            }
+        }
+        self.rounds.push_front(Round {
+            generation: upto,
+            since,
+            services: services.into_iter().collect(),
+        });
     }
 }
