@@ -220,26 +220,13 @@ impl Involved {
         match self {
             Involved::Ref(r) => std::mem::take(r),
             Involved::Object(o, path) => {
-                let m = o.meta();
-                let kind = o.kind();
-                let field_path = match (&*o, *path) {
-                    (Object::Pod(p), FieldPath::Container(i)) => p
-                        .spec
-                        .containers
-                        .get(i)
-                        .map(|c| format!("spec.containers{{{}}}", c.name))
-                        .unwrap_or_default(),
-                    _ => String::new(),
-                };
-                ObjectReference {
-                    kind: kind.name().into(),
-                    namespace: m.namespace.clone(),
-                    name: m.name.clone(),
-                    uid: m.uid.clone(),
-                    api_version: kind.api_version().into(),
-                    resource_version: m.resource_version.clone(),
-                    field_path,
+                let mut r = reference_to(o.kind(), o.meta());
+                if let (Object::Pod(p), FieldPath::Container(i)) = (&*o, *path) {
+                    if let Some(c) = p.spec.containers.get(i) {
+                        r.field_path = format!("spec.containers{{{}}}", c.name);
+                    }
                 }
+                r
             }
         }
     }

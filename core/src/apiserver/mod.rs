@@ -660,13 +660,17 @@ impl ApiServer {
 
 /// An object reference for events and endpoint targets.
 pub fn object_ref<T: Resource>(obj: &T) -> ObjectReference {
-    let m = obj.meta();
+    reference_to(T::KIND, obj.meta())
+}
+
+/// The reference to the object of kind `kind` with metadata `m` (no field path).
+pub(crate) fn reference_to(kind: Kind, m: &ObjectMeta) -> ObjectReference {
     ObjectReference {
-        kind: T::KIND.name().into(),
+        kind: kind.name().into(),
         namespace: m.namespace.clone(),
         name: m.name.clone(),
         uid: m.uid.clone(),
-        api_version: T::KIND.api_version().into(),
+        api_version: kind.api_version().into(),
         resource_version: m.resource_version.clone(),
         field_path: String::new(),
     }
