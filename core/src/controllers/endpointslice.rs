@@ -161,10 +161,19 @@ pub fn should_pod_be_in_endpoints(pod: &Pod, include_terminating: bool) -> bool 
     ) {
         return false;
     }
-    if pod.status.pod_ip.as_deref().is_none_or(str::is_empty) && pod.status.pod_ips.is_empty() {
+    if !pod_has_ip(pod) {
         return false;
     }
     include_terminating || pod.metadata.deletion_timestamp.is_none()
+}
+
+/// Whether the pod has been given an IP (`podIP` or `podIPs`).
+pub fn pod_has_ip(pod: &Pod) -> bool {
+    pod.status
+        .pod_ip
+        .as_deref()
+        .is_some_and(|ip| !ip.is_empty())
+        || !pod.status.pod_ips.is_empty()
 }
 
 /// Whether a pod's Ready condition is True.

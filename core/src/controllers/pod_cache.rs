@@ -1,5 +1,6 @@
 //! What the two endpoint controllers (EndpointSlice, Endpoints) share: which Services they
-//! manage ([`managed_selector`]) and `ServicePodCache`, what an endpoint controller computed from each pod a Service selects, as
+//! manage ([`managed_selector`]), which pod writes concern them ([`pod_event_matters`]), and
+//! `ServicePodCache`, what an endpoint controller computed from each pod a Service selects, as
 //! of the Service's last sync, so that a sync recomputes only the pods (or nodes) that changed
 //! since. The kubelet changes one pod at a time and each change syncs the whole Service; the
 //! cache keeps that from costing a recomputation of every pod.
@@ -10,7 +11,7 @@
 //! store has replaced would keep every pod twice in memory. A different Service object (any
 //! write to it) empties the cache.
 
-use super::endpointslice::pod_ready;
+use super::endpointslice::{pod_has_ip, pod_ready};
 use crate::api::*;
 use crate::apiserver::{ApiServer, WatchEvent};
 use rustc_hash::FxHashMap;
@@ -27,23 +28,19 @@ pub fn managed_selector(svc: &Service) -> Option<&crate::api::meta::StringMap> {
 
 /// Whether a pod's watch event can change what an endpoint controller publishes, so that the
 /// Services selecting the pod need a sync. The write must touch something the controllers
-/// read (labels, IP, phase, readiness, deletion, node), and the
-/// pod must have an IP before or after it: a pod without one is never published
-/// (`ShouldPodBeInEndpoints`). Upstream queues those Services anyway; their sync would
-/// change nothing, and skipping it spares a sync per Service for each pod created and bound.
+/// read (labels, IP, phase, readiness, deletion, node), and the pod must have an IP before or
+/// after it: a pod without one is never published (`ShouldPodBeInEndpoints`). Upstream queues
+/// those Services anyway; their sync would change nothing, and skipping it spares a sync per
+/// Service for each pod created and bound.
 pub fn pod_event_matters(ev: &WatchEvent) -> bool {
-    let pod = |o: &Option<Object>| match o {
-        Some(Object::Pod(p)) => Some(Arc::clone(p)),
-        _ => None,
-    };
+    fn pod(o: &Option<Object>) -> Option<&Pod> {
+        match o {
+            Some(Object::Pod(p)) => Some(p),
+            _ => None,
+        }
+    }
     let (old, new) = (pod(&ev.old), pod(&ev.new));
-    let has_ip = |p: &Option<Arc<Pod>>| {
-        p.as_ref().is_some_and(|p| {
-            p.status.pod_ip.as_deref().is_some_and(|ip| !ip.is_empty())
-                || !p.status.pod_ips.is_empty()
-        })
-    };
-    if !has_ip(&old) && !has_ip(&new) {
+    if !old.is_some_and(pod_has_ip) && !new.is_some_and(pod_has_ip) {
         return false;
     }
     match (old, new) {
@@ -51,7 +48,7 @@ pub fn pod_event_matters(ev: &WatchEvent) -> bool {
             o.metadata.labels != n.metadata.labels
                 || o.status.pod_ip != n.status.pod_ip
                 || o.metadata.deletion_timestamp != n.metadata.deletion_timestamp
-                || pod_ready(&o) != pod_ready(&n)
+                || pod_ready(o) != pod_ready(n)
                 || o.status.phase != n.status.phase
                 || o.spec.node_name != n.spec.node_name
         }
