@@ -197,10 +197,6 @@ impl Kubelets {
         None
     }
 
-    fn release_ip(&mut self, node: &str, ip: &str) {
-        release_ip(&mut self.nodes, node, ip);
-    }
-
     fn node_key_reconcile(&mut self, name: &str, ctx: &mut Ctx<'_>) {
         let Some(node) = ctx.api.get::<Node>("", name) else {
             self.nodes.remove(name);
@@ -312,7 +308,7 @@ impl Kubelets {
                 let node = ctx.infra.sandbox(&rt.ip).map(|s| s.node.clone());
                 ctx.infra.remove_sandbox(&rt.ip);
                 if let Some(node) = node {
-                    self.release_ip(&node, &rt.ip);
+                    release_ip(&mut self.nodes, &node, &rt.ip);
                 }
             }
         }
