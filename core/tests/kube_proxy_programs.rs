@@ -168,6 +168,29 @@ proptest! {
     }
 }
 
+/// More sync rounds than the record keeps, in both clusters alike: each round `before(sim,
+/// round)`, then one new web pod on one of the first `nodes` nodes (the oldest one going once
+/// there are six) and 1.5 s: one sync round each, on every node that is up.
+fn sync_rounds(watched: &mut Sim, lazy: &mut Sim, nodes: usize, before: impl Fn(&mut Sim, usize)) {
+    let (mut wn, mut ln) = (vec!["web-0".to_string()], vec!["web-0".to_string()]);
+    let (mut wi, mut li) = (1, 1);
+    for round in 0..MAX_ROUNDS + 40 {
+        let node = (round % nodes) as u8;
+        for (sim, names, i, w) in [
+            (&mut *watched, &mut wn, &mut wi, true),
+            (&mut *lazy, &mut ln, &mut li, false),
+        ] {
+            before(sim, round);
+            apply(sim, &Op::AddWeb(node), names, i, w);
+            if names.len() > 6 {
+                let victim = names.remove(1);
+                delete_pod(sim, &victim, Some(0));
+            }
+            apply(sim, &Op::Wait(1_500), names, i, w);
+        }
+    }
+}
+
 /// A node that is down keeps its last sync through more rounds than the record keeps for
 /// the others, and shows every Service it missed as pending; once back, it syncs to the
 /// same rules as a node that was watched all along.
@@ -178,23 +201,7 @@ fn a_node_down_through_many_sync_rounds_catches_up() {
     for sim in [&mut watched, &mut lazy] {
         sim.fail_node("node-4").unwrap();
     }
-    let (mut wn, mut ln) = (vec!["web-0".to_string()], vec!["web-0".to_string()]);
-    let (mut wi, mut li) = (1, 1);
-    // One new endpoint every 1.5 s: one sync round each, on every node that is up.
-    for round in 0..MAX_ROUNDS + 40 {
-        let node = (round % 3) as u8;
-        for (sim, names, i, w) in [
-            (&mut watched, &mut wn, &mut wi, true),
-            (&mut lazy, &mut ln, &mut li, false),
-        ] {
-            apply(sim, &Op::AddWeb(node), names, i, w);
-            if names.len() > 6 {
-                let victim = names.remove(1);
-                delete_pod(sim, &victim, Some(0));
-            }
-            apply(sim, &Op::Wait(1_500), names, i, w);
-        }
-    }
+    sync_rounds(&mut watched, &mut lazy, 3, |_, _| {});
     assert_same_nodes(&watched, &lazy).unwrap();
     assert!(
         matches!(
@@ -234,31 +241,17 @@ fn nodes_nobody_looks_at_through_many_sync_rounds_show_the_rules_of_watched_ones
         sim.api.create(pod_on("old-0", "old", "node-4")).unwrap();
         apply(sim, &Op::Wait(3_000), &mut Vec::new(), &mut 0, w);
     }
-    let (mut wn, mut ln) = (vec!["web-0".to_string()], vec!["web-0".to_string()]);
-    let (mut wi, mut li) = (1, 1);
-    for round in 0..MAX_ROUNDS + 40 {
-        let node = (round % 4) as u8;
-        for (sim, names, i, w) in [
-            (&mut watched, &mut wn, &mut wi, true),
-            (&mut lazy, &mut ln, &mut li, false),
-        ] {
-            if round == 100 {
-                sim.api
-                    .delete::<kubeplay_core::api::Service>(
-                        "default",
-                        "old",
-                        kubeplay_core::apiserver::DeleteOptions::default(),
-                    )
-                    .unwrap();
-            }
-            apply(sim, &Op::AddWeb(node), names, i, w);
-            if names.len() > 6 {
-                let victim = names.remove(1);
-                delete_pod(sim, &victim, Some(0));
-            }
-            apply(sim, &Op::Wait(1_500), names, i, w);
+    sync_rounds(&mut watched, &mut lazy, 4, |sim, round| {
+        if round == 100 {
+            sim.api
+                .delete::<kubeplay_core::api::Service>(
+                    "default",
+                    "old",
+                    kubeplay_core::apiserver::DeleteOptions::default(),
+                )
+                .unwrap();
         }
-    }
+    });
     assert_same_nodes(&watched, &lazy).unwrap();
     let services = |s: &Sim, node: &str| {
         s.infra
