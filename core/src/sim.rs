@@ -286,7 +286,8 @@ impl Sim {
             addresses: vec![EndpointAddress {
                 ip: APISERVER_IP.into(),
                 ..Default::default()
-            }],
+            }
+            .into()],
             ports: vec![port.clone()],
             ..Default::default()
         }];
@@ -301,7 +302,8 @@ impl Sim {
                     terminating: Some(false),
                 },
                 ..Default::default()
-            }]),
+            }
+            .into()]),
             ports: Some(vec![port]),
             ..Default::default()
         };

@@ -254,11 +254,15 @@ impl Sim {
                         es.metadata.labels.get("kubernetes.io/service-name")
                             == Some(&s.metadata.name)
                     })
-                    .flat_map(|es| es.endpoints.clone().unwrap_or_default())
+                    .flat_map(|es| es.endpoints.iter().flatten())
                     .map(|e| EndpointView {
-                        pod: e.target_ref.map(|t| t.name).unwrap_or_default(),
+                        pod: e
+                            .target_ref
+                            .as_ref()
+                            .map(|t| t.name.clone())
+                            .unwrap_or_default(),
                         ip: e.addresses.first().cloned().unwrap_or_default(),
-                        node: e.node_name.unwrap_or_default(),
+                        node: e.node_name.clone().unwrap_or_default(),
                         ready: e.conditions.ready.unwrap_or(true),
                         serving: e.conditions.serving.unwrap_or(true),
                         terminating: e.conditions.terminating.unwrap_or(false),

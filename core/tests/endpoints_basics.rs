@@ -44,11 +44,11 @@ fn endpoints(sim: &Sim, svc: &str) -> Vec<(String, bool, bool, bool)> {
                 .map(String::as_str)
                 == Some(svc)
         })
-        .flat_map(|s| s.endpoints.clone().unwrap_or_default())
+        .flat_map(|s| s.endpoints.iter().flatten())
         .map(|e| {
-            let c = e.conditions;
+            let c = &e.conditions;
             (
-                e.target_ref.unwrap().name,
+                e.target_ref.as_ref().unwrap().name.clone(),
                 c.ready.unwrap(),
                 c.serving.unwrap(),
                 c.terminating.unwrap(),

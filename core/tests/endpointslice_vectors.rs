@@ -133,6 +133,7 @@ impl World {
                             node_name: Some("node-1".into()),
                             ..Default::default()
                         }
+                        .into()
                     })
                     .collect(),
             );

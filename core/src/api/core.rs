@@ -728,12 +728,13 @@ pub struct Endpoints {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointSubset {
-    /// Ready addresses.
+    /// Ready addresses. Shared, as a slice's endpoints are: the Endpoints controller's cache
+    /// and every version of the object that still lists an unchanged address hold one copy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub addresses: Vec<EndpointAddress>,
+    pub addresses: Vec<Shared<EndpointAddress>>,
     /// Not-ready addresses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub not_ready_addresses: Vec<EndpointAddress>,
+    pub not_ready_addresses: Vec<Shared<EndpointAddress>>,
     /// Ports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<EndpointPort>,

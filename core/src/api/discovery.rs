@@ -2,6 +2,7 @@
 
 use super::core::EndpointPort;
 use super::meta::{ObjectMeta, ObjectReference, TypeStr};
+use super::shared::Shared;
 use serde::{Deserialize, Serialize};
 
 /// An EndpointSlice: up to 100 (by default) endpoints of a Service, with their conditions.
@@ -20,9 +21,11 @@ pub struct EndpointSlice {
     /// `IPv4`, `IPv6` or `FQDN`.
     #[serde(default)]
     pub address_type: String,
-    /// Endpoints (JSON `null` when empty, as the API server returns it).
+    /// Endpoints (JSON `null` when empty, as the API server returns it). Shared: the
+    /// EndpointSlice controller's cache and every version of the slice that still lists an
+    /// unchanged endpoint hold one copy of it.
     #[serde(default)]
-    pub endpoints: Option<Vec<Endpoint>>,
+    pub endpoints: Option<Vec<Shared<Endpoint>>>,
     /// Ports (JSON `null` for a placeholder slice).
     #[serde(default)]
     pub ports: Option<Vec<EndpointPort>>,

@@ -9,6 +9,7 @@ use super::endpointslice::{
 use super::pod_cache::{managed_selector, pod_event_matters, ServicePodCache};
 use super::{Controller, Ctx, Queue};
 use crate::api::core::{EndpointAddress, EndpointPort, EndpointSubset};
+use crate::api::shared::Shared;
 use crate::api::*;
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
@@ -17,8 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-/// A pod's sorted ports, address and readiness for one Service.
-type PodAddress = (Vec<EndpointPort>, EndpointAddress, bool);
+/// A pod's sorted ports, address and readiness for one Service. The address is shared with
+/// the Endpoints objects written from it.
+type PodAddress = (Vec<EndpointPort>, Shared<EndpointAddress>, bool);
 
 /// Maximum addresses in one Endpoints object.
 pub const MAX_CAPACITY: usize = 1000;
@@ -36,8 +38,8 @@ pub struct EndpointsController {
 /// A subset before it is copied out: borrowed ports and addresses.
 struct SubsetRef<'a> {
     ports: &'a [EndpointPort],
-    addresses: Vec<&'a EndpointAddress>,
-    not_ready_addresses: Vec<&'a EndpointAddress>,
+    addresses: Vec<&'a Shared<EndpointAddress>>,
+    not_ready_addresses: Vec<&'a Shared<EndpointAddress>>,
 }
 
 impl SubsetRef<'_> {
@@ -54,7 +56,7 @@ impl SubsetRef<'_> {
     }
 
     fn equals(&self, s: &EndpointSubset) -> bool {
-        fn same(a: &[&EndpointAddress], b: &[EndpointAddress]) -> bool {
+        fn same(a: &[&Shared<EndpointAddress>], b: &[Shared<EndpointAddress>]) -> bool {
             a.len() == b.len() && a.iter().zip(b).all(|(&x, y)| x == y)
         }
         self.ports == s.ports.as_slice()
@@ -65,11 +67,11 @@ impl SubsetRef<'_> {
 
 /// Sorts addresses (stably) by IP: IPv4 addresses numerically, then anything else by text.
 /// Each address is parsed once, not at every comparison.
-fn sort_by_ip(addresses: &mut Vec<&EndpointAddress>) {
+fn sort_by_ip(addresses: &mut Vec<&Shared<EndpointAddress>>) {
     if addresses.len() < 2 {
         return;
     }
-    let mut keyed: Vec<(u32, &EndpointAddress)> = addresses
+    let mut keyed: Vec<(u32, &Shared<EndpointAddress>)> = addresses
         .drain(..)
         .map(|a| {
             let n = a.ip.parse::<Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX);
@@ -81,10 +83,11 @@ fn sort_by_ip(addresses: &mut Vec<&EndpointAddress>) {
 }
 
 /// Groups addresses by identical (sorted) port sets and sorts them (`RepackSubsets`).
-fn repack<'a>(
-    entries: impl Iterator<Item = &'a (Vec<EndpointPort>, EndpointAddress, bool)>,
-) -> Vec<SubsetRef<'a>> {
-    type Group<'a> = (Vec<&'a EndpointAddress>, Vec<&'a EndpointAddress>);
+fn repack<'a>(entries: impl Iterator<Item = &'a PodAddress>) -> Vec<SubsetRef<'a>> {
+    type Group<'a> = (
+        Vec<&'a Shared<EndpointAddress>>,
+        Vec<&'a Shared<EndpointAddress>>,
+    );
     let mut by_ports: BTreeMap<&'a [EndpointPort], Group<'a>> = BTreeMap::new();
     for (ports, addr, ready) in entries {
         let e = by_ports.entry(ports.as_slice()).or_default();
@@ -120,7 +123,7 @@ impl EndpointsController {
             return None;
         }
         let ip = pod.status.pod_ip.clone()?;
-        let addr = EndpointAddress {
+        let addr = Shared::new(EndpointAddress {
             ip,
             hostname: match (&pod.spec.hostname, &pod.spec.subdomain) {
                 (Some(h), Some(s)) if *s == svc.metadata.name => Some(h.clone()),
@@ -128,7 +131,7 @@ impl EndpointsController {
             },
             node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.clone()),
             target_ref: Some(target_ref(pod)),
-        };
+        });
         let ready = publish || pod_ready(pod);
         if svc.spec.ports.is_empty() {
             return Some((Vec::new(), addr, ready)); // headless without ports

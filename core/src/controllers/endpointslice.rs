@@ -12,6 +12,7 @@ use super::{Controller, Ctx, Queue};
 use crate::api::core::EndpointPort;
 use crate::api::discovery::{Endpoint, EndpointConditions};
 use crate::api::meta::ObjectReference;
+use crate::api::shared::Shared;
 use crate::api::*;
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
@@ -265,7 +266,10 @@ pub fn pod_to_endpoint(svc: &Service, pod: &Pod, node: Option<&Node>) -> Endpoin
 
 /// A copy of `slice` holding `endpoints` instead of its own, which are not copied: a slice
 /// holds up to 100 endpoints and every change of one of them rewrites the slice.
-fn with_endpoints(slice: &EndpointSlice, endpoints: Option<Vec<Endpoint>>) -> EndpointSlice {
+fn with_endpoints(
+    slice: &EndpointSlice,
+    endpoints: Option<Vec<Shared<Endpoint>>>,
+) -> EndpointSlice {
     // Destructured in full so that a new field cannot be forgotten here.
     let EndpointSlice {
         api_version,
@@ -294,9 +298,13 @@ fn endpoint_key(e: &Endpoint) -> Cow<'_, str> {
     }
 }
 
-/// `a == b` for two endpoints, the fields that differ between a pod's successive endpoints
+/// `a == b` for two endpoints: the same shared copy (an endpoint that did not change since
+/// the slice was written), else the fields that differ between a pod's successive endpoints
 /// (conditions, address, node) compared before the strings that never do.
-fn same_endpoint(a: &Endpoint, b: &Endpoint) -> bool {
+fn same_endpoint(a: &Shared<Endpoint>, b: &Shared<Endpoint>) -> bool {
+    if Shared::ptr_eq(a, b) {
+        return true;
+    }
     // Destructured in full so that a new field cannot be forgotten here.
     let Endpoint {
         addresses,
@@ -305,7 +313,7 @@ fn same_endpoint(a: &Endpoint, b: &Endpoint) -> bool {
         target_ref,
         node_name,
         zone,
-    } = a;
+    } = &**a;
     *conditions == b.conditions
         && *addresses == b.addresses
         && *node_name == b.node_name
@@ -340,10 +348,10 @@ fn has_slice_labels(svc: &Service, labels: &BTreeMap<String, String>) -> bool {
 }
 
 /// A pod's sorted endpoint ports and endpoint for one Service.
-type PodEndpoint = (Vec<EndpointPort>, Endpoint);
+type PodEndpoint = (Vec<EndpointPort>, Shared<Endpoint>);
 
 struct SliceState<'a> {
-    endpoints: Vec<&'a Endpoint>,
+    endpoints: Vec<&'a Shared<Endpoint>>,
     touched: bool,
     original: Option<Arc<EndpointSlice>>,
 }
@@ -389,7 +397,7 @@ impl EndpointSliceController {
     fn new_slice(
         svc: &Service,
         ports: Option<Vec<EndpointPort>>,
-        endpoints: Vec<Endpoint>,
+        endpoints: Vec<Shared<Endpoint>>,
     ) -> EndpointSlice {
         let mut s = EndpointSlice {
             address_type: "IPv4".into(),
@@ -440,10 +448,10 @@ impl EndpointSliceController {
             }
             let mut ports = endpoint_ports(svc, pod);
             crate::sort::sort(&mut ports);
-            Some((ports, pod_to_endpoint(svc, pod, node)))
+            Some((ports, Shared::new(pod_to_endpoint(svc, pod, node))))
         });
         // Desired endpoints, grouped by resolved port set, in the store's pod order.
-        let mut desired: BTreeMap<PortKey<'_>, Vec<&Endpoint>> = BTreeMap::new();
+        let mut desired: BTreeMap<PortKey<'_>, Vec<&Shared<Endpoint>>> = BTreeMap::new();
         for pod in &pods {
             if let Some((ports, e)) = cache.get(&pod.metadata.name) {
                 desired
@@ -535,7 +543,7 @@ impl EndpointSliceController {
         &self,
         svc: &Service,
         ports: &[EndpointPort],
-        want: Vec<&Endpoint>,
+        want: Vec<&Shared<Endpoint>>,
         have: Vec<Arc<EndpointSlice>>,
         creates: &mut Vec<EndpointSlice>,
         updates: &mut Vec<EndpointSlice>,
@@ -543,7 +551,7 @@ impl EndpointSliceController {
         max: usize,
     ) {
         // On a repeated key the later endpoint wins, and is placed at the first occurrence.
-        let mut remaining: FxHashMap<Cow<'_, str>, &Endpoint> = FxHashMap::default();
+        let mut remaining: FxHashMap<Cow<'_, str>, &Shared<Endpoint>> = FxHashMap::default();
         remaining.reserve(want.len());
         let mut order: Vec<Cow<'_, str>> = Vec::with_capacity(want.len());
         for e in want {
@@ -577,7 +585,8 @@ impl EndpointSliceController {
                 original: Some(s),
             });
         }
-        let left: Vec<&Endpoint> = order.iter().filter_map(|k| remaining.remove(k)).collect();
+        let left: Vec<&Shared<Endpoint>> =
+            order.iter().filter_map(|k| remaining.remove(k)).collect();
         let mut left = left.into_iter().peekable();
         // 2. New endpoints first fill the slices already being updated, fullest first.
         let mut touched: Vec<usize> = (0..states.len()).filter(|&i| states[i].touched).collect();
@@ -592,7 +601,7 @@ impl EndpointSliceController {
                 }
             }
         }
-        let mut left: Vec<&Endpoint> = left.collect();
+        let mut left: Vec<&Shared<Endpoint>> = left.collect();
         // 3. Whole new slices; a last partial batch goes to the untouched slice that ends closest
         //    to full without exceeding max, else into a new slice.
         let rest = left.split_off(left.len() / max * max);
@@ -630,7 +639,7 @@ impl EndpointSliceController {
                 continue;
             }
             // Only a slice being written gets copies of its endpoints.
-            let endpoints: Vec<Endpoint> = s.endpoints.into_iter().cloned().collect();
+            let endpoints: Vec<Shared<Endpoint>> = s.endpoints.into_iter().cloned().collect();
             match s.original {
                 Some(orig) => {
                     let mut u = with_endpoints(&orig, Some(endpoints));

@@ -61,9 +61,12 @@ fn service() {
     slice.endpoints = Some(
         ["10.244.1.2", "10.244.2.3"]
             .iter()
-            .map(|ip| Endpoint {
-                addresses: vec![ip.to_string()],
-                ..Default::default()
+            .map(|ip| {
+                Endpoint {
+                    addresses: vec![ip.to_string()],
+                    ..Default::default()
+                }
+                .into()
             })
             .collect(),
     );

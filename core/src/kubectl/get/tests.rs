@@ -319,9 +319,12 @@ fn endpoints_and_slices_abbreviate_after_three() {
     let mut api = ApiServer::new(1);
     let addrs = |ips: &[&str]| {
         ips.iter()
-            .map(|ip| EndpointAddress {
-                ip: ip.to_string(),
-                ..Default::default()
+            .map(|ip| {
+                EndpointAddress {
+                    ip: ip.to_string(),
+                    ..Default::default()
+                }
+                .into()
             })
             .collect()
     };
@@ -369,9 +372,12 @@ fn endpoints_and_slices_abbreviate_after_three() {
         endpoints: Some(
             ["10.244.1.2", "10.244.2.3"]
                 .iter()
-                .map(|ip| Endpoint {
-                    addresses: vec![ip.to_string()],
-                    ..Default::default()
+                .map(|ip| {
+                    Endpoint {
+                        addresses: vec![ip.to_string()],
+                        ..Default::default()
+                    }
+                    .into()
                 })
                 .collect(),
         ),
