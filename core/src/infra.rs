@@ -4,7 +4,11 @@
 //! IP finds a listening process. Nothing here is visible through the API server.
 
 use crate::apiserver::ObjectKey;
-use std::collections::{BTreeMap, BTreeSet};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// A pod sandbox: a network namespace with an IP and the app inside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,8 +17,8 @@ pub struct Sandbox {
     pub pod: ObjectKey,
     /// The pod's UID (a re-created pod with the same name is another sandbox).
     pub uid: String,
-    /// The node it runs on.
-    pub node: String,
+    /// The node it runs on (one string shared by the node's sandboxes).
+    pub node: Arc<str>,
     /// Whether the app accepts connections (started and warmed up, not yet exited).
     pub listening: bool,
     /// Container ports the app listens on (empty = every port, like a demo echo server).
@@ -28,7 +32,7 @@ pub struct Infra {
     /// [`crate::SimConfig::cluster_cidr`]), which kube-proxy reads as `--cluster-cidr`.
     pub cluster_cidr: crate::proxy::Ipv4Cidr,
     down: BTreeSet<String>,
-    sandboxes: BTreeMap<String, Sandbox>,
+    sandboxes: Sandboxes,
     /// Each node's kernel networking state: the rules kube-proxy programmed, conntrack,
     /// plus the traffic that runs over them (written by kube-proxy, read when routing).
     pub dataplane: crate::dataplane::DataPlane,
@@ -39,7 +43,7 @@ impl Default for Infra {
         Infra {
             cluster_cidr: crate::sim::DEFAULT_CLUSTER_CIDR,
             down: BTreeSet::new(),
-            sandboxes: BTreeMap::new(),
+            sandboxes: Sandboxes::default(),
             dataplane: Default::default(),
         }
     }
@@ -81,38 +85,117 @@ impl Infra {
         self.down.iter()
     }
 
-    /// The sandbox holding `ip`, if any.
+    /// The sandbox holding `ip` (dotted quad), if any.
     pub fn sandbox(&self, ip: &str) -> Option<&Sandbox> {
-        self.sandboxes.get(ip)
+        self.sandbox_at(ip.parse().ok()?)
     }
 
-    /// All sandboxes by IP.
-    pub fn sandboxes(&self) -> impl Iterator<Item = (&String, &Sandbox)> {
-        self.sandboxes.iter()
+    /// The sandbox holding `ip`, if any.
+    pub fn sandbox_at(&self, ip: Ipv4Addr) -> Option<&Sandbox> {
+        self.sandboxes.0.get(&ip)
+    }
+
+    /// All sandboxes, ordered by IP.
+    pub fn sandboxes(&self) -> Vec<(Ipv4Addr, &Sandbox)> {
+        self.sandboxes.sorted()
     }
 
     /// Creates or replaces the sandbox at `ip` (kubelet → runtime).
-    pub fn put_sandbox(&mut self, ip: String, sandbox: Sandbox) {
-        self.sandboxes.insert(ip, sandbox);
+    pub fn put_sandbox(&mut self, ip: Ipv4Addr, sandbox: Sandbox) {
+        self.sandboxes.0.insert(ip, sandbox);
     }
 
     /// Sets whether the app at `ip` accepts connections.
-    pub fn set_listening(&mut self, ip: &str, listening: bool) {
-        if let Some(s) = self.sandboxes.get_mut(ip) {
+    pub fn set_listening(&mut self, ip: Ipv4Addr, listening: bool) {
+        if let Some(s) = self.sandboxes.0.get_mut(&ip) {
             s.listening = listening;
         }
     }
 
     /// Tears a sandbox down; its IP no longer answers.
-    pub fn remove_sandbox(&mut self, ip: &str) -> Option<Sandbox> {
-        self.sandboxes.remove(ip)
+    pub fn remove_sandbox(&mut self, ip: Ipv4Addr) -> Option<Sandbox> {
+        self.sandboxes.0.remove(&ip)
     }
 
     /// Whether a connection to `ip:port` would be accepted right now: the sandbox exists, its
     /// node is up and the app listens on that port.
     pub fn accepts(&self, ip: &str, port: i32) -> bool {
-        self.sandboxes.get(ip).is_some_and(|s| {
+        self.sandbox(ip).is_some_and(|s| {
             s.listening && self.node_up(&s.node) && (s.ports.is_empty() || s.ports.contains(&port))
         })
+    }
+}
+
+/// The sandboxes by IP. Every pod has one and the kubelet and the data plane look them up by
+/// address all the time, so they are hashed by the address itself (no string per sandbox, no
+/// string comparisons down a tree). Nothing depends on the map's order: listings sort.
+#[derive(Clone, Default)]
+struct Sandboxes(HashMap<Ipv4Addr, Sandbox>);
+
+impl Sandboxes {
+    fn sorted(&self) -> Vec<(Ipv4Addr, &Sandbox)> {
+        let mut all: Vec<_> = self.0.iter().map(|(ip, s)| (*ip, s)).collect();
+        all.sort_unstable_by_key(|(ip, _)| *ip);
+        all
+    }
+}
+
+/// Prints in IP order, so a printed `Infra` is the same on every run.
+impl fmt::Debug for Sandboxes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.sorted()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sandbox(name: &str) -> Sandbox {
+        Sandbox {
+            pod: ObjectKey::new("default", name),
+            uid: format!("uid-{name}"),
+            node: "node-1".into(),
+            listening: false,
+            ports: BTreeSet::from([8080]),
+        }
+    }
+
+    #[test]
+    fn sandboxes_answer_by_address_and_list_in_address_order() {
+        let mut infra = Infra::default();
+        for (ip, name) in [
+            ("10.244.1.10", "b"),
+            ("10.244.1.9", "a"),
+            ("10.244.0.200", "c"),
+        ] {
+            infra.put_sandbox(ip.parse().unwrap(), sandbox(name));
+        }
+        assert_eq!(
+            infra.sandbox("10.244.1.9").map(|s| s.pod.name.as_str()),
+            Some("a")
+        );
+        // Only the dotted quad names an address: anything else finds nothing.
+        for bad in ["", "10.244.1.09", "10.244.1.9 ", "pod-a"] {
+            assert!(infra.sandbox(bad).is_none(), "{bad:?}");
+        }
+        let order: Vec<String> = infra
+            .sandboxes()
+            .iter()
+            .map(|(ip, _)| ip.to_string())
+            .collect();
+        assert_eq!(order, ["10.244.0.200", "10.244.1.9", "10.244.1.10"]);
+        let ip: Ipv4Addr = "10.244.1.9".parse().unwrap();
+        assert!(!infra.accepts("10.244.1.9", 8080), "not listening yet");
+        infra.set_listening(ip, true);
+        assert!(infra.accepts("10.244.1.9", 8080));
+        assert!(!infra.accepts("10.244.1.9", 80), "not a port it listens on");
+        infra.set_node_up("node-1", false);
+        assert!(!infra.accepts("10.244.1.9", 8080), "its node is down");
+        assert_eq!(
+            infra.remove_sandbox(ip).map(|s| s.uid),
+            Some("uid-a".into())
+        );
+        assert!(infra.sandbox_at(ip).is_none());
     }
 }

@@ -18,6 +18,7 @@ use crate::sort::CollectOrdered;
 use crate::time::{to_time, Millis, Time};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 /// How a simulated image behaves.
@@ -97,7 +98,7 @@ struct Termination {
 #[derive(Clone, Debug)]
 struct PodRuntime {
     uid: String,
-    ip: String,
+    ip: Ipv4Addr,
     stage: Stage,
     behavior: ImageBehavior,
     ready: bool,
@@ -109,8 +110,10 @@ struct PodRuntime {
     termination: Option<Termination>,
 }
 
-#[derive(Default, Clone, Debug)]
+#[derive(Clone, Debug)]
 struct NodeRuntime {
+    /// The node's name, shared by its sandboxes.
+    name: Arc<str>,
     images: BTreeSet<String>,
     used_ips: BTreeSet<u32>,
     last_ip: u32,
@@ -177,21 +180,21 @@ pub fn pre_stop_seconds(c: &Container) -> Option<f64> {
 }
 
 fn ipv4(s: &str) -> Option<u32> {
-    s.parse::<std::net::Ipv4Addr>().ok().map(u32::from)
+    s.parse::<Ipv4Addr>().ok().map(u32::from)
 }
 
 impl Kubelets {
-    fn allocate_ip(&mut self, node: &Node) -> Option<String> {
+    fn allocate_ip(&mut self, node: &Node) -> Option<Ipv4Addr> {
         let cidr = node.spec.pod_cidr.as_deref()?;
         let base = ipv4(cidr.split('/').next()?)?;
-        let rt = self.nodes.entry(node.metadata.name.clone()).or_default();
+        let rt = node_runtime(&mut self.nodes, &node.metadata.name)?;
         // host-local IPAM: the next free address after the last one handed out, .2 … .254.
         for i in 0..253u32 {
             let host = (rt.last_ip.saturating_sub(1) + 1 + i) % 253 + 2;
             if !rt.used_ips.contains(&host) {
                 rt.used_ips.insert(host);
                 rt.last_ip = host;
-                return Some(std::net::Ipv4Addr::from(base + host).to_string());
+                return Some(Ipv4Addr::from(base + host));
             }
         }
         None
@@ -206,7 +209,9 @@ impl Kubelets {
             return; // a powered-off machine does nothing, not even heartbeat
         }
         let now = ctx.api.now;
-        let rt = self.nodes.entry(name.to_string()).or_default();
+        let Some(rt) = node_runtime(&mut self.nodes, name) else {
+            return;
+        };
         let first = !rt.registered;
         rt.registered = true;
         // Renew the node lease (the heartbeat).
@@ -305,19 +310,17 @@ impl Kubelets {
         };
         if stale {
             if let Some(rt) = self.pods.remove(key) {
-                let node = ctx.infra.sandbox(&rt.ip).map(|s| s.node.clone());
-                ctx.infra.remove_sandbox(&rt.ip);
-                if let Some(node) = node {
-                    release_ip(&mut self.nodes, &node, &rt.ip);
+                if let Some(sandbox) = ctx.infra.remove_sandbox(rt.ip) {
+                    release_ip(&mut self.nodes, &sandbox.node, rt.ip);
                 }
             }
         }
         let Some(pod) = pod else { return };
-        let node_name = pod.spec.node_name.clone();
-        if node_name.is_empty() || !ctx.infra.node_up(&node_name) {
+        let node_name = pod.spec.node_name.as_str();
+        if node_name.is_empty() || !ctx.infra.node_up(node_name) {
             return;
         }
-        let Some(node) = ctx.api.get::<Node>("", &node_name) else {
+        let Some(node) = ctx.api.get::<Node>("", node_name) else {
             return;
         };
         if matches!(
@@ -340,13 +343,8 @@ impl Kubelets {
 
     fn admit(&mut self, pod: &Arc<Pod>, node: &Node, key: &ObjectKey, ctx: &mut Ctx<'_>) {
         let now = ctx.api.now;
-        let image = pod
-            .spec
-            .containers
-            .first()
-            .map(|c| c.image.clone())
-            .unwrap_or_default();
-        let behavior = ImageBehavior::of(&image, &self.timings);
+        let image = first_image(pod);
+        let behavior = ImageBehavior::of(image, &self.timings);
         let Some(ip) = self.allocate_ip(node) else {
             // Without a podCIDR (node IPAM found the cluster CIDR exhausted) the CNI plugin
             // has no subnet to give out: every sandbox fails, and the kubelet retries.
@@ -369,18 +367,21 @@ impl Kubelets {
             .iter()
             .flat_map(|c| c.ports.iter().map(|p| p.container_port))
             .collect_set();
+        // `allocate_ip` has just made the node's runtime state.
+        let Some(rt_node) = node_runtime(&mut self.nodes, &node.metadata.name) else {
+            return;
+        };
         ctx.infra.put_sandbox(
-            ip.clone(),
+            ip,
             Sandbox {
                 pod: key.clone(),
                 uid: pod.metadata.uid.clone(),
-                node: node.metadata.name.clone(),
+                node: rt_node.name.clone(),
                 listening: false,
                 ports,
             },
         );
-        let rt_node = self.nodes.entry(node.metadata.name.clone()).or_default();
-        let present = rt_node.images.contains(&image);
+        let present = rt_node.images.contains(image);
         let stage = if present {
             Stage::Starting(now + self.timings.container_start_ms)
         } else {
@@ -390,7 +391,7 @@ impl Kubelets {
             key.clone(),
             PodRuntime {
                 uid: pod.metadata.uid.clone(),
-                ip: ip.clone(),
+                ip,
                 stage,
                 behavior,
                 ready: false,
@@ -410,23 +411,24 @@ impl Kubelets {
             .find(|a| a.type_ == "InternalIP")
             .map(|a| a.address.clone());
         Self::update_status(ctx, key, |p| {
+            let ip = ip.to_string();
             p.status.phase = Some("Pending".into());
-            p.status.host_ip = host_ip.clone();
-            p.status.pod_ip = Some(ip.clone());
+            p.status.host_ip = host_ip;
             p.status.pod_ips = vec![PodIp { ip: ip.clone() }];
+            p.status.pod_ip = Some(ip);
             p.status.start_time = Some(t);
+            // Room for the four conditions set here (the scheduler's PodScheduled is there).
+            p.status.conditions.reserve(4);
             set_condition(p, cond("PodReadyToStartContainers", true, t));
             set_condition(p, cond("Initialized", true, t));
+            let message = unready_message(p);
             let mut r = cond("Ready", false, t);
-            r.reason = Some("ContainersNotReady".into());
-            r.message = Some(format!(
-                "containers with unready status: [{}]",
-                container_names(p)
-            ));
-            set_condition(p, r.clone());
+            r.reason = Some(CONTAINERS_NOT_READY.into());
+            r.message = Some(message.clone());
+            set_condition(p, r);
             let mut cr = cond("ContainersReady", false, t);
-            cr.reason = r.reason.clone();
-            cr.message = r.message.clone();
+            cr.reason = Some(CONTAINERS_NOT_READY.into());
+            cr.message = Some(message);
             set_condition(p, cr);
             p.status.container_statuses = p
                 .spec
@@ -461,16 +463,14 @@ impl Kubelets {
     }
 
     fn advance_pod(&mut self, pod: &Arc<Pod>, key: &ObjectKey, ctx: &mut Ctx<'_>, now: Millis) {
-        let timings = self.timings.clone();
-        let node_name = pod.spec.node_name.clone();
-        let image = pod
-            .spec
-            .containers
-            .first()
-            .map(|c| c.image.clone())
-            .unwrap_or_default();
+        let node_name = pod.spec.node_name.as_str();
+        let image = first_image(pod);
         // The runtime state is updated in place; `nodes` is borrowed apart from it.
-        let Kubelets { pods, nodes, .. } = self;
+        let Kubelets {
+            pods,
+            nodes,
+            timings,
+        } = self;
         let Some(rt) = pods.get_mut(key) else {
             return;
         };
@@ -525,13 +525,13 @@ impl Kubelets {
             let exit_at = term.exit_at.min(deadline_ms.max(now));
             if now >= term.sigterm_at {
                 // The app closes its listeners on SIGTERM.
-                ctx.infra.set_listening(&rt.ip, false);
+                ctx.infra.set_listening(rt.ip, false);
             } else {
                 wake(term.sigterm_at);
             }
             if now >= exit_at {
-                ctx.infra.remove_sandbox(&rt.ip);
-                release_ip(nodes, &node_name, &rt.ip);
+                ctx.infra.remove_sandbox(rt.ip);
+                release_ip(nodes, node_name, rt.ip);
                 let _ = ctx.api.remove::<Pod>(&key.namespace, &key.name);
                 pods.remove(key);
                 return;
@@ -558,11 +558,11 @@ impl Kubelets {
                         Self::update_status(ctx, key, |p| set_waiting(p, "ErrImagePull", None));
                         continue;
                     }
-                    nodes
-                        .entry(node_name.clone())
-                        .or_default()
-                        .images
-                        .insert(image.clone());
+                    if let Some(rt_node) = node_runtime(nodes, node_name) {
+                        if !rt_node.images.contains(image) {
+                            rt_node.images.insert(image.to_string());
+                        }
+                    }
                     Self::event(
                         ctx,
                         pod,
@@ -641,15 +641,13 @@ impl Kubelets {
                             cs.started = Some(true);
                             cs.ready = ready;
                             cs.restart_count = restarts;
-                            cs.image_id =
-                                format!("docker.io/library/{}@sha256:{}", cs.image, "0".repeat(8));
-                            cs.container_id =
-                                Some(format!("containerd://{}", &p.metadata.uid.replace('-', "")));
+                            cs.image_id = format!("docker.io/library/{}@sha256:00000000", cs.image);
+                            cs.container_id = Some(container_id(&p.metadata.uid));
                         }
                         set_ready(p, ready, t);
                     });
                     if rt.behavior.warmup_ms == 0 {
-                        ctx.infra.set_listening(&rt.ip, true);
+                        ctx.infra.set_listening(rt.ip, true);
                     } else {
                         wake(now + rt.behavior.warmup_ms);
                     }
@@ -662,7 +660,7 @@ impl Kubelets {
                     let terminating_after_sigterm =
                         rt.termination.as_ref().is_some_and(|t| now >= t.sigterm_at);
                     if now >= warm && !terminating_after_sigterm {
-                        ctx.infra.set_listening(&rt.ip, true);
+                        ctx.infra.set_listening(rt.ip, true);
                     } else if now < warm {
                         wake(warm);
                     }
@@ -674,7 +672,7 @@ impl Kubelets {
                             .min(300_000);
                             rt.stage = Stage::CrashBackOff(now + backoff);
                             rt.ready = false;
-                            ctx.infra.set_listening(&rt.ip, false);
+                            ctx.infra.set_listening(rt.ip, false);
                             let restarts = rt.restarts;
                             Self::event(
                                 ctx,
@@ -758,7 +756,7 @@ impl Kubelets {
                                         "Unhealthy",
                                         format!(
                                             "Readiness probe failed: {}",
-                                            probe_failure_text(probe, &rt.ip)
+                                            probe_failure_text(probe, rt.ip)
                                         ),
                                     );
                                 }
@@ -824,10 +822,44 @@ impl Kubelets {
 }
 
 /// Gives `ip` back to `node`'s host-local range.
-fn release_ip(nodes: &mut BTreeMap<String, NodeRuntime>, node: &str, ip: &str) {
-    if let (Some(rt), Some(v)) = (nodes.get_mut(node), ipv4(ip)) {
-        rt.used_ips.remove(&(v & 0xff));
+fn release_ip(nodes: &mut BTreeMap<String, NodeRuntime>, node: &str, ip: Ipv4Addr) {
+    if let Some(rt) = nodes.get_mut(node) {
+        rt.used_ips.remove(&(u32::from(ip) & 0xff));
     }
+}
+
+/// The runtime state of node `name`, made on first use (the name is copied only then).
+fn node_runtime<'a>(
+    nodes: &'a mut BTreeMap<String, NodeRuntime>,
+    name: &str,
+) -> Option<&'a mut NodeRuntime> {
+    if !nodes.contains_key(name) {
+        nodes.insert(
+            name.to_string(),
+            NodeRuntime {
+                name: name.into(),
+                images: BTreeSet::new(),
+                used_ips: BTreeSet::new(),
+                last_ip: 0,
+                registered: false,
+            },
+        );
+    }
+    nodes.get_mut(name)
+}
+
+/// The image of the pod's first container (the one whose behaviour the pod shows).
+fn first_image(p: &Pod) -> &str {
+    p.spec.containers.first().map_or("", |c| c.image.as_str())
+}
+
+/// `containerd://` and the pod UID without its dashes, in one allocation.
+fn container_id(uid: &str) -> String {
+    const SCHEME: &str = "containerd://";
+    let mut id = String::with_capacity(SCHEME.len() + uid.len());
+    id.push_str(SCHEME);
+    id.extend(uid.chars().filter(|&c| c != '-'));
+    id
 }
 
 fn readiness_probe(p: &Pod) -> Option<&Probe> {
@@ -837,7 +869,7 @@ fn readiness_probe(p: &Pod) -> Option<&Probe> {
         .find_map(|c| c.readiness_probe.as_ref())
 }
 
-fn probe_failure_text(probe: &Probe, ip: &str) -> String {
+fn probe_failure_text(probe: &Probe, ip: Ipv4Addr) -> String {
     if let Some(http) = probe.extra.get("httpGet") {
         let port = http
             .get("port")
@@ -858,13 +890,24 @@ fn probe_failure_text(probe: &Probe, ip: &str) -> String {
     "command failed".to_string()
 }
 
-fn container_names(p: &Pod) -> String {
-    p.spec
-        .containers
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+/// The reason of the Ready and ContainersReady conditions while a container is not ready.
+const CONTAINERS_NOT_READY: &str = "ContainersNotReady";
+
+/// `containers with unready status: [a b]`: every container of the pod, written straight
+/// into the message.
+fn unready_message(p: &Pod) -> String {
+    const HEAD: &str = "containers with unready status: [";
+    let names: usize = p.spec.containers.iter().map(|c| c.name.len() + 1).sum();
+    let mut m = String::with_capacity(HEAD.len() + names + 1);
+    m.push_str(HEAD);
+    for (i, c) in p.spec.containers.iter().enumerate() {
+        if i > 0 {
+            m.push(' ');
+        }
+        m.push_str(&c.name);
+    }
+    m.push(']');
+    m
 }
 
 fn waiting(reason: &str) -> ContainerState {
@@ -890,12 +933,13 @@ fn set_waiting(p: &mut Pod, reason: &str, message: Option<String>) {
 }
 
 fn set_ready(p: &mut Pod, ready: bool, t: Time) {
-    let names = container_names(p);
+    // A ready pod's conditions carry no message: build it only for an unready one.
+    let message = (!ready).then(|| unready_message(p));
     for type_ in ["ContainersReady", "Ready"] {
         let mut c = cond(type_, ready, t);
-        if !ready {
-            c.reason = Some("ContainersNotReady".into());
-            c.message = Some(format!("containers with unready status: [{names}]"));
+        if let Some(m) = &message {
+            c.reason = Some(CONTAINERS_NOT_READY.into());
+            c.message = Some(m.clone());
         }
         set_condition(p, c);
     }

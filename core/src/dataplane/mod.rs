@@ -439,7 +439,7 @@ fn send_inner(
             Some(s) if s.uid == conn.sandbox_uid && s.listening => (
                 Outcome::Served {
                     pod: s.pod.clone(),
-                    node: s.node.clone(),
+                    node: s.node.to_string(),
                     pod_ip: *conn.endpoint.ip(),
                     seen_src: conn.seen_src,
                 },
@@ -685,7 +685,7 @@ fn send_inner(
         Some(s) => (
             Outcome::Served {
                 pod: s.pod.clone(),
-                node: s.node.clone(),
+                node: s.node.to_string(),
                 pod_ip: *endpoint.ip(),
                 seen_src,
             },
