@@ -7,7 +7,9 @@
 //!
 //! An entry records what its value was computed from besides the Service: the pod's version
 //! (UID and resourceVersion, which every write of it changes), whether its node exists and,
-//! when asked for, the node's zone. Versions rather than the pods themselves: holding a pod the
+//! when asked for, the node's zone. The node is looked up again only when some node was
+//! written since (the node store's change count moved): at scale, looking up every selected
+//! pod's node at every sync cost as much as the rest of the sync. Versions rather than the pods themselves: holding a pod the
 //! store has replaced would keep every pod twice in memory. A different Service object (any
 //! write to it) empties the cache.
 
@@ -65,6 +67,9 @@ struct Entry<V> {
     resource_version: Option<u64>,
     node_present: bool,
     zone: Option<String>,
+    /// The node store's change count when `node_present` and `zone` were last checked: while
+    /// no node was written since, they cannot have changed, and the node is not looked up.
+    nodes_seen: u64,
     /// `None` when the pod is left out.
     value: Option<V>,
     /// The sync that last saw the pod select into the Service.
@@ -107,14 +112,25 @@ impl<V> ServicePodCache<V> {
         }
         self.sync += 1;
         let sync = self.sync;
+        let nodes_now = api.nodes.changes();
         for pod in pods {
+            let m = &pod.metadata;
+            let version = m.resource_version.parse::<u64>().ok();
+            if let Some(e) = self.pods.get_mut(&m.name) {
+                if version.is_some()
+                    && e.resource_version == version
+                    && e.uid == m.uid
+                    && e.nodes_seen == nodes_now
+                {
+                    e.seen = sync;
+                    continue;
+                }
+            }
             let node = api.get::<Node>("", &pod.spec.node_name);
             let zone = node
                 .as_deref()
                 .filter(|_| track_zone)
                 .and_then(|n| n.metadata.labels.get(ZONE_LABEL));
-            let m = &pod.metadata;
-            let version = m.resource_version.parse::<u64>().ok();
             match self.pods.get_mut(&m.name) {
                 Some(e)
                     if version.is_some()
@@ -123,6 +139,7 @@ impl<V> ServicePodCache<V> {
                         && e.node_present == node.is_some()
                         && e.zone.as_ref() == zone =>
                 {
+                    e.nodes_seen = nodes_now;
                     e.seen = sync;
                 }
                 // Recomputed in place: the UID's buffer is reused.
@@ -131,6 +148,7 @@ impl<V> ServicePodCache<V> {
                     e.resource_version = version;
                     e.node_present = node.is_some();
                     e.zone = zone.cloned();
+                    e.nodes_seen = nodes_now;
                     e.value = compute(pod, node.as_deref());
                     e.seen = sync;
                 }
@@ -140,6 +158,7 @@ impl<V> ServicePodCache<V> {
                         resource_version: version,
                         node_present: node.is_some(),
                         zone: zone.cloned(),
+                        nodes_seen: nodes_now,
                         value: compute(pod, node.as_deref()),
                         seen: sync,
                     };
