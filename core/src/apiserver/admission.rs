@@ -4,8 +4,8 @@
 use super::allocators::{AllocError, NODE_PORT_MAX, NODE_PORT_MIN, SERVICE_CIDR};
 use super::validation::field::{ErrorList, Path};
 use super::validation::meta::{
-    name_is_dns_label, name_is_dns_subdomain, validate_object_meta, validate_object_meta_update,
-    NameFn,
+    metadata_path, name_is_dns_label, name_is_dns_subdomain, validate_object_meta,
+    validate_object_meta_update, NameFn,
 };
 use super::validation::{self};
 use super::{defaults, ApiError, ApiServer, DeleteOptions, StatusReason};
@@ -132,10 +132,10 @@ pub trait Admit: Resource + PartialEq {
 }
 
 fn generic_meta(m: &ObjectMeta, old: Option<&ObjectMeta>, kind: Kind, names: NameFn) -> ErrorList {
-    let path = Path::new("metadata");
+    let path = metadata_path();
     match old {
-        None => validate_object_meta(m, kind.namespaced(), names, &path),
-        Some(o) => validate_object_meta_update(m, o, &path),
+        None => validate_object_meta(m, kind.namespaced(), names, path),
+        Some(o) => validate_object_meta_update(m, o, path),
     }
 }
 

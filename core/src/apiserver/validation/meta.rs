@@ -6,6 +6,15 @@ use super::names::{
     is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, validate_annotations, validate_labels,
 };
 use crate::api::meta::ObjectMeta;
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+/// The `metadata` path, built once: every write of every object validates its metadata
+/// against it, and it is rendered only in an error.
+pub fn metadata_path() -> &'static Path {
+    static METADATA: OnceLock<Path> = OnceLock::new();
+    METADATA.get_or_init(|| Path::new("metadata"))
+}
 
 /// A name validator: `(name, prefix)` → problems. `prefix` is true when checking a
 /// `generateName`, which may end in `-` because random characters follow.
@@ -32,34 +41,28 @@ fn mask_trailing_dash(name: &str) -> String {
     }
 }
 
+/// The name a name validator checks: a generateName masked, a name as it is (not copied).
+fn masked(name: &str, prefix: bool) -> Cow<'_, str> {
+    if prefix {
+        Cow::Owned(mask_trailing_dash(name))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
 /// `NameIsDNSSubdomain` (Pods, Deployments, ReplicaSets, ReplicationControllers).
 pub fn name_is_dns_subdomain(name: &str, prefix: bool) -> Vec<String> {
-    let n = if prefix {
-        mask_trailing_dash(name)
-    } else {
-        name.to_string()
-    };
-    is_dns1123_subdomain(&n)
+    is_dns1123_subdomain(&masked(name, prefix))
 }
 
 /// `NameIsDNSLabel` (Namespaces).
 pub fn name_is_dns_label(name: &str, prefix: bool) -> Vec<String> {
-    let n = if prefix {
-        mask_trailing_dash(name)
-    } else {
-        name.to_string()
-    };
-    is_dns1123_label(&n)
+    is_dns1123_label(&masked(name, prefix))
 }
 
 /// `NameIsDNS1035Label` (Services; the RelaxedServiceNameValidation gate is off by default).
 pub fn name_is_dns1035_label(name: &str, prefix: bool) -> Vec<String> {
-    let n = if prefix {
-        mask_trailing_dash(name)
-    } else {
-        name.to_string()
-    };
-    is_dns1035_label(&n)
+    is_dns1035_label(&masked(name, prefix))
 }
 
 /// `ValidateNonnegativeField`.
@@ -137,15 +140,23 @@ pub fn validate_object_meta(
             "not allowed on this type",
         ));
     }
-    errs.extend(validate_nonnegative_field(
-        meta.generation,
-        &path.child("generation"),
-    ));
-    errs.extend(validate_labels(&meta.labels, &path.child("labels")));
-    errs.extend(validate_annotations(
-        &meta.annotations,
-        &path.child("annotations"),
-    ));
+    // Every create of every object passes here: a field's path is built only when the
+    // field has an error (checked against the nil path first, which costs nothing to make).
+    if meta.generation < 0 {
+        errs.extend(validate_nonnegative_field(
+            meta.generation,
+            &path.child("generation"),
+        ));
+    }
+    if !validate_labels(&meta.labels, &Path::nil()).is_empty() {
+        errs.extend(validate_labels(&meta.labels, &path.child("labels")));
+    }
+    if !validate_annotations(&meta.annotations, &Path::nil()).is_empty() {
+        errs.extend(validate_annotations(
+            &meta.annotations,
+            &path.child("annotations"),
+        ));
+    }
     errs
 }
 

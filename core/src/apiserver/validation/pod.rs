@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::field::{self, BadValue, ErrorList, Path};
 use super::meta::{
-    name_is_dns_subdomain, validate_nonnegative_field, validate_object_meta,
+    metadata_path, name_is_dns_subdomain, validate_nonnegative_field, validate_object_meta,
     validate_object_meta_update,
 };
 use super::names::{
@@ -44,12 +44,7 @@ pub fn validate_pod(pod: &Pod) -> ErrorList {
 
 /// The metadata part of [`validate_pod`].
 pub fn validate_pod_metadata(pod: &Pod) -> ErrorList {
-    validate_object_meta(
-        &pod.metadata,
-        true,
-        name_is_dns_subdomain,
-        &Path::new("metadata"),
-    )
+    validate_object_meta(&pod.metadata, true, name_is_dns_subdomain, metadata_path())
 }
 
 /// The spec part of [`validate_pod`]: it reads nothing but the spec, so its result holds for
@@ -74,8 +69,7 @@ pub fn validate_pod_create_spec(spec: &PodSpec) -> ErrorList {
 /// Binding (`nodeName`) and status writes are separate subresources upstream and must not
 /// go through this check.
 pub fn validate_pod_update(new: &Pod, old: &Pod) -> ErrorList {
-    let mut errs =
-        validate_object_meta_update(&new.metadata, &old.metadata, &Path::new("metadata"));
+    let mut errs = validate_object_meta_update(&new.metadata, &old.metadata, metadata_path());
     let mut mutable = new.spec.clone();
     for (c, oc) in mutable.containers.iter_mut().zip(&old.spec.containers) {
         c.image = oc.image.clone();
@@ -463,12 +457,7 @@ pub fn validate_template_for_controller(
 
 /// `ValidateReplicationController`.
 pub fn validate_replication_controller(rc: &ReplicationController) -> ErrorList {
-    let mut errs = validate_object_meta(
-        &rc.metadata,
-        true,
-        name_is_dns_subdomain,
-        &Path::new("metadata"),
-    );
+    let mut errs = validate_object_meta(&rc.metadata, true, name_is_dns_subdomain, metadata_path());
     errs.extend(validate_rc_spec(rc));
     errs
 }
@@ -478,8 +467,7 @@ pub fn validate_replication_controller_update(
     new: &ReplicationController,
     old: &ReplicationController,
 ) -> ErrorList {
-    let mut errs =
-        validate_object_meta_update(&new.metadata, &old.metadata, &Path::new("metadata"));
+    let mut errs = validate_object_meta_update(&new.metadata, &old.metadata, metadata_path());
     errs.extend(validate_rc_spec(new));
     errs
 }
