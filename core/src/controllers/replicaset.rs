@@ -30,7 +30,7 @@ use crate::apiserver::{
     ApiServer, DeleteOptions, FieldPath, ObjectKey, Stored, WatchEvent, WatchEventType,
 };
 use crate::infra::Infra;
-use crate::labels::Selector;
+use crate::labels::{Selector, SelectorCache};
 use crate::time::{Millis, Time, EPOCH_UNIX_MS};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -44,6 +44,10 @@ pub trait ReplicaOwner: Stored + Admit {
     /// The pod selector, or `None` when it cannot select anything sensible (unparseable, or
     /// empty: the API server rejects both, so such an object is left alone).
     fn pod_selector(&self) -> Option<Selector>;
+    /// [`ReplicaOwner::pod_selector`] through the controller's memo of parsed selectors.
+    fn cached_pod_selector(&self, _cache: &mut SelectorCache) -> Option<Arc<Selector>> {
+        self.pod_selector().map(Arc::new)
+    }
     /// The `matchLabels` part of the selector, used to narrow the candidate pods through the
     /// label index (empty = look at the whole namespace).
     fn selector_match_labels(&self) -> StringMap;
@@ -63,6 +67,12 @@ impl ReplicaOwner for ReplicaSet {
     const COMPONENT: &'static str = "replicaset-controller";
     fn pod_selector(&self) -> Option<Selector> {
         let s = Selector::from_label_selector(self.spec.selector.as_ref()).ok()?;
+        (!s.is_empty() && !s.matches_nothing()).then_some(s)
+    }
+    fn cached_pod_selector(&self, cache: &mut SelectorCache) -> Option<Arc<Selector>> {
+        let s = cache
+            .get(&self.metadata.uid, self.spec.selector.as_ref())
+            .ok()?;
         (!s.is_empty() && !s.matches_nothing()).then_some(s)
     }
     fn selector_match_labels(&self) -> StringMap {
@@ -138,6 +148,9 @@ pub struct ReplicaManager<T> {
     /// sync claims from the owner's own pods (the owner index) and skips the label-index
     /// search for adoptable pods, which every pod of a big cluster would otherwise pay for.
     orphans: FxHashMap<String, usize>,
+    /// The owners' parsed selectors: a sync needs its owner's, and the owner is rewritten
+    /// (status) far more often than its selector changes.
+    selectors: SelectorCache,
     _kind: PhantomData<fn() -> T>,
 }
 
@@ -145,6 +158,7 @@ impl<T> Default for ReplicaManager<T> {
     fn default() -> Self {
         ReplicaManager {
             orphans: FxHashMap::default(),
+            selectors: SelectorCache::default(),
             _kind: PhantomData,
         }
     }
@@ -536,12 +550,12 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         (status, next_available)
     }
 
-    fn sync(&self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
+    fn sync(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
         let Some(owner) = ctx.api.get::<T>(&key.namespace, &key.name) else {
             // Gone: its pods are the garbage collector's.
             return;
         };
-        let Some(selector) = owner.pod_selector() else {
+        let Some(selector) = owner.cached_pod_selector(&mut self.selectors) else {
             return;
         };
         let claimed = self.claim_pods(&owner, &selector, ctx);
@@ -658,6 +672,11 @@ impl<T: ReplicaOwner> Controller for ReplicaManager<T> {
     fn on_event(&mut self, ev: &WatchEvent, api: &ApiServer, _infra: &Infra, queue: &mut Queue) {
         let kind = ev.kind();
         if kind == T::KIND {
+            if ev.type_ == WatchEventType::Deleted {
+                if let Some(o) = ev.old.as_ref().and_then(T::from_object) {
+                    self.selectors.forget(&o.meta().uid);
+                }
+            }
             queue.add(ev.key.clone());
         } else if kind == Kind::Pod {
             self.count_orphans(ev);

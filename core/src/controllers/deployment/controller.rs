@@ -34,7 +34,7 @@ use crate::controllers::replicaset::{
 use crate::controllers::workqueue::RateLimiter;
 use crate::controllers::{Controller, Ctx, Queue};
 use crate::infra::Infra;
-use crate::labels::Selector;
+use crate::labels::{Selector, SelectorCache};
 use crate::sort::CollectOrdered;
 use crate::time::{Millis, Time, EPOCH_UNIX_MS};
 use rustc_hash::FxHashMap;
@@ -62,6 +62,8 @@ pub struct DeploymentController {
     /// whole template; a Deployment's template rarely changes while its ReplicaSets' status
     /// changes wake it once or more per pod.
     hashes: FxHashMap<String, CachedHash>,
+    /// The Deployments' parsed selectors (a sync needs its Deployment's).
+    selectors: SelectorCache,
     /// The work queue's rate limiter (`AddRateLimited`).
     rate_limiter: RateLimiter,
 }
@@ -799,7 +801,10 @@ impl DeploymentController {
         let Some(params) = params_of(&stored) else {
             return;
         };
-        let selector = match Selector::from_label_selector(stored.spec.selector.as_ref()) {
+        let selector = match self
+            .selectors
+            .get(&stored.metadata.uid, stored.spec.selector.as_ref())
+        {
             Ok(s) if !s.matches_nothing() => s,
             _ => return,
         };
@@ -904,6 +909,7 @@ impl Controller for DeploymentController {
                 if ev.type_ == WatchEventType::Deleted {
                     if let Some(Object::Deployment(d)) = &ev.old {
                         self.hashes.remove(&d.metadata.uid);
+                        self.selectors.forget(&d.metadata.uid);
                     }
                 }
                 queue.add(ev.key.clone());
