@@ -23,7 +23,8 @@ use super::controller_utils::{
 };
 use super::{Controller, Ctx, Queue};
 use crate::api::core::{PodTemplateSpec, ReplicaStatus};
-use crate::api::meta::StringMap;
+use crate::api::meta::{Extra, StringMap};
+use crate::api::shared::Shared;
 use crate::api::*;
 use crate::apiserver::admission::Admit;
 use crate::apiserver::{
@@ -446,10 +447,11 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
                 let Some(template) = owner.pod_template() else {
                     return;
                 };
+                let stamp = PodStamp::new(template, &**owner);
                 for batch in slow_start_batches(count) {
                     let mut failed = false;
                     for _ in 0..batch {
-                        let pod = pod_from_template(template, &**owner);
+                        let pod = stamp.pod();
                         match ctx.api.create(pod) {
                             Ok(p) => Self::event(
                                 ctx,
@@ -650,18 +652,54 @@ pub fn claim_objects<O: Resource, T: Stored + Admit>(
 /// `GetPodFromTemplate`: a pod named `<owner>-<random>` with the template's labels,
 /// annotations, finalizers and spec, controlled by `owner`.
 pub fn pod_from_template<T: Resource>(template: &PodTemplateSpec, owner: &T) -> Pod {
-    let m = owner.meta();
-    let mut pod = Pod::default();
-    pod.metadata.namespace = m.namespace.clone();
-    pod.metadata.generate_name = format!("{}-", m.name);
-    pod.metadata.labels = template.metadata.labels.clone();
-    pod.metadata.annotations = template.metadata.annotations.clone();
-    if let Some(f) = template.metadata.extra.get("finalizers") {
-        pod.metadata.extra.insert("finalizers".into(), f.clone());
+    PodStamp::new(template, owner).pod()
+}
+
+/// What every pod one sync creates from a template has in common, built once per sync: the
+/// pods share the template's spec and labels and one copy of the controller ownerReference
+/// (a write to either in one pod copies it first, so the pods stay independent).
+struct PodStamp<'a> {
+    template: &'a PodTemplateSpec,
+    namespace: &'a str,
+    generate_name: String,
+    owner_references: Shared<Vec<OwnerReference>>,
+}
+
+impl<'a> PodStamp<'a> {
+    fn new<T: Resource>(template: &'a PodTemplateSpec, owner: &'a T) -> Self {
+        let m = owner.meta();
+        PodStamp {
+            template,
+            namespace: &m.namespace,
+            generate_name: format!("{}-", m.name),
+            owner_references: vec![controller_ref(owner)].into(),
+        }
     }
-    pod.metadata.owner_references = vec![controller_ref(owner)].into();
-    pod.spec = template.spec.clone();
-    pod
+
+    /// The pod `GetPodFromTemplate` builds.
+    fn pod(&self) -> Pod {
+        let t = &self.template.metadata;
+        let mut extra = Extra::default();
+        if let Some(f) = t.extra.get("finalizers") {
+            extra.insert("finalizers".into(), f.clone());
+        }
+        Pod {
+            api_version: Default::default(),
+            kind: Default::default(),
+            metadata: ObjectMeta {
+                namespace: self.namespace.to_string(),
+                generate_name: self.generate_name.clone(),
+                labels: t.labels.clone(),
+                annotations: t.annotations.clone(),
+                owner_references: self.owner_references.clone(),
+                extra,
+                ..Default::default()
+            },
+            // Built in place: `Pod::default()` would allocate a spec only to drop it.
+            spec: self.template.spec.clone(),
+            status: Default::default(),
+        }
+    }
 }
 
 impl<T: ReplicaOwner> Controller for ReplicaManager<T> {
