@@ -15,10 +15,11 @@ use super::sync::{
     requeue_stuck_deployment, sync_rollout_status, sync_scaling_or_paused,
 };
 use super::util::{
-    max_revision, DeploymentCondition as CondSnapshot, DeploymentParams, DeploymentStatusSnapshot,
-    DeploymentStrategy as Strategy, RsAction, RsSnapshot, CONDITION_PROGRESSING,
-    DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION,
-    MAX_REV_HISTORY_LENGTH_IN_CHARS, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION,
+    known_text, max_revision, DeploymentCondition as CondSnapshot, DeploymentParams,
+    DeploymentStatusSnapshot, DeploymentStrategy as Strategy, RsAction, RsSnapshot,
+    CONDITION_PROGRESSING, DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, DESIRED_REPLICAS_ANNOTATION,
+    MAX_REPLICAS_ANNOTATION, MAX_REV_HISTORY_LENGTH_IN_CHARS, REVISION_ANNOTATION,
+    REVISION_HISTORY_ANNOTATION,
 };
 use super::{recreate, rolling};
 use crate::api::apps::{DeploymentCondition, DeploymentStatus};
@@ -306,10 +307,10 @@ pub fn status_snapshot(s: &DeploymentStatus) -> DeploymentStatusSnapshot {
             .conditions
             .iter()
             .map(|c| CondSnapshot {
-                type_: c.type_.clone(),
-                status: c.status.clone(),
-                reason: c.reason.clone().unwrap_or_default(),
-                message: c.message.clone().unwrap_or_default(),
+                type_: known_text(&c.type_),
+                status: known_text(&c.status),
+                reason: known_text(c.reason.as_deref().unwrap_or_default()),
+                message: known_text(c.message.as_deref().unwrap_or_default()),
                 last_update_ms: time_ms(c.last_update_time),
                 last_transition_ms: time_ms(c.last_transition_time),
             })
@@ -335,8 +336,8 @@ pub fn status_of(s: &DeploymentStatusSnapshot) -> DeploymentStatus {
             .conditions
             .iter()
             .map(|c| DeploymentCondition {
-                type_: c.type_.clone(),
-                status: c.status.clone(),
+                type_: c.type_.to_string(),
+                status: c.status.to_string(),
                 last_update_time: Some(to_time(c.last_update_ms)),
                 last_transition_time: Some(to_time(c.last_transition_ms)),
                 reason: non_empty(&c.reason),
@@ -1105,8 +1106,8 @@ mod tests {
                 |(type_, reason, message, update, transition)| CondSnapshot {
                     type_: type_.into(),
                     status: "True".into(),
-                    reason,
-                    message,
+                    reason: reason.into(),
+                    message: message.into(),
                     last_update_ms: update,
                     last_transition_ms: transition,
                 },
@@ -1156,6 +1157,60 @@ mod tests {
         fn equal_ignore_hash_is_equality_without_the_hash_label(a in template(), b in template()) {
             prop_assert_eq!(equal_ignore_hash(&a, &b), without_hash(&a) == without_hash(&b));
             prop_assert!(equal_ignore_hash(&a, &a.clone()));
+        }
+    }
+
+    /// The memo answers as `params_of` through a change of every field `params_of` reads
+    /// (each edit applied on top of the previous ones).
+    #[test]
+    fn params_memo_follows_every_field_it_reads() {
+        use crate::api::apps::RollingUpdateDeployment;
+        use crate::api::intstr::IntOrString;
+        use crate::api::Deployment;
+        let edits: Vec<(&str, fn(&mut Deployment))> = vec![
+            ("replicas", |d| d.spec.replicas = Some(3)),
+            ("generation", |d| d.metadata.generation = 2),
+            ("recreate", |d| {
+                d.spec.strategy.type_ = Some("Recreate".into())
+            }),
+            ("unsupported", |d| {
+                d.spec.strategy.type_ = Some("Bogus".into())
+            }),
+            ("rolling", |d| {
+                d.spec.strategy.type_ = Some("RollingUpdate".into());
+                d.spec.strategy.rolling_update = Some(RollingUpdateDeployment {
+                    max_surge: Some(IntOrString::Int(2)),
+                    max_unavailable: None,
+                });
+            }),
+            ("maxUnavailable", |d| {
+                if let Some(ru) = d.spec.strategy.rolling_update.as_mut() {
+                    ru.max_unavailable = Some(IntOrString::String("50%".into()));
+                }
+            }),
+            ("minReadySeconds", |d| d.spec.min_ready_seconds = Some(5)),
+            ("revisionHistoryLimit", |d| {
+                d.spec.revision_history_limit = Some(1)
+            }),
+            ("paused", |d| d.spec.paused = true),
+            ("progressDeadlineSeconds", |d| {
+                d.spec.progress_deadline_seconds = Some(30)
+            }),
+            ("name", |d| d.metadata.name = "db".into()),
+        ];
+        let mut controller = super::DeploymentController::default();
+        let mut d = Deployment::default();
+        d.metadata.uid = "u1".into();
+        d.metadata.name = "web".into();
+        assert_eq!(controller.params_of(&d), super::params_of(&d));
+        for (what, edit) in edits {
+            edit(&mut d);
+            assert_eq!(controller.params_of(&d), super::params_of(&d), "{what}");
+            assert_eq!(
+                controller.params_of(&d),
+                super::params_of(&d),
+                "{what}, again"
+            );
         }
     }
 

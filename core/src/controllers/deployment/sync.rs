@@ -9,6 +9,7 @@ use super::util::{
     scale_replica_set_and_record_event, DeploymentCondition, DeploymentParams,
     DeploymentStatusSnapshot, RsAction, RsSnapshot, CONDITION_AVAILABLE, CONDITION_FALSE,
     CONDITION_PROGRESSING, CONDITION_REPLICA_FAILURE, CONDITION_TRUE, CONDITION_UNKNOWN,
+    MESSAGE_MINIMUM_AVAILABILITY, MESSAGE_NO_MINIMUM_AVAILABILITY, MESSAGE_PAUSED, MESSAGE_RESUMED,
     REASON_DEPLOYMENT_PAUSED, REASON_DEPLOYMENT_RESUMED, REASON_FOUND_NEW_REPLICA_SET,
     REASON_MINIMUM_REPLICAS_AVAILABLE, REASON_MINIMUM_REPLICAS_UNAVAILABLE,
     REASON_NEW_REPLICA_SET_AVAILABLE, REASON_NEW_REPLICA_SET_CREATED,
@@ -281,7 +282,7 @@ pub fn calculate_status(
             CONDITION_AVAILABLE,
             CONDITION_TRUE,
             REASON_MINIMUM_REPLICAS_AVAILABLE,
-            "Deployment has minimum availability.",
+            MESSAGE_MINIMUM_AVAILABILITY,
             now_ms,
         )
     } else {
@@ -289,7 +290,7 @@ pub fn calculate_status(
             CONDITION_AVAILABLE,
             CONDITION_FALSE,
             REASON_MINIMUM_REPLICAS_UNAVAILABLE,
-            "Deployment does not have minimum availability.",
+            MESSAGE_NO_MINIMUM_AVAILABILITY,
             now_ms,
         )
     };
@@ -356,7 +357,7 @@ pub fn sync_rollout_status(
                 CONDITION_PROGRESSING,
                 CONDITION_TRUE,
                 REASON_NEW_REPLICA_SET_AVAILABLE,
-                &msg,
+                msg,
                 now_ms,
             ));
         } else if deployment_progressing(previous, &status) {
@@ -365,7 +366,7 @@ pub fn sync_rollout_status(
                 CONDITION_PROGRESSING,
                 CONDITION_TRUE,
                 REASON_REPLICA_SET_UPDATED,
-                &msg,
+                msg,
                 now_ms,
             );
             // Progress refreshes lastUpdateTime even with an unchanged reason, which
@@ -383,7 +384,7 @@ pub fn sync_rollout_status(
                 CONDITION_PROGRESSING,
                 CONDITION_FALSE,
                 REASON_PROGRESS_DEADLINE_EXCEEDED,
-                &msg,
+                msg,
                 now_ms,
             ));
         }
@@ -449,8 +450,8 @@ pub fn check_paused_conditions(
     }
     let paused_condition_exists = reason.as_deref() == Some(REASON_DEPLOYMENT_PAUSED);
     let (reason, message) = match (d.paused, paused_condition_exists) {
-        (true, false) => (REASON_DEPLOYMENT_PAUSED, "Deployment is paused"),
-        (false, true) => (REASON_DEPLOYMENT_RESUMED, "Deployment is resumed"),
+        (true, false) => (REASON_DEPLOYMENT_PAUSED, MESSAGE_PAUSED),
+        (false, true) => (REASON_DEPLOYMENT_RESUMED, MESSAGE_RESUMED),
         _ => return false,
     };
     status.set_condition(DeploymentCondition::new(
@@ -478,7 +479,7 @@ pub fn note_new_replica_set_created(
         CONDITION_PROGRESSING,
         CONDITION_TRUE,
         REASON_NEW_REPLICA_SET_CREATED,
-        &format!("Created new replica set {rs_name:?}"),
+        format!("Created new replica set {rs_name:?}"),
         now_ms,
     ));
     true
@@ -499,7 +500,7 @@ pub fn note_new_replica_set_found(
         CONDITION_PROGRESSING,
         CONDITION_TRUE,
         REASON_FOUND_NEW_REPLICA_SET,
-        &format!("Found new replica set {rs_name:?}"),
+        format!("Found new replica set {rs_name:?}"),
         now_ms,
     ));
     true
@@ -520,7 +521,7 @@ pub fn note_new_replica_set_create_failed(
             CONDITION_PROGRESSING,
             CONDITION_FALSE,
             REASON_REPLICA_SET_CREATE_ERROR,
-            &msg,
+            msg.clone(),
             now_ms,
         ));
     }
@@ -945,12 +946,12 @@ mod tests {
         let s = calculate_status(&d, &s, &[&old, &short], Some(&short), 8);
         let c = s.condition(CONDITION_AVAILABLE).cloned();
         assert_eq!(
-            c.as_ref().map(|c| c.reason.as_str()),
+            c.as_ref().map(|c| &*c.reason),
             Some(REASON_MINIMUM_REPLICAS_UNAVAILABLE)
         );
         assert_eq!(
             c.map(|c| c.message),
-            Some("Deployment does not have minimum availability.".into())
+            Some(MESSAGE_NO_MINIMUM_AVAILABILITY.into())
         );
         // More available than specified: unavailable is 0, not negative.
         let over = RsSnapshot {
@@ -974,9 +975,7 @@ mod tests {
         let mut status = DeploymentStatusSnapshot::default();
         assert!(note_new_replica_set_created(&d, &mut status, "web-abc", 0));
         assert_eq!(
-            status
-                .condition(CONDITION_PROGRESSING)
-                .map(|c| c.message.as_str()),
+            status.condition(CONDITION_PROGRESSING).map(|c| &*c.message),
             Some("Created new replica set \"web-abc\"")
         );
 
@@ -1099,11 +1098,9 @@ mod tests {
         let mut status = DeploymentStatusSnapshot::default();
         assert!(check_paused_conditions(&d, &mut status, 1));
         assert_eq!(
-            status.condition(CONDITION_PROGRESSING).map(|c| (
-                c.status.as_str(),
-                c.reason.as_str(),
-                c.message.as_str()
-            )),
+            status
+                .condition(CONDITION_PROGRESSING)
+                .map(|c| (&*c.status, &*c.reason, &*c.message)),
             Some((
                 CONDITION_UNKNOWN,
                 REASON_DEPLOYMENT_PAUSED,
@@ -1114,9 +1111,7 @@ mod tests {
         d.paused = false;
         assert!(check_paused_conditions(&d, &mut status, 3));
         assert_eq!(
-            status
-                .condition(CONDITION_PROGRESSING)
-                .map(|c| c.reason.as_str()),
+            status.condition(CONDITION_PROGRESSING).map(|c| &*c.reason),
             Some(REASON_DEPLOYMENT_RESUMED)
         );
         // A timed-out deployment keeps its timeout condition.

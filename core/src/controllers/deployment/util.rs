@@ -508,17 +508,63 @@ pub fn scale_replica_set_and_record_event(
     scale_replica_set(d, rs, new_scale, actions)
 }
 
+/// A condition's text: the controller's own constants are borrowed, so building and copying
+/// a condition (several times per sync) allocates only for a text made at run time.
+pub type Text = std::borrow::Cow<'static, str>;
+
+/// The fixed texts a Deployment's conditions are made of, for [`known_text`].
+const KNOWN_TEXTS: [&str; 20] = [
+    CONDITION_AVAILABLE,
+    CONDITION_PROGRESSING,
+    CONDITION_REPLICA_FAILURE,
+    CONDITION_TRUE,
+    CONDITION_FALSE,
+    CONDITION_UNKNOWN,
+    REASON_REPLICA_SET_UPDATED,
+    REASON_NEW_REPLICA_SET_CREATED,
+    REASON_FOUND_NEW_REPLICA_SET,
+    REASON_NEW_REPLICA_SET_AVAILABLE,
+    REASON_PROGRESS_DEADLINE_EXCEEDED,
+    REASON_REPLICA_SET_CREATE_ERROR,
+    REASON_DEPLOYMENT_PAUSED,
+    REASON_DEPLOYMENT_RESUMED,
+    REASON_MINIMUM_REPLICAS_AVAILABLE,
+    REASON_MINIMUM_REPLICAS_UNAVAILABLE,
+    MESSAGE_MINIMUM_AVAILABILITY,
+    MESSAGE_NO_MINIMUM_AVAILABILITY,
+    MESSAGE_PAUSED,
+    MESSAGE_RESUMED,
+];
+
+/// `Available=True` message.
+pub const MESSAGE_MINIMUM_AVAILABILITY: &str = "Deployment has minimum availability.";
+/// `Available=False` message.
+pub const MESSAGE_NO_MINIMUM_AVAILABILITY: &str = "Deployment does not have minimum availability.";
+/// `Progressing=Unknown` message when paused.
+pub const MESSAGE_PAUSED: &str = "Deployment is paused";
+/// `Progressing=Unknown` message when resumed.
+pub const MESSAGE_RESUMED: &str = "Deployment is resumed";
+
+/// `s` as a [`Text`]: borrowed when it is one of the controller's fixed texts (what a stored
+/// condition almost always holds), copied otherwise.
+pub fn known_text(s: &str) -> Text {
+    match KNOWN_TEXTS.iter().find(|k| **k == s) {
+        Some(k) => Text::Borrowed(k),
+        None => Text::Owned(s.to_string()),
+    }
+}
+
 /// One `status.conditions[]` entry of a Deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeploymentCondition {
     /// `type`: [`CONDITION_AVAILABLE`], [`CONDITION_PROGRESSING`] or [`CONDITION_REPLICA_FAILURE`].
-    pub type_: String,
+    pub type_: Text,
     /// `status`: `True`, `False` or `Unknown`.
-    pub status: String,
+    pub status: Text,
     /// `reason`.
-    pub reason: String,
+    pub reason: Text,
     /// `message`.
-    pub message: String,
+    pub message: Text,
     /// `lastUpdateTime` (virtual ms).
     pub last_update_ms: i64,
     /// `lastTransitionTime` (virtual ms).
@@ -527,12 +573,18 @@ pub struct DeploymentCondition {
 
 impl DeploymentCondition {
     /// `NewDeploymentCondition`: both times set to `now_ms`.
-    pub fn new(type_: &str, status: &str, reason: &str, message: &str, now_ms: i64) -> Self {
+    pub fn new(
+        type_: &'static str,
+        status: &'static str,
+        reason: &'static str,
+        message: impl Into<Text>,
+        now_ms: i64,
+    ) -> Self {
         DeploymentCondition {
-            type_: type_.to_string(),
-            status: status.to_string(),
-            reason: reason.to_string(),
-            message: message.to_string(),
+            type_: Text::Borrowed(type_),
+            status: Text::Borrowed(status),
+            reason: Text::Borrowed(reason),
+            message: message.into(),
             last_update_ms: now_ms,
             last_transition_ms: now_ms,
         }
@@ -577,7 +629,7 @@ impl DeploymentStatusSnapshot {
                 condition.last_transition_ms = current.last_transition_ms;
             }
         }
-        self.remove_condition(&condition.type_.clone());
+        self.conditions.retain(|c| c.type_ != condition.type_);
         self.conditions.push(condition);
     }
 
@@ -903,7 +955,7 @@ mod tests {
     #[test]
     fn deployment_timed_out_vectors() {
         let at = |m: i64, s: i64| (m * 60 + s) * 1000;
-        let progressing = |reason: &str, updated: i64| DeploymentStatusSnapshot {
+        let progressing = |reason: &'static str, updated: i64| DeploymentStatusSnapshot {
             conditions: vec![DeploymentCondition {
                 last_transition_ms: updated,
                 ..DeploymentCondition::new(
@@ -987,6 +1039,26 @@ mod tests {
             &DeploymentStatusSnapshot::default(),
             i64::MAX
         ));
+    }
+
+    /// A stored condition's fixed texts come back borrowed (no copy), any other text as an
+    /// owned copy; either way the text is the same.
+    #[test]
+    fn known_texts_are_borrowed_and_others_copied() {
+        for k in KNOWN_TEXTS {
+            let t = known_text(&k.to_string());
+            assert!(matches!(t, Text::Borrowed(_)), "{k}");
+            assert_eq!(t, k);
+        }
+        for other in [
+            "",
+            "ReplicaSet \"web-1\" has successfully progressed.",
+            "true",
+        ] {
+            let t = known_text(other);
+            assert!(matches!(t, Text::Owned(_)), "{other}");
+            assert_eq!(t, other);
+        }
     }
 
     #[test]
