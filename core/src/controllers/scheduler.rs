@@ -32,10 +32,14 @@ pub struct Scheduler {
     next_start_node: usize,
     /// Every node, ordered by name.
     nodes: Vec<CachedNode>,
-    /// Node name → number of pods bound to it, from the pod watch events: what
-    /// `api.pods.count_on_node` answers (pods may name a node that does not exist yet, so the
-    /// count is kept per name; a cached node mirrors its own in `CachedNode::pods`).
-    pods_per_node: FxHashMap<String, usize>,
+    /// What the filter and the score read of `nodes[i]`, at the same position: the loop over
+    /// hundreds of nodes per pod walks this compact array and touches a `CachedNode` only
+    /// for a node that needs more than the capacity check.
+    hot: Vec<HotNode>,
+    /// Node id → number of pods bound to a node of that name, from the pod watch events:
+    /// what `api.pods.count_on_node` answers (pods may name a node that does not exist yet,
+    /// so the count is kept per name).
+    pods_by_id: Vec<usize>,
     /// Scratch for one scheduling decision, indexed by node id: the pod's owner's pods on
     /// each node. Kept between decisions (all zero) so scoring allocates nothing per pod.
     same_owner_scratch: Vec<u32>,
@@ -46,23 +50,25 @@ pub struct Scheduler {
 /// A node as the scheduler's cache holds it.
 struct CachedNode {
     name: String,
+    node: Arc<Node>,
+}
+
+/// The part of a cached node the scheduling loop reads for every node it examines.
+#[derive(Clone, Copy)]
+struct HotNode {
+    /// `status.allocatable.pods` (110 when missing or malformed).
+    capacity: usize,
     /// The name's id (`Scheduler::node_ids`).
     id: u32,
-    node: Arc<Node>,
     /// Ready, schedulable and without NoSchedule/NoExecute taints: only the nodeSelector and
     /// the pod capacity remain to check.
     plain: bool,
-    /// `status.allocatable.pods` (110 when missing or malformed).
-    capacity: usize,
-    /// Pods bound to the node (all of them, terminating and finished ones included, as the
-    /// store's node index counts them).
-    pods: usize,
 }
 
 impl CachedNode {
-    fn new(node: Arc<Node>, id: u32, pods: usize) -> Self {
-        CachedNode {
-            name: node.metadata.name.clone(),
+    fn new(node: Arc<Node>, id: u32) -> (Self, HotNode) {
+        let hot = HotNode {
+            capacity: pod_capacity(&node),
             id,
             plain: node_ready(&node)
                 && !node.spec.unschedulable
@@ -71,10 +77,12 @@ impl CachedNode {
                     .taints
                     .iter()
                     .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute"),
-            capacity: pod_capacity(&node),
-            pods,
+        };
+        let cached = CachedNode {
+            name: node.metadata.name.clone(),
             node,
-        }
+        };
+        (cached, hot)
     }
 }
 
@@ -132,7 +140,8 @@ enum Misfit {
 }
 
 impl Scheduler {
-    /// Follows a pod event's move between nodes in the per-node pod counts.
+    /// Follows a pod event's move between nodes in the per-node pod counts (all pods bound to
+    /// a node, terminating and finished ones included, as the store's node index counts them).
     fn count_pods(&mut self, ev: &WatchEvent) {
         fn node_of(o: &Option<Object>) -> Option<&str> {
             match o {
@@ -146,38 +155,19 @@ impl Scheduler {
         if old == new {
             return;
         }
-        if let Some(name) = old {
-            let left = match self.pods_per_node.get_mut(name) {
-                Some(c) => {
-                    *c = c.saturating_sub(1);
-                    *c
-                }
-                None => 0,
-            };
-            if left == 0 {
-                self.pods_per_node.remove(name);
+        if let Some(id) = old.and_then(|name| self.node_ids.get(name)) {
+            if let Some(c) = self.pods_by_id.get_mut(*id as usize) {
+                *c = c.saturating_sub(1);
             }
-            self.set_cached_count(name, left);
         }
         if let Some(name) = new {
-            // The name is allocated only for a node with no pods yet.
-            let count = match self.pods_per_node.get_mut(name) {
-                Some(c) => {
-                    *c += 1;
-                    *c
-                }
-                None => {
-                    self.pods_per_node.insert(name.to_string(), 1);
-                    1
-                }
-            };
-            self.set_cached_count(name, count);
-        }
-    }
-
-    fn set_cached_count(&mut self, node: &str, count: usize) {
-        if let Ok(i) = self.nodes.binary_search_by(|c| c.name.as_str().cmp(node)) {
-            self.nodes[i].pods = count;
+            let id = self.node_id(name) as usize;
+            if self.pods_by_id.len() <= id {
+                self.pods_by_id.resize(id + 1, 0);
+            }
+            if let Some(c) = self.pods_by_id.get_mut(id) {
+                *c += 1;
+            }
         }
     }
 
@@ -335,15 +325,21 @@ impl Controller for Scheduler {
                 match (ev.type_, at) {
                     (WatchEventType::Deleted, Ok(i)) => {
                         self.nodes.remove(i);
+                        self.hot.remove(i);
                     }
                     (WatchEventType::Deleted, Err(_)) => {}
                     (_, at) => {
-                        let pods = self.pods_per_node.get(&ev.key.name).copied().unwrap_or(0);
                         let id = self.node_id(&ev.key.name);
-                        let cached = CachedNode::new(n.clone(), id, pods);
+                        let (cached, hot) = CachedNode::new(n.clone(), id);
                         match at {
-                            Ok(i) => self.nodes[i] = cached,
-                            Err(i) => self.nodes.insert(i, cached),
+                            Ok(i) => {
+                                self.nodes[i] = cached;
+                                self.hot[i] = hot;
+                            }
+                            Err(i) => {
+                                self.nodes.insert(i, cached);
+                                self.hot.insert(i, hot);
+                            }
                         }
                     }
                 }
@@ -396,33 +392,38 @@ impl Controller for Scheduler {
         let mut top = std::mem::take(&mut self.top_scratch);
         top.clear();
         let mut misfits = Vec::new();
-        for i in 0..total {
-            let at = (self.next_start_node + i) % total;
-            let cached = &self.nodes[at];
-            debug_assert_eq!(cached.pods, ctx.api.pods.count_on_node(&cached.name));
-            let fits = if cached.plain {
+        let no_selector = pod.spec.node_selector.is_empty();
+        // Walked from `next_start_node` round the list, without a division per node.
+        let mut at = if total > 0 {
+            self.next_start_node % total
+        } else {
+            0
+        };
+        for _ in 0..total {
+            let hot = self.hot[at];
+            let count = self.pods_by_id.get(hot.id as usize).copied().unwrap_or(0);
+            debug_assert_eq!(count, ctx.api.pods.count_on_node(&self.nodes[at].name));
+            let fits = if hot.plain {
                 // The checks `fit` would pass anyway are skipped; the rest are the same.
-                if pod
-                    .spec
-                    .node_selector
-                    .iter()
-                    .any(|(k, v)| cached.node.metadata.labels.get(k) != Some(v))
+                if !no_selector
+                    && pod
+                        .spec
+                        .node_selector
+                        .iter()
+                        .any(|(k, v)| self.nodes[at].node.metadata.labels.get(k) != Some(v))
                 {
                     Err(Misfit::Selector)
+                } else if count >= hot.capacity {
+                    Err(Misfit::TooManyPods)
                 } else {
-                    let count = cached.pods;
-                    if count >= cached.capacity {
-                        Err(Misfit::TooManyPods)
-                    } else {
-                        Ok(count)
-                    }
+                    Ok(count)
                 }
             } else {
-                Self::fit(&pod, &cached.node, cached.pods).map(|()| cached.pods)
+                Self::fit(&pod, &self.nodes[at].node, count).map(|()| count)
             };
             match fits {
                 Ok(count) => {
-                    let same_owner = scratch.get(cached.id as usize).copied().unwrap_or(0);
+                    let same_owner = scratch.get(hot.id as usize).copied().unwrap_or(0);
                     let score = (same_owner, count);
                     if score < best {
                         best = score;
@@ -437,6 +438,10 @@ impl Controller for Scheduler {
                     }
                 }
                 Err(m) => misfits.push(m),
+            }
+            at += 1;
+            if at == total {
+                at = 0;
             }
         }
         for &id in owner_counts.into_iter().flatten().map(|(id, _)| id) {
@@ -482,13 +487,12 @@ impl Controller for Scheduler {
             return;
         }
         self.unschedulable.remove(key);
-        let chosen = self.nodes[top[ctx.api.rng.below(top.len() as u64) as usize]]
-            .name
-            .clone();
+        let chosen_at = top[ctx.api.rng.below(top.len() as u64) as usize];
         self.top_scratch = top;
+        let chosen = self.nodes[chosen_at].name.as_str();
         let now = to_time(ctx.api.now);
         let bound = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
-            p.spec.node_name = chosen.clone();
+            p.spec.node_name = chosen.to_string();
             p.status.phase = Some("Pending".into());
             p.status.conditions.retain(|c| c.type_ != "PodScheduled");
             p.status.conditions.push(PodCondition {
