@@ -248,7 +248,7 @@ pub fn resolve_controller<T: Stored>(
 }
 
 /// [`resolve_controller`] with the store's key of the controller (a shared copy, no new key).
-fn resolve_controller_entry<'a, T: Stored>(
+pub(crate) fn resolve_controller_entry<'a, T: Stored>(
     api: &'a ApiServer,
     namespace: &str,
     r: &OwnerReference,
@@ -518,7 +518,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         claimed: &[Arc<Pod>],
         now: Millis,
     ) -> (ReplicaStatus, Option<i64>) {
-        let no_labels = StringMap::new();
+        let no_labels = Shared::default();
         let template_labels = owner
             .pod_template()
             .map_or(&no_labels, |t| &t.metadata.labels);
@@ -531,9 +531,11 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         };
         let mut next_available: Option<i64> = None;
         for p in claimed {
-            if template_labels
-                .iter()
-                .all(|(k, v)| p.metadata.labels.get(k) == Some(v))
+            // A pod stamped from the template still shares its label map.
+            if Shared::ptr_eq(template_labels, &p.metadata.labels)
+                || template_labels
+                    .iter()
+                    .all(|(k, v)| p.metadata.labels.get(k) == Some(v))
             {
                 status.fully_labeled_replicas += 1;
             }
@@ -615,12 +617,23 @@ pub fn claim_objects<O: Resource, T: Stored + Admit>(
     let m = owner.meta();
     let owner_deleting = m.deletion_timestamp.is_some();
     let mut claimed = Vec::with_capacity(pool.len());
+    // The objects an owner stamped out share their template's label map: the last map seen
+    // and whether it matched answer for the next object holding the same map (the clone
+    // keeps it alive, so the pointer comparison cannot meet a reused address).
+    let mut last: Option<(Shared<StringMap>, bool)> = None;
     for obj in pool {
         let om = obj.meta();
         if om.namespace != m.namespace {
             continue;
         }
-        let matches = selector.matches(&om.labels);
+        let matches = match &last {
+            Some((labels, matched)) if Shared::ptr_eq(labels, &om.labels) => *matched,
+            _ => {
+                let matched = selector.matches(&om.labels);
+                last = Some((om.labels.clone(), matched));
+                matched
+            }
+        };
         match om.controller_ref() {
             Some(r) if r.uid != m.uid => {}
             Some(_) if matches => claimed.push(obj),
