@@ -107,7 +107,11 @@ mod tests {
         let mut cache = SelectorCache::default();
         for (uid, ls) in &steps {
             let got = cache.get(uid, ls.as_ref()).map(|s| (*s).clone());
-            assert_eq!(got, Selector::from_label_selector(ls.as_ref()), "{uid} {ls:?}");
+            assert_eq!(
+                got,
+                Selector::from_label_selector(ls.as_ref()),
+                "{uid} {ls:?}"
+            );
         }
         assert_eq!(cache.len(), 2);
         cache.forget("a");
