@@ -30,7 +30,8 @@ use crate::apiserver::{
     object_ref, ApiServer, DeleteOptions, ObjectKey, StatusReason, WatchEvent, WatchEventType,
 };
 use crate::controllers::replicaset::{
-    claim_objects, controller_ref, in_key_order, resolve_controller, virtual_ms,
+    claim_objects, controller_ref, in_key_order, resolve_controller, resolve_controller_entry,
+    virtual_ms,
 };
 use crate::controllers::workqueue::RateLimiter;
 use crate::controllers::{Controller, Ctx, Queue};
@@ -83,7 +84,7 @@ struct CachedParams {
     revision_history_limit: Option<i32>,
     paused: bool,
     progress_deadline_seconds: Option<i32>,
-    params: Option<DeploymentParams>,
+    params: Option<Arc<DeploymentParams>>,
 }
 
 impl CachedParams {
@@ -98,7 +99,7 @@ impl CachedParams {
             revision_history_limit: s.revision_history_limit,
             paused: s.paused,
             progress_deadline_seconds: s.progress_deadline_seconds,
-            params: params_of(d),
+            params: params_of(d).map(Arc::new),
         }
     }
 
@@ -471,8 +472,10 @@ fn set_new_rs_annotations(
 
 /// The state one sync works on: the Deployment as stored, and what this sync will write back.
 struct SyncState {
+    /// The reconciled key (the stored Deployment's).
+    key: ObjectKey,
     stored: Arc<Deployment>,
-    params: DeploymentParams,
+    params: Arc<DeploymentParams>,
     status: DeploymentStatusSnapshot,
     revision: Option<String>,
     now_ms: i64,
@@ -480,7 +483,7 @@ struct SyncState {
 
 impl SyncState {
     fn key(&self) -> ObjectKey {
-        ObjectKey::of(&*self.stored)
+        self.key.clone()
     }
     fn ns(&self) -> &str {
         &self.stored.metadata.namespace
@@ -543,8 +546,10 @@ impl DeploymentController {
     fn enqueue_owner(api: &ApiServer, rs: &ReplicaSet, queue: &mut Queue) -> bool {
         match rs.metadata.controller_ref() {
             Some(r) => {
-                if let Some(d) = resolve_controller::<Deployment>(api, &rs.metadata.namespace, r) {
-                    queue.add(ObjectKey::of(&*d));
+                if let Some((key, _)) =
+                    resolve_controller_entry::<Deployment>(api, &rs.metadata.namespace, r)
+                {
+                    queue.add(key.clone());
                 }
                 true
             }
@@ -899,7 +904,7 @@ impl DeploymentController {
     }
 
     /// [`params_of`] `d`, from the memo while the fields it reads are unchanged.
-    fn params_of(&mut self, d: &Deployment) -> Option<DeploymentParams> {
+    fn params_of(&mut self, d: &Deployment) -> Option<Arc<DeploymentParams>> {
         match self.params.get_mut(&d.metadata.uid) {
             Some(c) if c.computed_from(d) => {}
             Some(c) => *c = CachedParams::new(d),
@@ -929,6 +934,7 @@ impl DeploymentController {
             _ => return,
         };
         let mut st = SyncState {
+            key: key.clone(),
             stored: stored.clone(),
             params,
             status: status_snapshot(&stored.status),
@@ -1202,12 +1208,19 @@ mod tests {
         let mut d = Deployment::default();
         d.metadata.uid = "u1".into();
         d.metadata.name = "web".into();
-        assert_eq!(controller.params_of(&d), super::params_of(&d));
+        assert_eq!(
+            controller.params_of(&d).as_deref().cloned(),
+            super::params_of(&d)
+        );
         for (what, edit) in edits {
             edit(&mut d);
-            assert_eq!(controller.params_of(&d), super::params_of(&d), "{what}");
             assert_eq!(
-                controller.params_of(&d),
+                controller.params_of(&d).as_deref().cloned(),
+                super::params_of(&d),
+                "{what}"
+            );
+            assert_eq!(
+                controller.params_of(&d).as_deref().cloned(),
                 super::params_of(&d),
                 "{what}, again"
             );
