@@ -1173,7 +1173,8 @@ mod tests {
         use crate::api::apps::RollingUpdateDeployment;
         use crate::api::intstr::IntOrString;
         use crate::api::Deployment;
-        let edits: Vec<(&str, fn(&mut Deployment))> = vec![
+        type Edit = (&'static str, fn(&mut Deployment));
+        let edits: Vec<Edit> = vec![
             ("replicas", |d| d.spec.replicas = Some(3)),
             ("generation", |d| d.metadata.generation = 2),
             ("recreate", |d| {

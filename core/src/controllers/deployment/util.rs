@@ -1046,7 +1046,7 @@ mod tests {
     #[test]
     fn known_texts_are_borrowed_and_others_copied() {
         for k in KNOWN_TEXTS {
-            let t = known_text(&k.to_string());
+            let t = known_text(k);
             assert!(matches!(t, Text::Borrowed(_)), "{k}");
             assert_eq!(t, k);
         }
