@@ -579,6 +579,25 @@ impl ApiServer {
         self.update(next)
     }
 
+    /// Like [`ApiServer::modify`], but the closure builds the new object from the current one
+    /// instead of changing a copy of it: a writer that replaces most of an object (the kubelet
+    /// rewriting a pod's status) copies only what it keeps.
+    pub fn modify_from<T: Stored + admission::Admit>(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        f: impl FnOnce(&T) -> T,
+    ) -> Result<Arc<T>, ApiError> {
+        self.settle_events::<T>();
+        let current = self.get_or_not_found::<T>(namespace, name)?;
+        let mut next = f(&current);
+        if next == *current {
+            return Ok(current);
+        }
+        next.meta_mut().resource_version.clear();
+        self.update(next)
+    }
+
     /// Applies an RFC 7386 JSON merge patch (`kubectl patch --type=merge`).
     pub fn merge_patch<T: Stored + admission::Admit>(
         &mut self,

@@ -17,7 +17,7 @@ use crate::sim::Timings;
 use crate::sort::CollectOrdered;
 use crate::time::{to_time, Millis, Time};
 use rustc_hash::FxHashMap as HashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -123,7 +123,8 @@ struct NodeRuntime {
 /// The kubelets of all nodes.
 pub struct Kubelets {
     timings: Timings,
-    nodes: BTreeMap<String, NodeRuntime>,
+    /// Per node, looked up by name (never iterated: its order cannot show).
+    nodes: HashMap<String, NodeRuntime>,
     pods: HashMap<ObjectKey, PodRuntime>,
 }
 
@@ -132,7 +133,7 @@ impl Kubelets {
     pub fn new(timings: Timings) -> Self {
         Kubelets {
             timings,
-            nodes: BTreeMap::new(),
+            nodes: HashMap::default(),
             pods: HashMap::default(),
         }
     }
@@ -629,22 +630,10 @@ impl Kubelets {
                     rt.ready = probe.is_none();
                     let restarts = rt.restarts;
                     let ready = rt.ready;
-                    Self::update_status(ctx, key, |p| {
-                        p.status.phase = Some("Running".into());
-                        for cs in p.status.container_statuses.iter_mut() {
-                            cs.state = ContainerState {
-                                running: Some(ContainerStateRunning {
-                                    started_at: Some(t),
-                                }),
-                                ..Default::default()
-                            };
-                            cs.started = Some(true);
-                            cs.ready = ready;
-                            cs.restart_count = restarts;
-                            cs.image_id = format!("docker.io/library/{}@sha256:00000000", cs.image);
-                            cs.container_id = Some(container_id(&p.metadata.uid));
-                        }
-                        set_ready(p, ready, t);
+                    // Built from the stored pod rather than changed in a copy of it: the
+                    // waiting states and the unready conditions it replaces are not copied.
+                    let _ = ctx.api.modify_from::<Pod>(&key.namespace, &key.name, |p| {
+                        running_pod(p, ready, restarts, t)
                     });
                     if rt.behavior.warmup_ms == 0 {
                         ctx.infra.set_listening(rt.ip, true);
@@ -822,7 +811,7 @@ impl Kubelets {
 }
 
 /// Gives `ip` back to `node`'s host-local range.
-fn release_ip(nodes: &mut BTreeMap<String, NodeRuntime>, node: &str, ip: Ipv4Addr) {
+fn release_ip(nodes: &mut HashMap<String, NodeRuntime>, node: &str, ip: Ipv4Addr) {
     if let Some(rt) = nodes.get_mut(node) {
         rt.used_ips.remove(&(u32::from(ip) & 0xff));
     }
@@ -830,7 +819,7 @@ fn release_ip(nodes: &mut BTreeMap<String, NodeRuntime>, node: &str, ip: Ipv4Add
 
 /// The runtime state of node `name`, made on first use (the name is copied only then).
 fn node_runtime<'a>(
-    nodes: &'a mut BTreeMap<String, NodeRuntime>,
+    nodes: &'a mut HashMap<String, NodeRuntime>,
     name: &str,
 ) -> Option<&'a mut NodeRuntime> {
     if !nodes.contains_key(name) {
@@ -932,6 +921,107 @@ fn set_waiting(p: &mut Pod, reason: &str, message: Option<String>) {
     }
 }
 
+/// The pod with its containers just started (the status write of the Starting → Running
+/// step): phase Running, every container running since `t` with `restarts` restarts, and
+/// the readiness conditions as [`set_ready`] sets them.
+fn running_pod(cur: &Pod, ready: bool, restarts: i32, t: Time) -> Pod {
+    let s = &cur.status;
+    let message = (!ready).then(|| unready_message(cur));
+    Pod {
+        api_version: cur.api_version.clone(),
+        kind: cur.kind.clone(),
+        metadata: cur.metadata.clone(),
+        spec: cur.spec.clone(),
+        status: PodStatus {
+            phase: Some("Running".into()),
+            conditions: with_ready(&s.conditions, ready, t, message.as_deref()),
+            host_ip: s.host_ip.clone(),
+            pod_ip: s.pod_ip.clone(),
+            pod_ips: s.pod_ips.clone(),
+            start_time: s.start_time,
+            container_statuses: s
+                .container_statuses
+                .iter()
+                .map(|cs| ContainerStatus {
+                    name: cs.name.clone(),
+                    ready,
+                    restart_count: restarts,
+                    image: cs.image.clone(),
+                    image_id: format!("docker.io/library/{}@sha256:00000000", cs.image),
+                    container_id: Some(container_id(&cur.metadata.uid)),
+                    started: Some(true),
+                    state: ContainerState {
+                        running: Some(ContainerStateRunning {
+                            started_at: Some(t),
+                        }),
+                        ..Default::default()
+                    },
+                    last_state: cs.last_state.clone(),
+                })
+                .collect(),
+            reason: s.reason.clone(),
+            message: s.message.clone(),
+            extra: s.extra.clone(),
+        },
+    }
+}
+
+/// The conditions of [`set_ready`], built from `old` without copying what they replace:
+/// ContainersReady and Ready are set as [`set_condition`] sets them (a changed status is a
+/// new condition; an unchanged one keeps its times and takes the new reason and message),
+/// and appended in that order when missing. `message` is the unready message (`None`: ready).
+fn with_ready(
+    old: &[PodCondition],
+    ready: bool,
+    t: Time,
+    message: Option<&str>,
+) -> Vec<PodCondition> {
+    const TYPES: [&str; 2] = ["ContainersReady", "Ready"];
+    let fresh = |type_: &'static str| {
+        let mut c = cond(type_, ready, t);
+        if let Some(m) = message {
+            c.reason = Some(CONTAINERS_NOT_READY.into());
+            c.message = Some(m.to_string());
+        }
+        c
+    };
+    let missing = TYPES
+        .iter()
+        .filter(|ty| !old.iter().any(|c| c.type_ == **ty))
+        .count();
+    // Exactly as long as it will be: the stored pod keeps this vector.
+    let mut out = Vec::with_capacity(old.len() + missing);
+    let mut seen = [false; 2];
+    for c in old {
+        // Only the first condition of a type is set, as `set_condition` finds the first.
+        match TYPES.iter().position(|ty| c.type_ == *ty) {
+            Some(i) if !seen[i] => {
+                seen[i] = true;
+                let new = fresh(TYPES[i]);
+                out.push(if c.status != new.status {
+                    new
+                } else {
+                    PodCondition {
+                        type_: c.type_.clone(),
+                        status: c.status.clone(),
+                        last_probe_time: c.last_probe_time,
+                        last_transition_time: c.last_transition_time,
+                        reason: new.reason,
+                        message: new.message,
+                    }
+                });
+            }
+            _ => out.push(c.clone()),
+        }
+    }
+    for (i, type_) in TYPES.into_iter().enumerate() {
+        if !seen[i] {
+            out.push(fresh(type_));
+        }
+    }
+    out
+}
+
 fn set_ready(p: &mut Pod, ready: bool, t: Time) {
     // A ready pod's conditions carry no message: build it only for an unready one.
     let message = (!ready).then(|| unready_message(p));
@@ -979,5 +1069,124 @@ impl Controller for Kubelets {
         } else {
             self.pod_reconcile(key, ctx);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn condition(type_: &'static str, status: bool, at: Millis, why: Option<&str>) -> PodCondition {
+        let mut c = cond(type_, status, to_time(at));
+        c.reason = why.map(|w| w.to_string());
+        c.message = why.map(|w| format!("{w} message"));
+        c
+    }
+
+    fn pod(conditions: Vec<PodCondition>) -> Pod {
+        let mut p = Pod::default();
+        p.metadata.uid = "0a1b2c3d-0000-4000-8000-00000000000f".into();
+        p.spec.containers = vec![
+            Container {
+                name: "app".into(),
+                image: "nginx".into(),
+                ..Default::default()
+            },
+            Container {
+                name: "sidecar".into(),
+                image: "busybox".into(),
+                ..Default::default()
+            },
+        ]
+        .into();
+        p.status.conditions = conditions;
+        p.status.container_statuses = p
+            .spec
+            .containers
+            .iter()
+            .map(|c| ContainerStatus {
+                name: c.name.clone(),
+                image: c.image.clone(),
+                started: Some(false),
+                state: waiting("ContainerCreating"),
+                ..Default::default()
+            })
+            .collect();
+        p
+    }
+
+    /// Condition lists the Starting → Running write meets: none yet, the scheduler's only,
+    /// the kubelet's unready set, a ready set, and a duplicate (only the first is set).
+    fn condition_cases() -> Vec<Vec<PodCondition>> {
+        let scheduled = condition("PodScheduled", true, 1_000, None);
+        let unready = |at| {
+            vec![
+                scheduled.clone(),
+                condition("Initialized", true, at, None),
+                condition("Ready", false, at, Some("ContainersNotReady")),
+                condition("ContainersReady", false, at, Some("ContainersNotReady")),
+            ]
+        };
+        let mut duplicate = unready(2_000);
+        duplicate.push(condition("Ready", true, 500, None));
+        vec![
+            vec![],
+            vec![scheduled.clone()],
+            unready(2_000),
+            vec![
+                condition("Ready", true, 3_000, None),
+                condition("ContainersReady", true, 3_000, None),
+            ],
+            duplicate,
+        ]
+    }
+
+    #[test]
+    fn conditions_built_from_the_old_ones_match_setting_them_in_place() {
+        let t = to_time(9_000);
+        for old in condition_cases() {
+            for ready in [true, false] {
+                let mut in_place = pod(old.clone());
+                set_ready(&mut in_place, ready, t);
+                let message = (!ready).then(|| unready_message(&in_place));
+                assert_eq!(
+                    with_ready(&old, ready, t, message.as_deref()),
+                    in_place.status.conditions,
+                    "ready={ready} old={old:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_running_pod_is_the_started_copy_of_the_stored_one() {
+        let t = to_time(9_000);
+        for old in condition_cases() {
+            for (ready, restarts) in [(true, 0), (false, 3)] {
+                let cur = pod(old.clone());
+                let mut expected = cur.clone();
+                expected.status.phase = Some("Running".into());
+                for cs in expected.status.container_statuses.iter_mut() {
+                    cs.state = ContainerState {
+                        running: Some(ContainerStateRunning {
+                            started_at: Some(t),
+                        }),
+                        ..Default::default()
+                    };
+                    cs.started = Some(true);
+                    cs.ready = ready;
+                    cs.restart_count = restarts;
+                    cs.image_id = format!("docker.io/library/{}@sha256:00000000", cs.image);
+                    cs.container_id =
+                        Some("containerd://0a1b2c3d00004000800000000000000f".to_string());
+                }
+                set_ready(&mut expected, ready, t);
+                assert_eq!(running_pod(&cur, ready, restarts, t), expected);
+            }
+        }
+        assert_eq!(
+            unready_message(&pod(vec![])),
+            "containers with unready status: [app sidecar]"
+        );
     }
 }
