@@ -11,8 +11,9 @@ use crate::proxy::Ipv4Cidr;
 use crate::sort::CollectOrdered;
 use crate::time::Millis;
 use rustc_hash::FxHashMap as HashMap;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+
+mod timeline;
+use timeline::Timeline;
 
 /// Every timing constant of the simulation, with realistic defaults.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,10 +106,8 @@ impl Default for SimConfig {
     }
 }
 
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A controller's reconcile of one key, queued in the [`Timeline`] at its due time.
 struct Task {
-    at: Millis,
-    seq: u64,
     controller: usize,
     key: ObjectKey,
 }
@@ -125,9 +124,8 @@ pub struct Sim {
     /// Configuration.
     pub config: SimConfig,
     controllers: Vec<Box<dyn Controller>>,
-    heap: BinaryHeap<Reverse<Task>>,
+    tasks: Timeline<Task>,
     scheduled: HashMap<(usize, ObjectKey), Millis>,
-    seq: u64,
     node_count: usize,
 }
 
@@ -143,9 +141,8 @@ impl Sim {
                 .on_pod_network(config.cluster_cidr),
             config,
             controllers,
-            heap: BinaryHeap::new(),
+            tasks: Timeline::default(),
             scheduled: HashMap::default(),
-            seq: 0,
             node_count: 0,
         };
         for _ in 0..sim.config.nodes {
@@ -336,9 +333,8 @@ impl Sim {
             self.dispatch();
             true
         } else {
-            match self.heap.peek() {
-                Some(Reverse(t)) => {
-                    let at = t.at;
+            match self.tasks.next_at() {
+                Some(at) => {
                     self.run_one(at);
                     true
                 }
@@ -351,7 +347,7 @@ impl Sim {
 
     /// Virtual time of the next scheduled task, if any.
     pub fn next_task_at(&self) -> Option<Millis> {
-        self.heap.peek().map(|Reverse(t)| t.at)
+        self.tasks.next_at()
     }
 
     /// Runs every task due until `end`. The Events recorded on the way are stored when it
@@ -362,11 +358,9 @@ impl Sim {
         let mut instant = self.api.now;
         loop {
             self.dispatch();
-            let due = matches!(self.heap.peek(), Some(Reverse(t)) if t.at <= end);
-            if !due {
+            let Some(at) = self.tasks.next_at().filter(|at| *at <= end) else {
                 break;
-            }
-            let at = self.heap.peek().map(|Reverse(t)| t.at).unwrap_or(end);
+            };
             if at == instant {
                 count_at_instant += 1;
                 if count_at_instant > MAX_TASKS_PER_INSTANT {
@@ -384,11 +378,11 @@ impl Sim {
     }
 
     fn run_one(&mut self, at: Millis) {
-        let Some(Reverse(task)) = self.heap.pop() else {
+        let Some((due, task)) = self.tasks.pop() else {
             return;
         };
         let id = (task.controller, task.key);
-        if self.scheduled.get(&id) != Some(&task.at) {
+        if self.scheduled.get(&id) != Some(&due) {
             return; // superseded by an earlier schedule of the same key
         }
         self.scheduled.remove(&id);
@@ -428,13 +422,13 @@ impl Sim {
                     continue;
                 }
             }
-            self.seq += 1;
-            self.heap.push(Reverse(Task {
+            self.tasks.push(
                 at,
-                seq: self.seq,
-                controller,
-                key: id.1.clone(),
-            }));
+                Task {
+                    controller,
+                    key: id.1.clone(),
+                },
+            );
             self.scheduled.insert(id, at);
         }
     }
