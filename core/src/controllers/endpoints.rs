@@ -4,7 +4,7 @@
 //! addresses, beyond which the object is truncated and annotated.
 
 use super::endpointslice::{
-    endpoint_ports, pod_ready, should_pod_be_in_endpoints, target_ref, ServiceSelectorIndex,
+    pod_ready, should_pod_be_in_endpoints, target_ref, PortsMemo, ServiceSelectorIndex,
 };
 use super::pod_cache::{managed_selector, pod_event_matters, ServicePodCache};
 use super::{Controller, Ctx, Queue};
@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 /// A pod's sorted ports, address and readiness for one Service. The address is shared with
 /// the Endpoints objects written from it.
-type PodAddress = (Vec<EndpointPort>, Shared<EndpointAddress>, bool);
+type PodAddress = (Shared<Vec<EndpointPort>>, Shared<EndpointAddress>, bool);
 
 /// Maximum addresses in one Endpoints object.
 pub const MAX_CAPACITY: usize = 1000;
@@ -118,6 +118,7 @@ impl EndpointsController {
         pod: &Pod,
         node_present: bool,
         publish: bool,
+        ports: &mut PortsMemo,
     ) -> Option<PodAddress> {
         if !should_pod_be_in_endpoints(pod, publish) || (!node_present && !publish) {
             return None;
@@ -133,14 +134,11 @@ impl EndpointsController {
             target_ref: Some(target_ref(pod)),
         });
         let ready = publish || pod_ready(pod);
-        if svc.spec.ports.is_empty() {
-            return Some((Vec::new(), addr, ready)); // headless without ports
-        }
-        let mut ports = endpoint_ports(svc, pod);
-        if ports.is_empty() {
+        // Headless without ports: the empty port list (computed as such).
+        let ports = ports.ports(svc, pod);
+        if ports.is_empty() && !svc.spec.ports.is_empty() {
             return None;
         }
-        crate::sort::sort(&mut ports);
         Some((ports, addr, ready))
     }
 
@@ -153,8 +151,9 @@ impl EndpointsController {
         let pods = ctx.api.pods.matching_labels(ns, selector);
         let mut cache = self.cache.remove(key).unwrap_or_default();
         let publish = svc.spec.publish_not_ready_addresses == Some(true);
+        let mut ports = PortsMemo::default();
         cache.refresh(svc, &pods, ctx.api, false, |pod, node| {
-            Self::pod_address(svc, pod, node.is_some(), publish)
+            Self::pod_address(svc, pod, node.is_some(), publish, &mut ports)
         });
         let mut subsets = repack(pods.iter().filter_map(|p| cache.get(&p.metadata.name)));
         let total: usize = subsets

@@ -222,6 +222,35 @@ pub fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
         .collect()
 }
 
+/// A pod's endpoint ports for one Service, sorted, computed once per pod template: they
+/// depend only on the Service and the pod's containers, which the pods of one template share.
+/// Lives for one sync of one Service.
+#[derive(Default)]
+pub struct PortsMemo {
+    /// The containers the ports were last resolved from, and those ports.
+    last: Option<(Containers, Shared<Vec<EndpointPort>>)>,
+}
+
+type Containers = Shared<Vec<crate::api::core::Container>>;
+
+impl PortsMemo {
+    /// `endpoint_ports(svc, pod)`, sorted.
+    pub fn ports(&mut self, svc: &Service, pod: &Pod) -> Shared<Vec<EndpointPort>> {
+        match &self.last {
+            Some((containers, ports)) if Shared::ptr_eq(containers, &pod.spec.containers) => {
+                ports.clone()
+            }
+            _ => {
+                let mut ports = endpoint_ports(svc, pod);
+                crate::sort::sort(&mut ports);
+                let ports = Shared::new(ports);
+                self.last = Some((pod.spec.containers.clone(), ports.clone()));
+                ports
+            }
+        }
+    }
+}
+
 /// An endpoint's `targetRef` to its pod: `object_ref` without apiVersion and
 /// resourceVersion, which targetRefs leave out (EndpointSlices and Endpoints alike).
 pub fn target_ref(pod: &Pod) -> ObjectReference {
@@ -348,7 +377,7 @@ fn has_slice_labels(svc: &Service, labels: &BTreeMap<String, String>) -> bool {
 }
 
 /// A pod's sorted endpoint ports and endpoint for one Service.
-type PodEndpoint = (Vec<EndpointPort>, Shared<Endpoint>);
+type PodEndpoint = (Shared<Vec<EndpointPort>>, Shared<Endpoint>);
 
 struct SliceState<'a> {
     endpoints: Vec<&'a Shared<Endpoint>>,
@@ -442,13 +471,15 @@ impl EndpointSliceController {
         let pods = ctx.api.pods.matching_labels(&ns, selector);
         let mut cache = self.cache.remove(key).unwrap_or_default();
         let publish = svc.spec.publish_not_ready_addresses == Some(true);
+        let mut ports = PortsMemo::default();
         cache.refresh(svc, &pods, ctx.api, true, |pod, node| {
             if !should_pod_be_in_endpoints(pod, true) || (node.is_none() && !publish) {
                 return None;
             }
-            let mut ports = endpoint_ports(svc, pod);
-            crate::sort::sort(&mut ports);
-            Some((ports, Shared::new(pod_to_endpoint(svc, pod, node))))
+            Some((
+                ports.ports(svc, pod),
+                Shared::new(pod_to_endpoint(svc, pod, node)),
+            ))
         });
         // Desired endpoints, grouped by resolved port set, in the store's pod order.
         let mut desired: BTreeMap<PortKey<'_>, Vec<&Shared<Endpoint>>> = BTreeMap::new();
@@ -747,5 +778,43 @@ mod tests {
             specific,
             slices,
         );
+    }
+
+    /// The ports memo hands the pods of one template one shared port list, and resolves a
+    /// named targetPort again for a pod of another template.
+    #[test]
+    fn pods_of_one_template_share_their_ports_and_others_resolve_their_own() {
+        use crate::api::core::{Container, ContainerPort, ServicePort};
+        let template = |port: i32| -> Shared<Vec<Container>> {
+            Shared::new(vec![Container {
+                name: "app".into(),
+                ports: vec![ContainerPort {
+                    name: Some("http".into()),
+                    container_port: port,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }])
+        };
+        let pod = |containers: &Shared<Vec<Container>>| {
+            let mut p = Pod::default();
+            p.spec.containers = containers.clone();
+            p
+        };
+        let mut svc = Service::default();
+        svc.spec.ports = vec![ServicePort {
+            port: 80,
+            target_port: Some(IntOrString::String("http".into())),
+            ..Default::default()
+        }];
+        let (v1, v2) = (template(8080), template(9090));
+        let mut memo = PortsMemo::default();
+        let a = memo.ports(&svc, &pod(&v1));
+        let b = memo.ports(&svc, &pod(&v1));
+        let c = memo.ports(&svc, &pod(&v2));
+        assert!(Shared::ptr_eq(&a, &b));
+        assert_eq!(a[0].port, Some(8080));
+        assert_eq!(c[0].port, Some(9090));
+        assert_eq!(*c, endpoint_ports(&svc, &pod(&v2)));
     }
 }

@@ -5,13 +5,15 @@
 //! since. The kubelet changes one pod at a time and each change syncs the whole Service; the
 //! cache keeps that from costing a recomputation of every pod.
 //!
-//! An entry records what its value was computed from besides the Service: the pod's version
-//! (UID and resourceVersion, which every write of it changes), whether its node exists and,
-//! when asked for, the node's zone. The node is looked up again only when some node was
-//! written since (the node store's change count moved): at scale, looking up every selected
-//! pod's node at every sync cost as much as the rest of the sync. Versions rather than the pods themselves: holding a pod the
-//! store has replaced would keep every pod twice in memory. A different Service object (any
-//! write to it) empties the cache.
+//! An entry records what its value was computed from besides the Service: the pod's
+//! resourceVersion, whether its node exists and, when asked for, the node's zone. Every write
+//! of any object takes the next resourceVersion (one counter, as etcd's revision), so equal
+//! versions mean the same write of the same pod: a pod deleted and created again under its
+//! name never matches its predecessor's entry. The node is looked up again only when some node
+//! was written since (the node store's change count moved): at scale, looking up every
+//! selected pod's node at every sync cost as much as the rest of the sync. Versions rather
+//! than the pods themselves: holding a pod the store has replaced would keep every pod twice
+//! in memory. A different Service object (any write to it) empties the cache.
 
 use super::endpointslice::{pod_has_ip, pod_ready};
 use crate::api::*;
@@ -62,7 +64,6 @@ pub fn pod_event_matters(ev: &WatchEvent) -> bool {
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 
 struct Entry<V> {
-    uid: String,
     /// `None` (never trusted) for a pod without a numeric resourceVersion.
     resource_version: Option<u64>,
     node_present: bool,
@@ -117,11 +118,7 @@ impl<V> ServicePodCache<V> {
             let m = &pod.metadata;
             let version = m.resource_version.parse::<u64>().ok();
             if let Some(e) = self.pods.get_mut(&m.name) {
-                if version.is_some()
-                    && e.resource_version == version
-                    && e.uid == m.uid
-                    && e.nodes_seen == nodes_now
-                {
+                if version.is_some() && e.resource_version == version && e.nodes_seen == nodes_now {
                     e.seen = sync;
                     continue;
                 }
@@ -135,16 +132,13 @@ impl<V> ServicePodCache<V> {
                 Some(e)
                     if version.is_some()
                         && e.resource_version == version
-                        && e.uid == m.uid
                         && e.node_present == node.is_some()
                         && e.zone.as_ref() == zone =>
                 {
                     e.nodes_seen = nodes_now;
                     e.seen = sync;
                 }
-                // Recomputed in place: the UID's buffer is reused.
                 Some(e) => {
-                    e.uid.clone_from(&m.uid);
                     e.resource_version = version;
                     e.node_present = node.is_some();
                     e.zone = zone.cloned();
@@ -154,7 +148,6 @@ impl<V> ServicePodCache<V> {
                 }
                 None => {
                     let entry = Entry {
-                        uid: m.uid.clone(),
                         resource_version: version,
                         node_present: node.is_some(),
                         zone: zone.cloned(),
