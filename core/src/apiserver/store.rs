@@ -396,14 +396,18 @@ impl<T: Resource> Store<T> {
                 }
             }
         }
+        // The objects of the smallest set carry its pair: with one pair there is nothing
+        // left to check.
+        let single = selector.len() == 1;
         smallest
             .into_iter()
             .flatten()
             .filter_map(|key| self.lookup.get(key))
             .filter(|o| {
-                selector
-                    .iter()
-                    .all(|(k, v)| o.meta().labels.get(k) == Some(v))
+                single
+                    || selector
+                        .iter()
+                        .all(|(k, v)| o.meta().labels.get(k) == Some(v))
             })
             .cloned()
             .collect()
