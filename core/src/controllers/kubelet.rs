@@ -778,12 +778,14 @@ impl Kubelets {
                             .iter()
                             .any(|c| c.type_ == "Ready" && c.status == "True");
                         if rt.ready && !currently && pod.metadata.deletion_timestamp.is_none() {
-                            Self::update_status(ctx, key, |p| {
-                                for cs in p.status.container_statuses.iter_mut() {
-                                    cs.ready = true;
-                                }
-                                set_ready(p, true, t);
-                            });
+                            // `pod` is what this reconcile started from: the Running write
+                            // above has usually made the stored pod ready already, and then
+                            // this write would change nothing. Reading the stored pod saves
+                            // copying it to find that out.
+                            let stored = ctx.api.get::<Pod>(&key.namespace, &key.name);
+                            if stored.is_some_and(|p| !is_marked_ready(&p)) {
+                                Self::update_status(ctx, key, |p| mark_ready(p, t));
+                            }
                         }
                     }
                     break;
@@ -1022,6 +1024,28 @@ fn with_ready(
     out
 }
 
+/// Marks every container ready and the pod Ready (a running container without a probe).
+fn mark_ready(p: &mut Pod, t: Time) {
+    for cs in p.status.container_statuses.iter_mut() {
+        cs.ready = true;
+    }
+    set_ready(p, true, t);
+}
+
+/// Whether [`mark_ready`] would leave `p` as it is: every container ready, and the first
+/// ContainersReady and Ready conditions True without reason or message (`set_condition`
+/// keeps a condition whose status does not change but for those two).
+fn is_marked_ready(p: &Pod) -> bool {
+    p.status.container_statuses.iter().all(|cs| cs.ready)
+        && ["ContainersReady", "Ready"].iter().all(|ty| {
+            p.status
+                .conditions
+                .iter()
+                .find(|c| c.type_ == *ty)
+                .is_some_and(|c| c.status == "True" && c.reason.is_none() && c.message.is_none())
+        })
+}
+
 fn set_ready(p: &mut Pod, ready: bool, t: Time) {
     // A ready pod's conditions carry no message: build it only for an unready one.
     let message = (!ready).then(|| unready_message(p));
@@ -1155,6 +1179,32 @@ mod tests {
                     "ready={ready} old={old:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_pod_is_marked_ready_exactly_when_marking_it_changes_nothing() {
+        let t = to_time(9_000);
+        let mut pods: Vec<Pod> = Vec::new();
+        for old in condition_cases() {
+            for ready in [true, false] {
+                let mut p = pod(old.clone());
+                set_ready(&mut p, ready, t);
+                pods.push(p.clone());
+                mark_ready(&mut p, t);
+                pods.push(p.clone());
+                // One container still unready.
+                p.status.container_statuses[1].ready = false;
+                pods.push(p);
+            }
+            pods.push(pod(old));
+        }
+        assert!(pods.iter().any(is_marked_ready));
+        assert!(!pods.iter().all(is_marked_ready));
+        for p in pods {
+            let mut marked = p.clone();
+            mark_ready(&mut marked, t);
+            assert_eq!(is_marked_ready(&p), marked == p, "{:?}", p.status);
         }
     }
 
