@@ -410,6 +410,7 @@ impl Sim {
                     self.enqueue(i, queue);
                 }
             }
+            self.api.recycle_watch_events(events);
         }
     }
 

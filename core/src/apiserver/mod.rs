@@ -316,6 +316,16 @@ impl ApiServer {
         std::mem::take(&mut self.pending)
     }
 
+    /// Gives back a list [`ApiServer::take_watch_events`] returned, once dispatched: its
+    /// capacity holds the next events (almost every write is dispatched on its own, and
+    /// would otherwise start a new list).
+    pub fn recycle_watch_events(&mut self, mut events: Vec<WatchEvent>) {
+        if self.pending.is_empty() && events.capacity() > self.pending.capacity() {
+            events.clear();
+            self.pending = events;
+        }
+    }
+
     /// Whether watch events are waiting to be dispatched.
     pub fn has_watch_events(&self) -> bool {
         !self.pending.is_empty()
