@@ -152,8 +152,8 @@ impl EndpointsController {
         let mut cache = self.cache.remove(key).unwrap_or_default();
         let publish = svc.spec.publish_not_ready_addresses == Some(true);
         let mut ports = PortsMemo::default();
-        cache.refresh(svc, &pods, ctx.api, false, |pod, node| {
-            Self::pod_address(svc, pod, node.is_some(), publish, &mut ports)
+        cache.refresh(svc, &pods, ctx.api, false, |pod, node_present, _| {
+            Self::pod_address(svc, pod, node_present, publish, &mut ports)
         });
         let mut subsets = repack(pods.iter().filter_map(|p| cache.get(&p.metadata.name)));
         let total: usize = subsets

@@ -7,7 +7,7 @@
 //! through the store's label index, and Services through this controller's own index from
 //! selector pairs to Services.
 
-use super::pod_cache::{managed_selector, pod_event_matters, ServicePodCache, ZONE_LABEL};
+use super::pod_cache::{managed_selector, pod_event_matters, ServicePodCache};
 use super::{Controller, Ctx, Queue};
 use crate::api::core::EndpointPort;
 use crate::api::discovery::{Endpoint, EndpointConditions};
@@ -264,7 +264,7 @@ pub fn target_ref(pod: &Pod) -> ObjectReference {
 }
 
 /// The endpoint of a pod (`podToEndpoint`, §4.2).
-pub fn pod_to_endpoint(svc: &Service, pod: &Pod, node: Option<&Node>) -> Endpoint {
+pub fn pod_to_endpoint(svc: &Service, pod: &Pod, zone: Option<&str>) -> Endpoint {
     let serving = pod_ready(pod);
     let terminating = pod.metadata.deletion_timestamp.is_some();
     let publish = svc.spec.publish_not_ready_addresses == Some(true);
@@ -289,7 +289,7 @@ pub fn pod_to_endpoint(svc: &Service, pod: &Pod, node: Option<&Node>) -> Endpoin
         hostname,
         target_ref: Some(target),
         node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.clone()),
-        zone: node.and_then(|n| n.metadata.labels.get(ZONE_LABEL).cloned()),
+        zone: zone.map(str::to_string),
     }
 }
 
@@ -472,13 +472,13 @@ impl EndpointSliceController {
         let mut cache = self.cache.remove(key).unwrap_or_default();
         let publish = svc.spec.publish_not_ready_addresses == Some(true);
         let mut ports = PortsMemo::default();
-        cache.refresh(svc, &pods, ctx.api, true, |pod, node| {
-            if !should_pod_be_in_endpoints(pod, true) || (node.is_none() && !publish) {
+        cache.refresh(svc, &pods, ctx.api, true, |pod, node_present, zone| {
+            if !should_pod_be_in_endpoints(pod, true) || (!node_present && !publish) {
                 return None;
             }
             Some((
                 ports.ports(svc, pod),
-                Shared::new(pod_to_endpoint(svc, pod, node)),
+                Shared::new(pod_to_endpoint(svc, pod, zone)),
             ))
         });
         // Desired endpoints, grouped by resolved port set, in the store's pod order.
@@ -770,7 +770,9 @@ mod tests {
     fn a_long_lived_controller_writes_what_a_fresh_one_would() {
         let specific: &[Change] = &[("a pod's node gains a zone", |api| {
             modify::<Node>(api, "", "node-1", |n| {
-                n.metadata.labels.insert(ZONE_LABEL.into(), "zone-a".into());
+                n.metadata
+                    .labels
+                    .insert(super::super::pod_cache::ZONE_LABEL.into(), "zone-a".into());
             })
         })];
         assert_long_lived_matches_fresh::<EndpointSliceController, _>(

@@ -10,12 +10,15 @@
 //! of any object takes the next resourceVersion (one counter, as etcd's revision), so equal
 //! versions mean the same write of the same pod: a pod deleted and created again under its
 //! name never matches its predecessor's entry. The node is looked up again only when some node
-//! was written since (the node store's change count moved): at scale, looking up every
-//! selected pod's node at every sync cost as much as the rest of the sync. Versions rather
+//! was written since (the node store's change count moved) or the pod's spec is another one
+//! (a binding, or a namesake on another node): at scale, looking up every selected pod's node
+//! at every sync cost as much as the rest of the sync. Versions rather
 //! than the pods themselves: holding a pod the store has replaced would keep every pod twice
 //! in memory. A different Service object (any write to it) empties the cache.
 
 use super::endpointslice::{pod_has_ip, pod_ready};
+use crate::api::core::PodSpec;
+use crate::api::shared::{Shared, SharedKey};
 use crate::api::*;
 use crate::apiserver::{ApiServer, WatchEvent};
 use rustc_hash::FxHashMap;
@@ -71,6 +74,9 @@ struct Entry<V> {
     /// The node store's change count when `node_present` and `zone` were last checked: while
     /// no node was written since, they cannot have changed, and the node is not looked up.
     nodes_seen: u64,
+    /// The pod spec the node facts were read for: the same spec has the same nodeName (a weak
+    /// reference, so the address cannot be reused by another spec while the entry lives).
+    spec: SharedKey<PodSpec>,
     /// `None` when the pod is left out.
     value: Option<V>,
     /// The sync that last saw the pod select into the Service.
@@ -97,15 +103,15 @@ impl<V> Default for ServicePodCache<V> {
 
 impl<V> ServicePodCache<V> {
     /// Brings the cache up to the pods `svc` selects now, recomputing with `compute(pod,
-    /// node)` (`None`: the pod is left out) the pods whose version, node presence or — with
-    /// `track_zone` — node zone changed since the last sync.
+    /// node_present, zone)` (`None`: the pod is left out) the pods whose version, node presence
+    /// or — with `track_zone` — node zone changed since the last sync.
     pub fn refresh(
         &mut self,
         svc: &Arc<Service>,
         pods: &[Arc<Pod>],
         api: &ApiServer,
         track_zone: bool,
-        mut compute: impl FnMut(&Pod, Option<&Node>) -> Option<V>,
+        mut compute: impl FnMut(&Pod, bool, Option<&str>) -> Option<V>,
     ) {
         if !self.service.as_ref().is_some_and(|s| Arc::ptr_eq(s, svc)) {
             self.pods.clear();
@@ -118,12 +124,19 @@ impl<V> ServicePodCache<V> {
             let m = &pod.metadata;
             let version = m.resource_version.parse::<u64>().ok();
             if let Some(e) = self.pods.get_mut(&m.name) {
-                if version.is_some() && e.resource_version == version && e.nodes_seen == nodes_now {
+                // The same spec (so the same nodeName) and no node written since: the node
+                // facts are the entry's.
+                if e.nodes_seen == nodes_now && e.spec.addr() == Shared::addr(&pod.spec) {
+                    if version.is_none() || e.resource_version != version {
+                        e.resource_version = version;
+                        e.value = compute(pod, e.node_present, e.zone.as_deref());
+                    }
                     e.seen = sync;
                     continue;
                 }
             }
             let node = api.get::<Node>("", &pod.spec.node_name);
+            let present = node.is_some();
             let zone = node
                 .as_deref()
                 .filter(|_| track_zone)
@@ -132,27 +145,30 @@ impl<V> ServicePodCache<V> {
                 Some(e)
                     if version.is_some()
                         && e.resource_version == version
-                        && e.node_present == node.is_some()
+                        && e.node_present == present
                         && e.zone.as_ref() == zone =>
                 {
                     e.nodes_seen = nodes_now;
+                    e.spec = Shared::key(&pod.spec);
                     e.seen = sync;
                 }
                 Some(e) => {
                     e.resource_version = version;
-                    e.node_present = node.is_some();
+                    e.node_present = present;
                     e.zone = zone.cloned();
                     e.nodes_seen = nodes_now;
-                    e.value = compute(pod, node.as_deref());
+                    e.spec = Shared::key(&pod.spec);
+                    e.value = compute(pod, present, zone.map(String::as_str));
                     e.seen = sync;
                 }
                 None => {
                     let entry = Entry {
                         resource_version: version,
-                        node_present: node.is_some(),
+                        node_present: present,
                         zone: zone.cloned(),
                         nodes_seen: nodes_now,
-                        value: compute(pod, node.as_deref()),
+                        spec: Shared::key(&pod.spec),
+                        value: compute(pod, present, zone.map(String::as_str)),
                         seen: sync,
                     };
                     self.pods.insert(m.name.clone(), Box::new(entry));
