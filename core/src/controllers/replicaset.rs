@@ -45,8 +45,13 @@ pub trait ReplicaOwner: Stored + Admit {
     /// The pod selector, or `None` when it cannot select anything sensible (unparseable, or
     /// empty: the API server rejects both, so such an object is left alone).
     fn pod_selector(&self) -> Option<Selector>;
-    /// [`ReplicaOwner::pod_selector`] through the controller's memo of parsed selectors.
-    fn cached_pod_selector(&self, _cache: &mut SelectorCache) -> Option<Arc<Selector>> {
+    /// [`ReplicaOwner::pod_selector`] through the controller's memo of parsed selectors
+    /// (`key` is the owner's store key: it chooses the memo).
+    fn cached_pod_selector(
+        &self,
+        _key: &ObjectKey,
+        _cache: &mut SelectorCache<ObjectKey>,
+    ) -> Option<Arc<Selector>> {
         self.pod_selector().map(Arc::new)
     }
     /// The `matchLabels` part of the selector, used to narrow the candidate pods through the
@@ -70,10 +75,12 @@ impl ReplicaOwner for ReplicaSet {
         let s = Selector::from_label_selector(self.spec.selector.as_ref()).ok()?;
         (!s.is_empty() && !s.matches_nothing()).then_some(s)
     }
-    fn cached_pod_selector(&self, cache: &mut SelectorCache) -> Option<Arc<Selector>> {
-        let s = cache
-            .get(&self.metadata.uid, self.spec.selector.as_ref())
-            .ok()?;
+    fn cached_pod_selector(
+        &self,
+        key: &ObjectKey,
+        cache: &mut SelectorCache<ObjectKey>,
+    ) -> Option<Arc<Selector>> {
+        let s = cache.get(key, self.spec.selector.as_ref()).ok()?;
         (!s.is_empty() && !s.matches_nothing()).then_some(s)
     }
     fn selector_match_labels(&self) -> StringMap {
@@ -151,7 +158,7 @@ pub struct ReplicaManager<T> {
     orphans: FxHashMap<String, usize>,
     /// The owners' parsed selectors: a sync needs its owner's, and the owner is rewritten
     /// (status) far more often than its selector changes.
-    selectors: SelectorCache,
+    selectors: SelectorCache<ObjectKey>,
     _kind: PhantomData<fn() -> T>,
 }
 
@@ -559,7 +566,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
             // Gone: its pods are the garbage collector's.
             return;
         };
-        let Some(selector) = owner.cached_pod_selector(&mut self.selectors) else {
+        let Some(selector) = owner.cached_pod_selector(key, &mut self.selectors) else {
             return;
         };
         let claimed = self.claim_pods(&owner, &selector, ctx);
@@ -724,9 +731,7 @@ impl<T: ReplicaOwner> Controller for ReplicaManager<T> {
         let kind = ev.kind();
         if kind == T::KIND {
             if ev.type_ == WatchEventType::Deleted {
-                if let Some(o) = ev.old.as_ref().and_then(T::from_object) {
-                    self.selectors.forget(&o.meta().uid);
-                }
+                self.selectors.forget(&ev.key);
             }
             queue.add(ev.key.clone());
         } else if kind == Kind::Pod {

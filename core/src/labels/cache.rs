@@ -4,16 +4,15 @@
 
 use super::{LabelSelector, Selector, SelectorError};
 use rustc_hash::FxHashMap;
+use std::hash::Hash;
 use std::sync::Arc;
 
-/// [`Selector::from_label_selector`] results, one slot per object (named by its UID).
-///
-/// A slot remembers the `LabelSelector` it was parsed from and is used only while the object
-/// presents an equal one, so the answer is always what parsing would give now: the UID only
-/// chooses the slot, it never decides the result.
+/// One object's parsed selector: remembers the `LabelSelector` it was parsed from and is used
+/// only while the object presents an equal one, so the answer is always what parsing would
+/// give now.
 #[derive(Debug, Default)]
-pub struct SelectorCache {
-    by_uid: FxHashMap<String, Slot>,
+pub struct SelectorMemo {
+    slot: Option<Slot>,
 }
 
 #[derive(Debug)]
@@ -22,46 +21,69 @@ struct Slot {
     parsed: Result<Arc<Selector>, SelectorError>,
 }
 
-impl SelectorCache {
-    /// `LabelSelectorAsSelector(ls)` for the object with UID `uid`, parsed again only when
-    /// `ls` differs from what that object's slot was parsed from.
-    pub fn get(
-        &mut self,
-        uid: &str,
-        ls: Option<&LabelSelector>,
-    ) -> Result<Arc<Selector>, SelectorError> {
-        if let Some(slot) = self.by_uid.get(uid) {
+impl SelectorMemo {
+    /// `LabelSelectorAsSelector(ls)`, parsed again only when `ls` differs from what the memo
+    /// was last parsed from.
+    pub fn get(&mut self, ls: Option<&LabelSelector>) -> Result<Arc<Selector>, SelectorError> {
+        if let Some(slot) = &self.slot {
             if slot.source.as_ref() == ls {
                 return slot.parsed.clone();
             }
         }
         let parsed = Selector::from_label_selector(ls).map(Arc::new);
-        let slot = Slot {
+        self.slot = Some(Slot {
             source: ls.cloned(),
             parsed: parsed.clone(),
-        };
-        match self.by_uid.get_mut(uid) {
-            Some(s) => *s = slot,
-            None => {
-                self.by_uid.insert(uid.to_string(), slot);
-            }
+        });
+        parsed
+    }
+}
+
+/// [`Selector::from_label_selector`] results, one [`SelectorMemo`] per object (named by `K`,
+/// e.g. its store key). The key only chooses the memo, it never decides the result.
+#[derive(Debug)]
+pub struct SelectorCache<K> {
+    by_key: FxHashMap<K, SelectorMemo>,
+}
+
+impl<K> Default for SelectorCache<K> {
+    fn default() -> Self {
+        SelectorCache {
+            by_key: FxHashMap::default(),
         }
+    }
+}
+
+impl<K: Hash + Eq + Clone> SelectorCache<K> {
+    /// `LabelSelectorAsSelector(ls)` for the object named `key`, parsed again only when `ls`
+    /// differs from what that object's memo was parsed from.
+    pub fn get(
+        &mut self,
+        key: &K,
+        ls: Option<&LabelSelector>,
+    ) -> Result<Arc<Selector>, SelectorError> {
+        if let Some(memo) = self.by_key.get_mut(key) {
+            return memo.get(ls);
+        }
+        let mut memo = SelectorMemo::default();
+        let parsed = memo.get(ls);
+        self.by_key.insert(key.clone(), memo);
         parsed
     }
 
-    /// Drops the slot of a deleted object.
-    pub fn forget(&mut self, uid: &str) {
-        self.by_uid.remove(uid);
+    /// Drops the memo of a deleted object.
+    pub fn forget(&mut self, key: &K) {
+        self.by_key.remove(key);
     }
 
-    /// Number of objects with a slot.
+    /// Number of objects with a memo.
     pub fn len(&self) -> usize {
-        self.by_uid.len()
+        self.by_key.len()
     }
 
-    /// Whether no object has a slot.
+    /// Whether no object has a memo.
     pub fn is_empty(&self) -> bool {
-        self.by_uid.is_empty()
+        self.by_key.is_empty()
     }
 }
 
@@ -104,7 +126,7 @@ mod tests {
             ("a", Some(LabelSelector::default())),
             ("b", Some(match_labels(&[("app", "db")]))),
         ];
-        let mut cache = SelectorCache::default();
+        let mut cache: SelectorCache<&str> = SelectorCache::default();
         for (uid, ls) in &steps {
             let got = cache.get(uid, ls.as_ref()).map(|s| (*s).clone());
             assert_eq!(
@@ -114,16 +136,16 @@ mod tests {
             );
         }
         assert_eq!(cache.len(), 2);
-        cache.forget("a");
+        cache.forget(&"a");
         assert_eq!(cache.len(), 1);
     }
 
     #[test]
     fn an_unchanged_selector_is_not_parsed_again() {
         let ls = match_labels(&[("app", "web")]);
-        let mut cache = SelectorCache::default();
-        let first = cache.get("u", Some(&ls));
-        let second = cache.get("u", Some(&ls.clone()));
+        let mut cache: SelectorCache<&str> = SelectorCache::default();
+        let first = cache.get(&"u", Some(&ls));
+        let second = cache.get(&"u", Some(&ls.clone()));
         match (first, second) {
             (Ok(a), Ok(b)) => assert!(Arc::ptr_eq(&a, &b)),
             other => panic!("valid selector rejected: {other:?}"),

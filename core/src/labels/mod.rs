@@ -4,5 +4,5 @@
 mod cache;
 mod selector;
 
-pub use cache::SelectorCache;
+pub use cache::{SelectorCache, SelectorMemo};
 pub use selector::*;

@@ -36,7 +36,7 @@ use crate::controllers::replicaset::{
 use crate::controllers::workqueue::RateLimiter;
 use crate::controllers::{Controller, Ctx, Queue};
 use crate::infra::Infra;
-use crate::labels::{Selector, SelectorCache};
+use crate::labels::{Selector, SelectorMemo};
 use crate::sort::CollectOrdered;
 use crate::time::{Millis, Time, EPOCH_UNIX_MS};
 use rustc_hash::FxHashMap;
@@ -61,17 +61,27 @@ const ANNOTATIONS_NOT_COPIED: [&str; 6] = [
 /// The Deployment controller.
 #[derive(Default)]
 pub struct DeploymentController {
-    /// Deployment UID → the pod-template-hash last computed for it. Hashing serializes the
-    /// whole template; a Deployment's template rarely changes while its ReplicaSets' status
-    /// changes wake it once or more per pod.
-    hashes: FxHashMap<String, CachedHash>,
-    /// The Deployments' parsed selectors (a sync needs its Deployment's).
-    selectors: SelectorCache,
-    /// Deployment UID → its [`params_of`] and what they were computed from: defaulting
-    /// builds and drops a whole Deployment, and only a spec change alters the result.
-    params: FxHashMap<String, CachedParams>,
+    /// Deployment key → what a sync derives from the Deployment's spec, remembered with what
+    /// it was derived from (so an entry answers only for an unchanged input, whichever object
+    /// the key names now). Keyed by the store key: its hash is computed once, and one lookup
+    /// serves a whole sync.
+    memos: FxHashMap<ObjectKey, Memo>,
     /// The work queue's rate limiter (`AddRateLimited`).
     rate_limiter: RateLimiter,
+}
+
+/// What a sync derives from one Deployment's spec.
+#[derive(Default)]
+struct Memo {
+    /// The parsed selector.
+    selector: SelectorMemo,
+    /// [`params_of`]: defaulting builds and drops a whole Deployment, and only a spec change
+    /// alters the result.
+    params: Option<CachedParams>,
+    /// The pod-template-hash last computed. Hashing serializes the whole template; a
+    /// Deployment's template rarely changes while its ReplicaSets' status changes wake it
+    /// once or more per pod.
+    hash: Option<CachedHash>,
 }
 
 /// [`params_of`] of a Deployment, with the fields it reads.
@@ -114,6 +124,17 @@ impl CachedParams {
             && self.revision_history_limit == s.revision_history_limit
             && self.paused == s.paused
             && self.progress_deadline_seconds == s.progress_deadline_seconds
+    }
+}
+
+impl Memo {
+    /// [`params_of`] `d`, from the memo while the fields it reads are unchanged.
+    fn params_of(&mut self, d: &Deployment) -> Option<Arc<DeploymentParams>> {
+        match &mut self.params {
+            Some(c) if c.computed_from(d) => {}
+            slot => *slot = Some(CachedParams::new(d)),
+        }
+        self.params.as_ref().and_then(|c| c.params.clone())
     }
 }
 
@@ -884,38 +905,26 @@ impl DeploymentController {
     /// [`template_hash`] of `d`'s template and `collision_count`, from the cache when neither
     /// changed since it was last computed (the template compares cheaply: copies of a stored
     /// template share their spec).
-    fn template_hash_of(&mut self, d: &Deployment, collision_count: Option<i32>) -> String {
+    fn template_hash_of(
+        &mut self,
+        key: &ObjectKey,
+        d: &Deployment,
+        collision_count: Option<i32>,
+    ) -> String {
         let template = &d.spec.template;
-        if let Some(c) = self.hashes.get(&d.metadata.uid) {
+        let memo = self.memos.entry(key.clone()).or_default();
+        if let Some(c) = &memo.hash {
             if c.collision_count == collision_count && c.template == *template {
                 return c.hash.clone();
             }
         }
         let hash = template_hash(template, collision_count);
-        self.hashes.insert(
-            d.metadata.uid.clone(),
-            CachedHash {
-                template: template.clone(),
-                collision_count,
-                hash: hash.clone(),
-            },
-        );
+        memo.hash = Some(CachedHash {
+            template: template.clone(),
+            collision_count,
+            hash: hash.clone(),
+        });
         hash
-    }
-
-    /// [`params_of`] `d`, from the memo while the fields it reads are unchanged.
-    fn params_of(&mut self, d: &Deployment) -> Option<Arc<DeploymentParams>> {
-        match self.params.get_mut(&d.metadata.uid) {
-            Some(c) if c.computed_from(d) => {}
-            Some(c) => *c = CachedParams::new(d),
-            None => {
-                self.params
-                    .insert(d.metadata.uid.clone(), CachedParams::new(d));
-            }
-        }
-        self.params
-            .get(&d.metadata.uid)
-            .and_then(|c| c.params.clone())
     }
 
     /// `syncDeployment`.
@@ -923,13 +932,11 @@ impl DeploymentController {
         let Some(stored) = ctx.api.get::<Deployment>(&key.namespace, &key.name) else {
             return;
         };
-        let Some(params) = self.params_of(&stored) else {
+        let memo = self.memos.entry(key.clone()).or_default();
+        let Some(params) = memo.params_of(&stored) else {
             return;
         };
-        let selector = match self
-            .selectors
-            .get(&stored.metadata.uid, stored.spec.selector.as_ref())
-        {
+        let selector = match memo.selector.get(stored.spec.selector.as_ref()) {
             Ok(s) if !s.matches_nothing() => s,
             _ => return,
         };
@@ -978,7 +985,7 @@ impl DeploymentController {
             return;
         }
 
-        let hash = self.template_hash_of(&stored, st.status.collision_count);
+        let hash = self.template_hash_of(key, &stored, st.status.collision_count);
         let new_name = format!("{}-{}", stored.metadata.name, hash);
         let plan = match st.params.strategy {
             Strategy::Recreate => recreate::rollout_recreate(
@@ -1033,11 +1040,7 @@ impl Controller for DeploymentController {
         match ev.kind() {
             Kind::Deployment => {
                 if ev.type_ == WatchEventType::Deleted {
-                    if let Some(Object::Deployment(d)) = &ev.old {
-                        self.hashes.remove(&d.metadata.uid);
-                        self.selectors.forget(&d.metadata.uid);
-                        self.params.remove(&d.metadata.uid);
-                    }
+                    self.memos.remove(&ev.key);
                 }
                 queue.add(ev.key.clone());
             }
@@ -1205,23 +1208,20 @@ mod tests {
             }),
             ("name", |d| d.metadata.name = "db".into()),
         ];
-        let mut controller = super::DeploymentController::default();
+        let mut memo = super::Memo::default();
         let mut d = Deployment::default();
         d.metadata.uid = "u1".into();
         d.metadata.name = "web".into();
-        assert_eq!(
-            controller.params_of(&d).as_deref().cloned(),
-            super::params_of(&d)
-        );
+        assert_eq!(memo.params_of(&d).as_deref().cloned(), super::params_of(&d));
         for (what, edit) in edits {
             edit(&mut d);
             assert_eq!(
-                controller.params_of(&d).as_deref().cloned(),
+                memo.params_of(&d).as_deref().cloned(),
                 super::params_of(&d),
                 "{what}"
             );
             assert_eq!(
-                controller.params_of(&d).as_deref().cloned(),
+                memo.params_of(&d).as_deref().cloned(),
                 super::params_of(&d),
                 "{what}, again"
             );
