@@ -38,8 +38,11 @@ pub struct Scheduler {
     hot: Vec<HotNode>,
     /// Node id → number of pods bound to a node of that name, from the pod watch events:
     /// what `api.pods.count_on_node` answers (pods may name a node that does not exist yet,
-    /// so the count is kept per name).
+    /// so the count is kept per name). A node's own count is mirrored in its `HotNode`.
     pods_by_id: Vec<usize>,
+    /// Node id → position of the node in `nodes`/`hot` (`NOT_A_NODE` for a name no node
+    /// has), so that a pod event finds its node's `HotNode` without searching by name.
+    pos_by_id: Vec<u32>,
     /// Scratch for one scheduling decision, indexed by node id: the pod's owner's pods on
     /// each node. Kept between decisions (all zero) so scoring allocates nothing per pod.
     same_owner_scratch: Vec<u32>,
@@ -53,9 +56,14 @@ struct CachedNode {
     node: Arc<Node>,
 }
 
+/// `Scheduler::pos_by_id` of a name no cached node has.
+const NOT_A_NODE: u32 = u32::MAX;
+
 /// The part of a cached node the scheduling loop reads for every node it examines.
 #[derive(Clone, Copy)]
 struct HotNode {
+    /// Pods bound to the node (`Scheduler::pods_by_id` of its id).
+    pods: usize,
     /// `status.allocatable.pods` (110 when missing or malformed).
     capacity: usize,
     /// The name's id (`Scheduler::node_ids`).
@@ -68,6 +76,7 @@ struct HotNode {
 impl CachedNode {
     fn new(node: Arc<Node>, id: u32) -> (Self, HotNode) {
         let hot = HotNode {
+            pods: 0,
             capacity: pod_capacity(&node),
             id,
             plain: node_ready(&node)
@@ -155,18 +164,48 @@ impl Scheduler {
         if old == new {
             return;
         }
-        if let Some(id) = old.and_then(|name| self.node_ids.get(name)) {
-            if let Some(c) = self.pods_by_id.get_mut(*id as usize) {
+        if let Some(&id) = old.and_then(|name| self.node_ids.get(name)) {
+            if let Some(c) = self.pods_by_id.get_mut(id as usize) {
                 *c = c.saturating_sub(1);
+                let count = *c;
+                self.mirror_count(id, count);
             }
         }
         if let Some(name) = new {
-            let id = self.node_id(name) as usize;
-            if self.pods_by_id.len() <= id {
-                self.pods_by_id.resize(id + 1, 0);
+            let id = self.node_id(name);
+            let i = id as usize;
+            if self.pods_by_id.len() <= i {
+                self.pods_by_id.resize(i + 1, 0);
             }
-            if let Some(c) = self.pods_by_id.get_mut(id) {
+            if let Some(c) = self.pods_by_id.get_mut(i) {
                 *c += 1;
+                let count = *c;
+                self.mirror_count(id, count);
+            }
+        }
+    }
+
+    /// Copies a name's pod count into its node's `HotNode`, if a node has that name.
+    fn mirror_count(&mut self, id: u32, count: usize) {
+        let pos = self
+            .pos_by_id
+            .get(id as usize)
+            .copied()
+            .unwrap_or(NOT_A_NODE);
+        if let Some(h) = self.hot.get_mut(pos as usize) {
+            h.pods = count;
+        }
+    }
+
+    /// Records the positions of the nodes from `from` on (after an insertion or removal).
+    fn reposition_from(&mut self, from: usize) {
+        for (pos, h) in self.hot.iter().enumerate().skip(from) {
+            let i = h.id as usize;
+            if self.pos_by_id.len() <= i {
+                self.pos_by_id.resize(i + 1, NOT_A_NODE);
+            }
+            if let Some(slot) = self.pos_by_id.get_mut(i) {
+                *slot = u32::try_from(pos).unwrap_or(NOT_A_NODE);
             }
         }
     }
@@ -325,12 +364,17 @@ impl Controller for Scheduler {
                 match (ev.type_, at) {
                     (WatchEventType::Deleted, Ok(i)) => {
                         self.nodes.remove(i);
-                        self.hot.remove(i);
+                        let gone = self.hot.remove(i);
+                        if let Some(slot) = self.pos_by_id.get_mut(gone.id as usize) {
+                            *slot = NOT_A_NODE;
+                        }
+                        self.reposition_from(i);
                     }
                     (WatchEventType::Deleted, Err(_)) => {}
                     (_, at) => {
                         let id = self.node_id(&ev.key.name);
-                        let (cached, hot) = CachedNode::new(n.clone(), id);
+                        let (cached, mut hot) = CachedNode::new(n.clone(), id);
+                        hot.pods = self.pods_by_id.get(id as usize).copied().unwrap_or(0);
                         match at {
                             Ok(i) => {
                                 self.nodes[i] = cached;
@@ -339,6 +383,7 @@ impl Controller for Scheduler {
                             Err(i) => {
                                 self.nodes.insert(i, cached);
                                 self.hot.insert(i, hot);
+                                self.reposition_from(i);
                             }
                         }
                     }
@@ -393,6 +438,8 @@ impl Controller for Scheduler {
         top.clear();
         let mut misfits = Vec::new();
         let no_selector = pod.spec.node_selector.is_empty();
+        // An owner with no pods bound anywhere scores 0 on every node.
+        let has_owner_counts = owner_counts.is_some();
         // Walked from `next_start_node` round the list, without a division per node.
         let mut at = if total > 0 {
             self.next_start_node % total
@@ -401,7 +448,7 @@ impl Controller for Scheduler {
         };
         for _ in 0..total {
             let hot = self.hot[at];
-            let count = self.pods_by_id.get(hot.id as usize).copied().unwrap_or(0);
+            let count = hot.pods;
             debug_assert_eq!(count, ctx.api.pods.count_on_node(&self.nodes[at].name));
             let fits = if hot.plain {
                 // The checks `fit` would pass anyway are skipped; the rest are the same.
@@ -423,7 +470,11 @@ impl Controller for Scheduler {
             };
             match fits {
                 Ok(count) => {
-                    let same_owner = scratch.get(hot.id as usize).copied().unwrap_or(0);
+                    let same_owner = if has_owner_counts {
+                        scratch.get(hot.id as usize).copied().unwrap_or(0)
+                    } else {
+                        0
+                    };
                     let score = (same_owner, count);
                     if score < best {
                         best = score;
