@@ -23,7 +23,8 @@ use super::util::{
 };
 use super::{recreate, rolling};
 use crate::api::apps::{DeploymentCondition, DeploymentStatus};
-use crate::api::core::PodTemplateSpec;
+use crate::api::core::{PodSpec, PodTemplateSpec};
+use crate::api::shared::Shared;
 use crate::api::*;
 use crate::apiserver::defaults::set_defaults_deployment;
 use crate::apiserver::{
@@ -64,8 +65,9 @@ pub struct DeploymentController {
     /// Deployment key → what a sync derives from the Deployment's spec, remembered with what
     /// it was derived from (so an entry answers only for an unchanged input, whichever object
     /// the key names now). Keyed by the store key: its hash is computed once, and one lookup
-    /// serves a whole sync.
-    memos: FxHashMap<ObjectKey, Memo>,
+    /// serves a whole sync. Boxed: the table stays small, so growing it moves 16-byte
+    /// entries rather than whole memos.
+    memos: FxHashMap<ObjectKey, Box<Memo>>,
     /// The work queue's rate limiter (`AddRateLimited`).
     rate_limiter: RateLimiter,
 }
@@ -82,6 +84,10 @@ struct Memo {
     /// Deployment's template rarely changes while its ReplicaSets' status changes wake it
     /// once or more per pod.
     hash: Option<CachedHash>,
+    /// Two pod specs found equal, kept (so neither can change: a write through a shared
+    /// value copies it first): the Deployment's and its new ReplicaSet's, which the API
+    /// server's defaulting of the ReplicaSet made separate copies of, compared twice a sync.
+    same_spec: Option<(Shared<PodSpec>, Shared<PodSpec>)>,
 }
 
 /// [`params_of`] of a Deployment, with the fields it reads.
@@ -128,6 +134,48 @@ impl CachedParams {
 }
 
 impl Memo {
+    /// [`equal_ignore_hash`], remembering the last pair of equal specs it compared.
+    fn templates_equal(&mut self, a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
+        metadata_equal_ignore_hash(a, b) && self.specs_equal(&a.spec, &b.spec)
+    }
+
+    fn specs_equal(&mut self, a: &Shared<PodSpec>, b: &Shared<PodSpec>) -> bool {
+        if Shared::ptr_eq(a, b) {
+            return true;
+        }
+        if let Some((x, y)) = &self.same_spec {
+            if (Shared::ptr_eq(x, a) && Shared::ptr_eq(y, b))
+                || (Shared::ptr_eq(x, b) && Shared::ptr_eq(y, a))
+            {
+                return true;
+            }
+        }
+        let equal = **a == **b;
+        if equal {
+            self.same_spec = Some((a.clone(), b.clone()));
+        }
+        equal
+    }
+
+    /// [`template_hash`] of `d`'s template and `collision_count`, from the memo when neither
+    /// changed since it was last computed (the template compares cheaply: copies of a stored
+    /// template share their spec).
+    fn template_hash(&mut self, d: &Deployment, collision_count: Option<i32>) -> String {
+        let template = &d.spec.template;
+        if let Some(c) = &self.hash {
+            if c.collision_count == collision_count && c.template == *template {
+                return c.hash.clone();
+            }
+        }
+        let hash = template_hash(template, collision_count);
+        self.hash = Some(CachedHash {
+            template: template.clone(),
+            collision_count,
+            hash: hash.clone(),
+        });
+        hash
+    }
+
     /// [`params_of`] `d`, from the memo while the fields it reads are unchanged.
     fn params_of(&mut self, d: &Deployment) -> Option<Arc<DeploymentParams>> {
         match &mut self.params {
@@ -203,6 +251,11 @@ pub fn template_hash(t: &PodTemplateSpec, collision_count: Option<i32>) -> Strin
 /// Deployment's template with every ReplicaSet's, twice. The destructuring names every field
 /// of `ObjectMeta`, so a field added there cannot be silently left out of the comparison.
 pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
+    a.spec == b.spec && metadata_equal_ignore_hash(a, b)
+}
+
+/// The metadata half of [`equal_ignore_hash`].
+fn metadata_equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
     let ObjectMeta {
         name,
         generate_name,
@@ -219,8 +272,7 @@ pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
         extra,
     } = &a.metadata;
     let m = &b.metadata;
-    a.spec == b.spec
-        && *name == m.name
+    *name == m.name
         && *generate_name == m.generate_name
         && *namespace == m.namespace
         && *uid == m.uid
@@ -661,6 +713,7 @@ impl DeploymentController {
     fn split_new_old(
         d: &Deployment,
         rss: &[Arc<ReplicaSet>],
+        memo: &mut Memo,
     ) -> (Option<Arc<ReplicaSet>>, Vec<Arc<ReplicaSet>>) {
         let mut sorted: Vec<Arc<ReplicaSet>> = rss.to_vec();
         crate::sort::sort_by(&mut sorted, |a, b| {
@@ -669,7 +722,7 @@ impl DeploymentController {
         });
         let new_idx = sorted
             .iter()
-            .position(|rs| equal_ignore_hash(&rs.spec.template, &d.spec.template));
+            .position(|rs| memo.templates_equal(&rs.spec.template, &d.spec.template));
         let new = new_idx.map(|i| sorted.remove(i));
         (new, sorted)
     }
@@ -682,12 +735,13 @@ impl DeploymentController {
         st: &mut SyncState,
         rss: &mut [Arc<ReplicaSet>],
         api: &mut ApiServer,
+        memo: &mut Memo,
     ) -> (
         Option<Arc<ReplicaSet>>,
         Vec<Arc<ReplicaSet>>,
         Vec<RsSnapshot>,
     ) {
-        let (new, old) = Self::split_new_old(&st.stored, rss);
+        let (new, old) = Self::split_new_old(&st.stored, rss, memo);
         let old_snaps: Vec<RsSnapshot> = old.iter().map(|rs| rs_snapshot(rs)).collect();
         let Some(new) = new else {
             return (None, old, old_snaps);
@@ -846,7 +900,11 @@ impl DeploymentController {
     }
 
     /// The Deployment's ReplicaSets as they are now: the new one (if any) and the others.
-    fn current(st: &SyncState, api: &ApiServer) -> (Option<RsSnapshot>, Vec<RsSnapshot>) {
+    fn current(
+        st: &SyncState,
+        api: &ApiServer,
+        memo: &mut Memo,
+    ) -> (Option<RsSnapshot>, Vec<RsSnapshot>) {
         let uid = &st.stored.metadata.uid;
         let owned: Vec<Arc<ReplicaSet>> = api
             .replica_sets
@@ -854,7 +912,7 @@ impl DeploymentController {
             .into_iter()
             .filter(|rs| rs.metadata.controller_ref().is_some_and(|r| &r.uid == uid))
             .collect();
-        let (new, old) = Self::split_new_old(&st.stored, &owned);
+        let (new, old) = Self::split_new_old(&st.stored, &owned, memo);
         (
             new.map(|rs| rs_snapshot(&rs)),
             old.iter().map(|rs| rs_snapshot(rs)).collect(),
@@ -881,7 +939,7 @@ impl DeploymentController {
     /// did not time the Deployment out (its condition still says `NewReplicaSetAvailable`
     /// while a pod is missing) requeues it through the rate limiter, as upstream's
     /// `enqueueRateLimited`, until the rollout completes again.
-    fn requeue_if_stuck(&mut self, st: &SyncState, queue: &mut Queue) {
+    fn requeue_if_stuck(rate_limiter: &mut RateLimiter, st: &SyncState, queue: &mut Queue) {
         if requeue_stuck_deployment(&st.params, &st.status, &st.status, st.now_ms).is_none() {
             return;
         }
@@ -897,34 +955,9 @@ impl DeploymentController {
             .saturating_add(1);
         let delay = match u64::try_from(at.saturating_sub(st.now_ms)) {
             Ok(d) if d > 0 => d,
-            _ => self.rate_limiter.when(st.now_ms.max(0) as Millis),
+            _ => rate_limiter.when(st.now_ms.max(0) as Millis),
         };
         queue.add_after(st.key(), delay);
-    }
-
-    /// [`template_hash`] of `d`'s template and `collision_count`, from the cache when neither
-    /// changed since it was last computed (the template compares cheaply: copies of a stored
-    /// template share their spec).
-    fn template_hash_of(
-        &mut self,
-        key: &ObjectKey,
-        d: &Deployment,
-        collision_count: Option<i32>,
-    ) -> String {
-        let template = &d.spec.template;
-        let memo = self.memos.entry(key.clone()).or_default();
-        if let Some(c) = &memo.hash {
-            if c.collision_count == collision_count && c.template == *template {
-                return c.hash.clone();
-            }
-        }
-        let hash = template_hash(template, collision_count);
-        memo.hash = Some(CachedHash {
-            template: template.clone(),
-            collision_count,
-            hash: hash.clone(),
-        });
-        hash
     }
 
     /// `syncDeployment`.
@@ -971,21 +1004,21 @@ impl DeploymentController {
         }
         check_paused_conditions(&st.params, &mut st.status, st.now_ms);
         // The old ReplicaSets' snapshots come back with them: nothing writes those in between.
-        let (new_rs, old, old_snaps) = Self::sync_existing_new_rs(&mut st, &mut rss, ctx.api);
+        let (new_rs, old, old_snaps) = Self::sync_existing_new_rs(&mut st, &mut rss, ctx.api, memo);
         let new_snap = new_rs.as_ref().map(|rs| rs_snapshot(rs));
 
         if st.params.paused || is_scaling_event(&st.params, new_snap.as_ref(), &old_snaps) {
             let plan =
                 sync_scaling_or_paused(&st.params, &st.status, &old_snaps, new_snap.as_ref());
             Self::apply(&mut st, &plan.actions, "", ctx.api);
-            let (new_now, old_now) = Self::current(&st, ctx.api);
+            let (new_now, old_now) = Self::current(&st, ctx.api, memo);
             let all: Vec<&RsSnapshot> = old_now.iter().chain(new_now.as_ref()).collect();
             st.status = calculate_status(&st.params, &st.status, &all, new_now.as_ref(), st.now_ms);
             st.flush(ctx.api);
             return;
         }
 
-        let hash = self.template_hash_of(key, &stored, st.status.collision_count);
+        let hash = memo.template_hash(&stored, st.status.collision_count);
         let new_name = format!("{}-{}", stored.metadata.name, hash);
         let plan = match st.params.strategy {
             Strategy::Recreate => recreate::rollout_recreate(
@@ -1015,7 +1048,7 @@ impl DeploymentController {
             st.flush(ctx.api);
             return;
         }
-        let (new_now, old_now) = Self::current(&st, ctx.api);
+        let (new_now, old_now) = Self::current(&st, ctx.api, memo);
         let all: Vec<&RsSnapshot> = old_now.iter().chain(new_now.as_ref()).collect();
         let synced = sync_rollout_status(
             &st.params,
@@ -1027,7 +1060,7 @@ impl DeploymentController {
         );
         st.status = synced.status;
         st.flush(ctx.api);
-        self.requeue_if_stuck(&st, ctx.queue);
+        Self::requeue_if_stuck(&mut self.rate_limiter, &st, ctx.queue);
     }
 }
 
@@ -1158,6 +1191,25 @@ mod tests {
             }
             prop_assert_eq!(status_is(&a, &stored), status_of(&a) == stored);
             prop_assert!(status_is(&a, &status_of(&a)));
+        }
+
+        /// The memo's comparison answers as `equal_ignore_hash` however often and in
+        /// whatever order pairs come, sharing specs or not.
+        #[test]
+        fn memo_comparison_is_equal_ignore_hash(
+            pairs in proptest::collection::vec((template(), template(), 0..2u8), 1..6),
+        ) {
+            let mut memo = super::Memo::default();
+            for (a, b, share) in &pairs {
+                let mut b = b.clone();
+                if *share == 1 {
+                    b.spec = a.spec.clone();
+                }
+                for _ in 0..2 {
+                    prop_assert_eq!(memo.templates_equal(a, &b), equal_ignore_hash(a, &b));
+                    prop_assert_eq!(memo.templates_equal(&b, a), equal_ignore_hash(&b, a));
+                }
+            }
         }
 
         /// The field-by-field comparison answers as upstream's definition: equal once both
