@@ -183,9 +183,36 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
     }
 }
 
+/// One shared copy of each name handed out (node names, zones): the many records that name
+/// one node hold one allocation between them instead of a copy each.
+#[derive(Clone, Debug, Default)]
+pub struct Names(rustc_hash::FxHashSet<Arc<str>>);
+
+impl Names {
+    /// The shared copy of `name`.
+    pub fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.0.get(name) {
+            return n.clone();
+        }
+        let n: Arc<str> = name.into();
+        self.0.insert(n.clone());
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_hand_out_one_copy_per_name() {
+        let mut names = Names::default();
+        let a = names.get("node-1");
+        let b = names.get("node-1");
+        let c = names.get("node-2");
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!((&*a, &*c), ("node-1", "node-2"));
+    }
 
     #[test]
     fn copies_share_until_one_is_written() {

@@ -22,7 +22,7 @@
 
 use super::*;
 use crate::api::core::EventSource;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 
@@ -50,7 +50,7 @@ pub(super) struct EventLog {
     #[cfg(test)]
     eager: bool,
     /// Source hosts (node names) seen, shared by the drafts naming them.
-    hosts: HashSet<Arc<str>>,
+    hosts: crate::api::shared::Names,
     /// Reused buffer for a draft's namespace and name (the trace hashes them).
     scratch: String,
 }
@@ -461,7 +461,7 @@ impl ApiServer {
         self.event_log.seq += 1;
         let seq = self.event_log.seq;
         let resource_version = self.next_rv();
-        let host = host.map(|h| self.intern_host(h));
+        let host = host.map(|h| self.event_log.hosts.get(h));
         let draft = Draft {
             involved,
             type_,
@@ -502,17 +502,6 @@ impl ApiServer {
         if !self.event_log.batching {
             self.flush_events();
         }
-    }
-
-    /// The shared copy of a host name.
-    fn intern_host(&mut self, host: &str) -> Arc<str> {
-        let hosts = &mut self.event_log.hosts;
-        if let Some(h) = hosts.get(host) {
-            return h.clone();
-        }
-        let h: Arc<str> = host.into();
-        hosts.insert(h.clone());
-        h
     }
 
     /// Counts one more occurrence of the recorded Event `seq` if it is still stored (or a

@@ -31,6 +31,7 @@
 //! [`Timings::kube_proxy_min_sync_ms`]: crate::sim::Timings::kube_proxy_min_sync_ms
 
 use super::{Controller, Ctx, Queue};
+use crate::api::shared::Names;
 use crate::api::*;
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent, WatchEventType};
 use crate::infra::Infra;
@@ -85,6 +86,9 @@ pub struct KubeProxy {
     idle: BTreeSet<String>,
     /// Converted service ports, shared by every node's sync (invalidated on change).
     converted: BTreeMap<ObjectKey, Rc<Vec<ServiceEndpoints>>>,
+    /// One copy of each node and zone name the endpoints name: every converted version of a
+    /// Service, kept until every node has synced past it, shares them.
+    names: Names,
 }
 
 impl KubeProxy {
@@ -101,6 +105,7 @@ impl KubeProxy {
             proxiers: BTreeMap::new(),
             idle: BTreeSet::new(),
             converted: BTreeMap::new(),
+            names: Names::default(),
         }
     }
 
@@ -245,7 +250,7 @@ impl KubeProxy {
             return c.clone();
         }
         let out = Rc::new(match self.services.get(key) {
-            Some(svc) => service_endpoints(svc, self.slices.get(key)),
+            Some(svc) => service_endpoints(svc, self.slices.get(key), &mut self.names),
             None => Vec::new(),
         });
         self.converted.insert(key.clone(), out.clone());
@@ -320,6 +325,7 @@ fn port_u16(p: i32) -> Option<u16> {
 pub fn service_endpoints(
     svc: &Service,
     slices: Option<&BTreeMap<String, Arc<EndpointSlice>>>,
+    names: &mut Names,
 ) -> Vec<ServiceEndpoints> {
     if svc.spec.type_.as_deref() == Some("ExternalName") {
         return Vec::new();
@@ -418,8 +424,8 @@ pub fn service_endpoints(
                     ready: e.conditions.ready.unwrap_or(true),
                     serving: e.conditions.serving.unwrap_or(true),
                     terminating: e.conditions.terminating.unwrap_or(false),
-                    node_name: e.node_name.clone(),
-                    zone: e.zone.clone(),
+                    node_name: e.node_name.as_deref().map(|n| names.get(n)),
+                    zone: e.zone.as_deref().map(|z| names.get(z)),
                     zone_hints: Vec::new(),
                     node_hints: Vec::new(),
                 });

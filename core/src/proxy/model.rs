@@ -8,6 +8,7 @@
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Layer-4 protocol of a Service port (`v1.Protocol`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -292,9 +293,9 @@ pub struct EndpointInfo {
     /// `conditions.terminating`.
     pub terminating: bool,
     /// `nodeName`; `None` when the pod is not scheduled (never local).
-    pub node_name: Option<String>,
+    pub node_name: Option<Arc<str>>,
     /// `zone`.
-    pub zone: Option<String>,
+    pub zone: Option<Arc<str>>,
     /// `hints.forZones[].name`; empty = no zone hints (no topology filtering).
     pub zone_hints: Vec<String>,
     /// `hints.forNodes[].name`; empty = no node hints.
@@ -310,7 +311,7 @@ impl EndpointInfo {
             ready: true,
             serving: true,
             terminating: false,
-            node_name: Some(node.to_string()),
+            node_name: Some(node.into()),
             zone: None,
             zone_hints: Vec::new(),
             node_hints: Vec::new(),
