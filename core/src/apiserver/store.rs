@@ -3,7 +3,7 @@
 //! by owner UID, by node), and the resourceVersion counter.
 
 use crate::api::{Object, ObjectMeta, Resource};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
@@ -282,7 +282,9 @@ pub struct Store<T: Resource> {
     by_uid: HashMap<String, ObjectKey>,
     by_label: HashMap<LabelIndexKey, BTreeSet<ObjectKey>>,
     by_owner: HashMap<String, BTreeSet<ObjectKey>>,
-    by_node: HashMap<String, BTreeSet<ObjectKey>>,
+    /// Unordered: a binding adds to it for every pod, and a hashed insert touches one key
+    /// where an ordered one compares names down a tree; the rare listing sorts.
+    by_node: HashMap<String, HashSet<ObjectKey>>,
     node_of: fn(&T) -> Option<&str>,
     /// How many times an object was put or removed (see [`Store::changes`]).
     changes: u64,
@@ -424,12 +426,11 @@ impl<T: Resource> Store<T> {
             .collect()
     }
 
-    /// Objects bound to `node`.
+    /// Objects bound to `node`, ordered by namespace then name.
     pub fn on_node(&self, node: &str) -> Vec<Arc<T>> {
-        self.by_node
-            .get(node)
-            .into_iter()
-            .flatten()
+        let mut keys: Vec<&ObjectKey> = self.by_node.get(node).into_iter().flatten().collect();
+        keys.sort_unstable();
+        keys.into_iter()
             .filter_map(|k| self.lookup.get(k))
             .cloned()
             .collect()
@@ -581,10 +582,16 @@ impl<T: Resource> Store<T> {
 
     fn index_node(&mut self, key: &ObjectKey, node: Option<&str>) {
         if let Some(node) = node.filter(|n| !n.is_empty()) {
-            self.by_node
-                .entry(node.to_string())
-                .or_default()
-                .insert(key.clone());
+            // The node's name is copied only for its first object.
+            match self.by_node.get_mut(node) {
+                Some(set) => {
+                    set.insert(key.clone());
+                }
+                None => {
+                    self.by_node
+                        .insert(node.to_string(), HashSet::from_iter([key.clone()]));
+                }
+            }
         }
     }
 
@@ -634,5 +641,57 @@ mod tests {
         store.remove(&ObjectKey::new("default", "b"));
         seen.push(store.changes());
         assert_eq!(seen, [0, 1, 2, 4, 5, 5]);
+    }
+
+    fn pod(namespace: &str, name: &str, node: &str) -> Arc<crate::api::Pod> {
+        let mut p = crate::api::Pod::default();
+        p.metadata.namespace = namespace.into();
+        p.metadata.name = name.into();
+        p.spec.node_name = node.into();
+        Arc::new(p)
+    }
+
+    fn names_on(store: &Store<crate::api::Pod>, node: &str) -> Vec<String> {
+        store
+            .on_node(node)
+            .iter()
+            .map(|p| format!("{}/{}", p.metadata.namespace, p.metadata.name))
+            .collect()
+    }
+
+    #[test]
+    fn pods_on_a_node_list_by_namespace_then_name_whatever_the_binding_order() {
+        let mut store = Store::new(|p: &crate::api::Pod| Some(p.spec.node_name.as_str()));
+        for (ns, name, node) in [
+            ("default", "web-2", "n1"),
+            ("kube-system", "dns", "n1"),
+            ("default", "web-10", "n1"),
+            ("default", "db", "n2"),
+            ("default", "web-1", "n1"),
+            ("default", "pending", ""),
+        ] {
+            store.put(pod(ns, name, node));
+        }
+        assert_eq!(
+            names_on(&store, "n1"),
+            [
+                "default/web-1",
+                "default/web-10",
+                "default/web-2",
+                "kube-system/dns"
+            ]
+        );
+        assert_eq!(store.count_on_node("n1"), 4);
+        assert!(
+            names_on(&store, "").is_empty(),
+            "unbound pods are on no node"
+        );
+        // A rebinding moves the pod; the last pod leaving a node leaves nothing behind.
+        store.put(pod("default", "db", "n1"));
+        assert_eq!(names_on(&store, "n1")[0], "default/db");
+        assert_eq!(store.count_on_node("n2"), 0);
+        store.remove(&ObjectKey::new("default", "web-2"));
+        assert_eq!(store.count_on_node("n1"), 4);
+        assert!(!store.by_node.contains_key("n2"));
     }
 }
