@@ -125,6 +125,9 @@ pub struct Sim {
     pub config: SimConfig,
     controllers: Vec<Box<dyn Controller>>,
     tasks: Timeline<Task>,
+    /// The one buffer every controller's requests go through (a fresh one per watch event
+    /// and controller allocated on the first request, millions of times in a big build).
+    requests: Queue,
     scheduled: HashMap<(usize, ObjectKey), Millis>,
     node_count: usize,
 }
@@ -142,6 +145,7 @@ impl Sim {
             config,
             controllers,
             tasks: Timeline::default(),
+            requests: Queue::default(),
             scheduled: HashMap::default(),
             node_count: 0,
         };
@@ -388,7 +392,7 @@ impl Sim {
         self.scheduled.remove(&id);
         self.api.now = self.api.now.max(at);
         self.api.expire_events();
-        let mut queue = Queue::default();
+        let mut queue = std::mem::take(&mut self.requests);
         {
             let mut ctx = Ctx {
                 api: &mut self.api,
@@ -397,25 +401,28 @@ impl Sim {
             };
             self.controllers[id.0].reconcile(&id.1, &mut ctx);
         }
-        self.enqueue(id.0, queue);
+        self.enqueue(id.0, &mut queue);
+        self.requests = queue;
     }
 
     fn dispatch(&mut self) {
         while self.api.has_watch_events() {
             let events = self.api.take_watch_events();
+            let mut queue = std::mem::take(&mut self.requests);
             for ev in &events {
                 for i in 0..self.controllers.len() {
-                    let mut queue = Queue::default();
                     self.controllers[i].on_event(ev, &self.api, &self.infra, &mut queue);
-                    self.enqueue(i, queue);
+                    self.enqueue(i, &mut queue);
                 }
             }
+            self.requests = queue;
             self.api.recycle_watch_events(events);
         }
     }
 
-    fn enqueue(&mut self, controller: usize, queue: Queue) {
-        for (delay, key) in queue.items {
+    /// Schedules (and takes) the keys `controller` asked for.
+    fn enqueue(&mut self, controller: usize, queue: &mut Queue) {
+        for (delay, key) in queue.items.drain(..) {
             let at = self.api.now + delay;
             let id = (controller, key);
             if let Some(&existing) = self.scheduled.get(&id) {
@@ -440,7 +447,7 @@ impl Sim {
         if let Some(i) = self.controllers.iter().position(|c| c.name() == name) {
             let mut q = Queue::default();
             q.add(key);
-            self.enqueue(i, q);
+            self.enqueue(i, &mut q);
         }
     }
 
