@@ -6,7 +6,6 @@ use super::names::{
     is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, validate_annotations, validate_labels,
 };
 use crate::api::meta::ObjectMeta;
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// The `metadata` path, built once: every write of every object validates its metadata
@@ -41,28 +40,41 @@ fn mask_trailing_dash(name: &str) -> String {
     }
 }
 
-/// The name a name validator checks: a generateName masked, a name as it is (not copied).
-fn masked(name: &str, prefix: bool) -> Cow<'_, str> {
-    if prefix {
-        Cow::Owned(mask_trailing_dash(name))
-    } else {
-        Cow::Borrowed(name)
+/// Runs `check` on the name a name validator checks: a generateName masked, a name as it is.
+/// Neither is copied to the heap unless it is a long generateName: every pod a controller
+/// creates has one, and a short masked name is written into a buffer on the stack.
+fn with_masked<R>(name: &str, prefix: bool, check: impl FnOnce(&str) -> R) -> R {
+    if !prefix {
+        return check(name);
     }
+    let mut buf = [0u8; 64];
+    if name.len() <= buf.len() && name.len() > 1 && name.ends_with('-') {
+        // `mask_trailing_dash`'s usual case: the last two bytes become `a`.
+        let cut = name.len() - 2;
+        if name.is_char_boundary(cut) {
+            buf[..cut].copy_from_slice(&name.as_bytes()[..cut]);
+            buf[cut] = b'a';
+            if let Ok(masked) = std::str::from_utf8(&buf[..=cut]) {
+                return check(masked);
+            }
+        }
+    }
+    check(&mask_trailing_dash(name))
 }
 
 /// `NameIsDNSSubdomain` (Pods, Deployments, ReplicaSets, ReplicationControllers).
 pub fn name_is_dns_subdomain(name: &str, prefix: bool) -> Vec<String> {
-    is_dns1123_subdomain(&masked(name, prefix))
+    with_masked(name, prefix, is_dns1123_subdomain)
 }
 
 /// `NameIsDNSLabel` (Namespaces).
 pub fn name_is_dns_label(name: &str, prefix: bool) -> Vec<String> {
-    is_dns1123_label(&masked(name, prefix))
+    with_masked(name, prefix, is_dns1123_label)
 }
 
 /// `NameIsDNS1035Label` (Services; the RelaxedServiceNameValidation gate is off by default).
 pub fn name_is_dns1035_label(name: &str, prefix: bool) -> Vec<String> {
-    is_dns1035_label(&masked(name, prefix))
+    with_masked(name, prefix, is_dns1035_label)
 }
 
 /// `ValidateNonnegativeField`.
@@ -254,6 +266,29 @@ mod tests {
             .len(),
             1
         );
+    }
+
+    #[test]
+    fn names_are_masked_on_the_stack_as_mask_trailing_dash_masks_them() {
+        let long = format!("{}-", "x".repeat(70));
+        for name in [
+            "web-",
+            "-",
+            "ab",
+            "a-",
+            "é-",
+            "aé-",
+            "",
+            "x-y-",
+            long.as_str(),
+        ] {
+            assert_eq!(
+                with_masked(name, true, str::to_string),
+                mask_trailing_dash(name),
+                "{name:?}"
+            );
+            assert_eq!(with_masked(name, false, str::to_string), name);
+        }
     }
 
     #[test]
