@@ -494,13 +494,10 @@ impl ApiServer {
         }
         obj.set_type_meta();
         let arc = Arc::new(obj);
-        T::store_mut(self).put(arc.clone());
-        self.emit(
-            WatchEventType::Added,
-            ObjectKey::new(ns, name),
-            None,
-            Some(arc.clone()),
-        );
+        // One key for the store and the watch event.
+        let key = ObjectKey::new(ns, name);
+        T::store_mut(self).put_keyed(&key, arc.clone());
+        self.emit(WatchEventType::Added, key, None, Some(arc.clone()));
         Ok(arc)
     }
 
@@ -565,7 +562,7 @@ impl ApiServer {
         m.resource_version.clear();
         let _ = write!(m.resource_version, "{rv}");
         let arc = Arc::new(obj);
-        T::store_mut(self).put(arc.clone());
+        T::store_mut(self).put_keyed(&key, arc.clone());
         self.emit(WatchEventType::Modified, key, Some(old), Some(arc.clone()));
         Ok(arc)
     }

@@ -465,6 +465,26 @@ impl<T: Resource> Store<T> {
         None
     }
 
+    /// [`Store::put`] with the object's key already made (a create builds it for its watch
+    /// event, an update has the stored one): the store keeps that key instead of making or
+    /// looking up its own. A key that does not name the object is ignored.
+    pub(crate) fn put_keyed(&mut self, key: &ObjectKey, obj: Arc<T>) -> Option<Arc<T>> {
+        let m = obj.meta();
+        if key.namespace != m.namespace || key.name != m.name {
+            return self.put(obj);
+        }
+        self.changes += 1;
+        if let Some(slot) = self.lookup.get_mut(key) {
+            let old = std::mem::replace(slot, obj.clone());
+            self.reindex(key, &old, &obj);
+            return Some(old);
+        }
+        self.order.insert(key.clone());
+        self.lookup.insert(key.clone(), obj.clone());
+        self.index(key, &obj);
+        None
+    }
+
     /// Removes an object; returns it.
     pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Arc<T>> {
         let old = self.lookup.remove(key)?;
@@ -693,5 +713,35 @@ mod tests {
         store.remove(&ObjectKey::new("default", "web-2"));
         assert_eq!(store.count_on_node("n1"), 4);
         assert!(!store.by_node.contains_key("n2"));
+    }
+
+    #[test]
+    fn a_put_with_a_key_stores_as_a_put_without_one() {
+        let mut keyed = Store::new(|p: &crate::api::Pod| Some(p.spec.node_name.as_str()));
+        let mut plain = keyed.clone();
+        let writes = [
+            pod("default", "a", "n1"),
+            pod("default", "b", ""),
+            pod("default", "a", "n2"),
+            pod("kube-system", "a", "n1"),
+        ];
+        for p in writes.iter().cloned() {
+            let key = ObjectKey::of(&*p);
+            let wrong = ObjectKey::new("default", "elsewhere");
+            assert_eq!(
+                keyed.put_keyed(&key, p.clone()).is_some(),
+                plain.put(p.clone()).is_some()
+            );
+            // A key naming another object is not trusted: the object goes under its own.
+            keyed.put_keyed(&wrong, p.clone());
+            plain.put(p);
+        }
+        for store in [&keyed, &plain] {
+            assert_eq!(store.len(), 3);
+            assert!(store.get_by_name("default", "elsewhere").is_none());
+            assert_eq!(names_on(store, "n1"), ["kube-system/a"]);
+            assert_eq!(names_on(store, "n2"), ["default/a"]);
+        }
+        assert_eq!(keyed.changes(), plain.changes());
     }
 }
