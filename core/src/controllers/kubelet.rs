@@ -431,18 +431,7 @@ impl Kubelets {
             cr.reason = Some(CONTAINERS_NOT_READY.into());
             cr.message = Some(message);
             set_condition(p, cr);
-            p.status.container_statuses = p
-                .spec
-                .containers
-                .iter()
-                .map(|c| ContainerStatus {
-                    name: c.name.clone(),
-                    image: c.image.clone(),
-                    started: Some(false),
-                    state: waiting("ContainerCreating"),
-                    ..Default::default()
-                })
-                .collect();
+            p.status.container_statuses = creating_statuses(p);
         });
         if present {
             Self::event(
@@ -901,6 +890,21 @@ fn unready_message(p: &Pod) -> String {
     m
 }
 
+/// Every container of an admitted pod, not started yet: waiting in `ContainerCreating`.
+fn creating_statuses(p: &Pod) -> Vec<ContainerStatus> {
+    p.spec
+        .containers
+        .iter()
+        .map(|c| ContainerStatus {
+            name: c.name.clone(),
+            image: c.image.clone(),
+            started: Some(false),
+            state: waiting("ContainerCreating"),
+            ..Default::default()
+        })
+        .collect()
+}
+
 fn waiting(reason: &str) -> ContainerState {
     ContainerState {
         waiting: Some(ContainerStateWaiting {
@@ -1124,18 +1128,7 @@ mod tests {
         ]
         .into();
         p.status.conditions = conditions;
-        p.status.container_statuses = p
-            .spec
-            .containers
-            .iter()
-            .map(|c| ContainerStatus {
-                name: c.name.clone(),
-                image: c.image.clone(),
-                started: Some(false),
-                state: waiting("ContainerCreating"),
-                ..Default::default()
-            })
-            .collect();
+        p.status.container_statuses = creating_statuses(&p);
         p
     }
 
