@@ -443,26 +443,15 @@ impl<T: Resource> Store<T> {
 
     /// Inserts or replaces an object, keeping the indexes right; returns the previous one.
     pub(crate) fn put(&mut self, obj: Arc<T>) -> Option<Arc<T>> {
-        self.changes += 1;
         // Replacing: one hash probe finds the key already stored, so neither map allocates a
         // new key (most writes are status updates of an existing object).
         let m = obj.meta();
         let probe = (m.namespace.as_str(), m.name.as_str());
-        if let Some(key) = self
-            .lookup
-            .get_key_value(&probe as &dyn KeyRef)
-            .map(|(k, _)| k.clone())
-        {
-            let slot = self.lookup.get_mut(&key)?;
-            let old = std::mem::replace(slot, obj.clone());
-            self.reindex(&key, &old, &obj);
-            return Some(old);
-        }
-        let key = ObjectKey::of(&*obj);
-        self.order.insert(key.clone());
-        self.lookup.insert(key.clone(), obj.clone());
-        self.index(&key, &obj);
-        None
+        let key = match self.lookup.get_key_value(&probe as &dyn KeyRef) {
+            Some((key, _)) => key.clone(),
+            None => ObjectKey::of(&*obj),
+        };
+        self.put_at(&key, obj)
     }
 
     /// [`Store::put`] with the object's key already made (a create builds it for its watch
@@ -473,6 +462,11 @@ impl<T: Resource> Store<T> {
         if key.namespace != m.namespace || key.name != m.name {
             return self.put(obj);
         }
+        self.put_at(key, obj)
+    }
+
+    /// Stores `obj` under `key`, which names it; returns the object it replaced.
+    fn put_at(&mut self, key: &ObjectKey, obj: Arc<T>) -> Option<Arc<T>> {
         self.changes += 1;
         if let Some(slot) = self.lookup.get_mut(key) {
             let old = std::mem::replace(slot, obj.clone());
