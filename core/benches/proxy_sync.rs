@@ -29,7 +29,7 @@ fn cluster(nodes: usize, services: usize, pods_per: usize) -> Sim {
     for s in 0..services {
         let app = format!("app-{s}");
         let mut svc = Service::default();
-        svc.metadata.name = app.clone();
+        svc.metadata.name = app.clone().into();
         svc.metadata.namespace = "default".into();
         svc.spec.selector = Some(BTreeMap::from([("app".to_string(), app.clone())]));
         svc.spec.ports = vec![ServicePort {
@@ -40,7 +40,7 @@ fn cluster(nodes: usize, services: usize, pods_per: usize) -> Sim {
         sim.api.create(svc).expect("service");
         for p in 0..pods_per {
             let mut pod = Pod::default();
-            pod.metadata.name = format!("{app}-{p}");
+            pod.metadata.name = format!("{app}-{p}").into();
             pod.metadata.namespace = "default".into();
             pod.metadata.labels.insert("app".into(), app.clone());
             pod.spec.node_name = format!("node-{}", 1 + (s * pods_per + p) % nodes);

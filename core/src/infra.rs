@@ -16,7 +16,7 @@ pub struct Sandbox {
     /// The pod.
     pub pod: ObjectKey,
     /// The pod's UID (a re-created pod with the same name is another sandbox).
-    pub uid: String,
+    pub uid: crate::api::SharedStr,
     /// The node it runs on (one string shared by the node's sandboxes).
     pub node: Arc<str>,
     /// Whether the app accepts connections (started and warmed up, not yet exited).
@@ -154,7 +154,7 @@ mod tests {
     fn sandbox(name: &str) -> Sandbox {
         Sandbox {
             pod: ObjectKey::new("default", name),
-            uid: format!("uid-{name}"),
+            uid: format!("uid-{name}").into(),
             node: "node-1".into(),
             listening: false,
             ports: BTreeSet::from([8080]),

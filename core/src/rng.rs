@@ -1,6 +1,7 @@
 //! The simulation's one source of randomness: a ChaCha RNG seeded from the scenario's seed, so the
 //! same seed and the same inputs produce the same cluster, natively and in the browser.
 
+use crate::api::SharedStr;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -19,11 +20,17 @@ impl SimRng {
 
     /// `n` random characters from [`NAME_SUFFIX_ALPHABET`], as `generateName` appends 5 of them.
     pub fn name_suffix(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| {
-                NAME_SUFFIX_ALPHABET[self.below(NAME_SUFFIX_ALPHABET.len() as u64) as usize] as char
-            })
-            .collect()
+        let mut s = String::with_capacity(n);
+        self.push_name_suffix(&mut s, n);
+        s
+    }
+
+    /// Appends [`SimRng::name_suffix`]`(n)` to `out` (the same draws, no string of its own).
+    pub fn push_name_suffix(&mut self, out: &mut String, n: usize) {
+        for _ in 0..n {
+            let i = self.below(NAME_SUFFIX_ALPHABET.len() as u64) as usize;
+            out.push(NAME_SUFFIX_ALPHABET[i] as char);
+        }
     }
 
     /// A uniform integer in `0..n` (0 when `n` is 0), without modulo bias.
@@ -46,22 +53,26 @@ impl SimRng {
     }
 
     /// A random RFC 4122 version-4 UID string, as the API server assigns `metadata.uid`.
-    pub fn uid(&mut self) -> String {
+    pub fn uid(&mut self) -> SharedStr {
         let mut b = [0u8; 16];
         self.0.fill_bytes(&mut b);
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         // 8-4-4-4-12 hex digits, written straight into one string (every object gets a UID).
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut s = String::with_capacity(36);
+        let mut s = [0u8; 36];
+        let mut at = 0;
         for (i, x) in b.iter().enumerate() {
             if matches!(i, 4 | 6 | 8 | 10) {
-                s.push('-');
+                s[at] = b'-';
+                at += 1;
             }
-            s.push(HEX[usize::from(x >> 4)] as char);
-            s.push(HEX[usize::from(x & 0x0f)] as char);
+            s[at] = HEX[usize::from(x >> 4)];
+            s[at + 1] = HEX[usize::from(x & 0x0f)];
+            at += 2;
         }
-        s
+        // Only ASCII hex digits and dashes were written, so this never falls back.
+        SharedStr::new(std::str::from_utf8(&s).unwrap_or_default())
     }
 }
 

@@ -198,7 +198,7 @@ impl Sim {
             ..Default::default()
         };
         node.status.allocatable = node.status.capacity.clone();
-        node.metadata.name = name.clone();
+        node.metadata.name = name.clone().into();
         node.metadata.labels = [
             ("kubernetes.io/arch", "amd64".to_string()),
             ("kubernetes.io/hostname", name.clone()),

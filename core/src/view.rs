@@ -140,9 +140,9 @@ pub fn pod_status(p: &Pod) -> String {
 
 fn pod_view(p: &Pod, now: Millis) -> PodView {
     PodView {
-        namespace: p.metadata.namespace.clone(),
-        name: p.metadata.name.clone(),
-        uid: p.metadata.uid.clone(),
+        namespace: p.metadata.namespace.to_string(),
+        name: p.metadata.name.to_string(),
+        uid: p.metadata.uid.to_string(),
         ip: p.status.pod_ip.clone(),
         node: p.spec.node_name.clone(),
         phase: p.status.phase.as_deref().unwrap_or("Pending").to_string(),
@@ -153,7 +153,7 @@ fn pod_view(p: &Pod, now: Millis) -> PodView {
             .metadata
             .deletion_timestamp
             .map(|t| t.virtual_ms().saturating_sub(now)),
-        owner: p.metadata.controller_ref().map(|o| o.name.clone()),
+        owner: p.metadata.controller_ref().map(|o| o.name.to_string()),
         template_hash: p.metadata.labels.get("pod-template-hash").cloned(),
         image: p
             .spec
@@ -217,7 +217,7 @@ impl Sim {
                     (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))
                 });
                 NodeView {
-                    name: n.metadata.name.clone(),
+                    name: n.metadata.name.to_string(),
                     internal_ip: n
                         .status
                         .addresses
@@ -251,15 +251,18 @@ impl Sim {
                     .endpoint_slices
                     .in_namespace(&s.metadata.namespace)
                     .filter(|es| {
-                        es.metadata.labels.get("kubernetes.io/service-name")
-                            == Some(&s.metadata.name)
+                        es.metadata
+                            .labels
+                            .get("kubernetes.io/service-name")
+                            .map(String::as_str)
+                            == Some(s.metadata.name.as_str())
                     })
                     .flat_map(|es| es.endpoints.iter().flatten())
                     .map(|e| EndpointView {
                         pod: e
                             .target_ref
                             .as_ref()
-                            .map(|t| t.name.clone())
+                            .map(|t| t.name.to_string())
                             .unwrap_or_default(),
                         ip: e.addresses.first().cloned().unwrap_or_default(),
                         node: e.node_name.clone().unwrap_or_default(),
@@ -273,8 +276,8 @@ impl Sim {
                 });
                 endpoints.dedup();
                 ServiceView {
-                    namespace: s.metadata.namespace.clone(),
-                    name: s.metadata.name.clone(),
+                    namespace: s.metadata.namespace.to_string(),
+                    name: s.metadata.name.to_string(),
                     type_: s.spec.type_.clone().unwrap_or_else(|| "ClusterIP".into()),
                     cluster_ip: s.spec.cluster_ip.clone(),
                     ports: s
@@ -310,7 +313,7 @@ impl Sim {
                                 .pods
                                 .matching_labels(&s.metadata.namespace, m)
                                 .iter()
-                                .map(|p| p.metadata.name.clone())
+                                .map(|p| p.metadata.name.to_string())
                                 .collect_set()
                         })
                         .unwrap_or_default(),

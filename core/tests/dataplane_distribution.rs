@@ -67,7 +67,7 @@ fn uniform_in(mode: ProxyMode) -> f64 {
             "web",
             80,
         ) {
-            Outcome::Served { pod, .. } => *counts.entry(pod.name.clone()).or_insert(0u64) += 1,
+            Outcome::Served { pod, .. } => *counts.entry(pod.name.to_string()).or_insert(0u64) += 1,
             o => panic!("unexpected {o:?}"),
         }
     }
@@ -122,7 +122,7 @@ fn client_ip_affinity_is_sticky_per_client_and_spreads_clients() {
             let ip = Ipv4Addr::from(0xC633_6400u32 + (i % u64::from(clients)) as u32); // 198.51.100.0/..
             match request(&mut sim, Client::External(ip), node_ip, node_port) {
                 Outcome::Served { pod, .. } => {
-                    let first = chosen.entry(ip).or_insert_with(|| pod.name.clone());
+                    let first = chosen.entry(ip).or_insert_with(|| pod.name.to_string());
                     assert_eq!(*first, pod.name, "{mode:?}: client {ip} moved");
                 }
                 o => panic!("{mode:?}: unexpected {o:?}"),

@@ -48,7 +48,7 @@ fn endpoints(sim: &Sim, svc: &str) -> Vec<(String, bool, bool, bool)> {
         .map(|e| {
             let c = &e.conditions;
             (
-                e.target_ref.as_ref().unwrap().name.clone(),
+                e.target_ref.as_ref().unwrap().name.to_string(),
                 c.ready.unwrap(),
                 c.serving.unwrap(),
                 c.terminating.unwrap(),

@@ -34,7 +34,7 @@ fn pod_names(sim: &Sim) -> Vec<String> {
     sim.api
         .pods
         .in_namespace("default")
-        .map(|p| p.metadata.name.clone())
+        .map(|p| p.metadata.name.to_string())
         .collect()
 }
 

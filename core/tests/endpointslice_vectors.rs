@@ -37,7 +37,7 @@ impl World {
     fn pods(&mut self, n: usize, port: impl Fn(usize) -> i32) {
         for i in 0..n {
             let mut p = Pod::default();
-            p.metadata.name = format!("pod{i}");
+            p.metadata.name = format!("pod{i}").into();
             p.metadata.labels.insert("app".into(), "web".into());
             p.spec.node_name = "node-1".into();
             p.spec.containers = vec![Container {
@@ -88,7 +88,7 @@ impl World {
                 address_type: "IPv4".into(),
                 ..Default::default()
             };
-            s.metadata.name = format!("web-pre{i}");
+            s.metadata.name = format!("web-pre{i}").into();
             s.metadata.labels = [
                 ("kubernetes.io/service-name", "web"),
                 (

@@ -955,11 +955,11 @@ impl Playground {
             dots.push(Dot {
                 id: r.id,
                 from: match &r.client_kind() {
-                    Client::Pod(k) => Sender::Pod(k.name.clone()),
+                    Client::Pod(k) => Sender::Pod(k.name.to_string()),
                     Client::External(_) => Sender::External,
                 },
                 node: r.hops.first().map(|(n, _)| n.clone()),
-                pod: r.served_by().map(|k| k.name.clone()),
+                pod: r.served_by().map(|k| k.name.to_string()),
                 outcome: r.outcome.name(),
                 cause: match &r.outcome {
                     Outcome::Served { pod, pod_ip, .. } => {

@@ -34,7 +34,7 @@ pub fn create_apps(sim: &mut Sim, services: usize, replicas: usize) {
         let app = format!("app-{s}");
         let labels = BTreeMap::from([("app".to_string(), app.clone())]);
         let mut svc = Service::default();
-        svc.metadata.name = app.clone();
+        svc.metadata.name = app.clone().into();
         svc.spec.selector = Some(labels.clone());
         svc.spec.ports = vec![ServicePort {
             port: 80,
@@ -42,7 +42,7 @@ pub fn create_apps(sim: &mut Sim, services: usize, replicas: usize) {
         }];
         sim.api.create(svc).expect("service");
         let mut d = Deployment::default();
-        d.metadata.name = app;
+        d.metadata.name = app.into();
         d.spec.replicas = Some(replicas as i32);
         d.spec.selector = Some(LabelSelector {
             match_labels: labels.clone(),
@@ -109,7 +109,7 @@ pub fn victim(sim: &Sim) -> (String, String) {
         .find(|p| p.metadata.deletion_timestamp.is_none() && p.status.pod_ip.is_some())
         .map(|p| {
             (
-                p.metadata.name.clone(),
+                p.metadata.name.to_string(),
                 p.status.pod_ip.clone().unwrap_or_default(),
             )
         })

@@ -1,6 +1,6 @@
 //! Object metadata (`metav1.ObjectMeta`, `OwnerReference`, `LabelSelector`, `ObjectReference`).
 
-use super::shared::Shared;
+use super::shared::{Shared, SharedStr};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -30,17 +30,17 @@ fn is_empty_vec<T>(v: &Shared<Vec<T>>) -> bool {
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
     /// Unique within the namespace (and kind).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub name: SharedStr,
     /// Prefix from which the API server generates a name when `name` is empty.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub generate_name: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub generate_name: SharedStr,
     /// Empty for cluster-scoped objects; defaulted to the request's namespace otherwise.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub namespace: SharedStr,
     /// Set by the API server on create.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub uid: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub uid: SharedStr,
     /// Opaque version, changed by every write.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub resource_version: String,
@@ -98,9 +98,9 @@ pub struct OwnerReference {
     /// Kind of the owner (`ReplicaSet`).
     pub kind: TypeStr,
     /// Name of the owner.
-    pub name: String,
+    pub name: SharedStr,
     /// UID of the owner.
-    pub uid: String,
+    pub uid: SharedStr,
     /// True for the managing controller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<bool>,
@@ -142,14 +142,14 @@ pub struct ObjectReference {
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub kind: TypeStr,
     /// Namespace of the referent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub namespace: SharedStr,
     /// Name of the referent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub name: SharedStr,
     /// UID of the referent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub uid: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub uid: SharedStr,
     /// API version of the referent.
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub api_version: TypeStr,

@@ -15,6 +15,7 @@ pub use self::core::{Endpoints, Event, Namespace, Node, Pod, ReplicationControll
 pub use self::discovery::EndpointSlice;
 pub use self::intstr::IntOrString;
 pub use self::meta::{LabelSelector, ObjectMeta, OwnerReference};
+pub use self::shared::SharedStr;
 
 use meta::TypeStr;
 use serde::{de::DeserializeOwned, Serialize};

@@ -200,6 +200,162 @@ impl Names {
     }
 }
 
+/// An immutable string whose copies share one allocation: the names, namespaces and UIDs in
+/// object metadata and references. Every write copies an object, and a pod's name and UID are
+/// copied into its owner's bookkeeping, its endpoints and its events; with this type each copy
+/// is a reference count instead of an allocation. Reads, compares, hashes, orders, prints and
+/// serializes as the string itself.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SharedStr(Arc<str>);
+
+impl SharedStr {
+    /// A shared copy of `s`.
+    pub fn new(s: &str) -> Self {
+        if s.is_empty() {
+            return SharedStr::default();
+        }
+        SharedStr(s.into())
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `a` and `b` are one allocation (then they are equal without comparing bytes).
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+}
+
+impl Default for SharedStr {
+    /// The empty string, allocated once per thread.
+    fn default() -> Self {
+        thread_local! {
+            static EMPTY: Arc<str> = Arc::from("");
+        }
+        SharedStr(EMPTY.with(Arc::clone))
+    }
+}
+
+impl Deref for SharedStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for SharedStr {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for SharedStr {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for SharedStr {
+    fn from(s: &str) -> Self {
+        SharedStr::new(s)
+    }
+}
+
+impl From<&String> for SharedStr {
+    fn from(s: &String) -> Self {
+        SharedStr::new(s)
+    }
+}
+
+impl From<String> for SharedStr {
+    fn from(s: String) -> Self {
+        if s.is_empty() {
+            return SharedStr::default();
+        }
+        SharedStr(s.into())
+    }
+}
+
+impl From<&SharedStr> for SharedStr {
+    fn from(s: &SharedStr) -> Self {
+        s.clone()
+    }
+}
+
+impl From<SharedStr> for String {
+    fn from(s: SharedStr) -> Self {
+        s.0.to_string()
+    }
+}
+
+impl From<&SharedStr> for String {
+    fn from(s: &SharedStr) -> Self {
+        s.0.to_string()
+    }
+}
+
+impl PartialEq<str> for SharedStr {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for SharedStr {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<String> for SharedStr {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<SharedStr> for str {
+    fn eq(&self, other: &SharedStr) -> bool {
+        *self == *other.0
+    }
+}
+
+impl PartialEq<SharedStr> for &str {
+    fn eq(&self, other: &SharedStr) -> bool {
+        **self == *other.0
+    }
+}
+
+impl PartialEq<SharedStr> for String {
+    fn eq(&self, other: &SharedStr) -> bool {
+        **self == *other.0
+    }
+}
+
+impl Serialize for SharedStr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SharedStr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(SharedStr::from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +368,40 @@ mod tests {
         let c = names.get("node-2");
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!((&*a, &*c), ("node-1", "node-2"));
+    }
+
+    #[test]
+    fn a_shared_str_reads_compares_and_serializes_as_its_string() {
+        let a = SharedStr::from("web-7d4b9c-x2k4q".to_string());
+        let b = a.clone();
+        assert!(SharedStr::ptr_eq(&a, &b), "a copy is the same allocation");
+        assert_eq!(a, "web-7d4b9c-x2k4q");
+        assert_eq!("web-7d4b9c-x2k4q", a);
+        assert_eq!(a, "web-7d4b9c-x2k4q".to_string());
+        assert_eq!(
+            a,
+            SharedStr::new("web-7d4b9c-x2k4q"),
+            "equal without sharing"
+        );
+        assert!(a < SharedStr::new("web-8"), "ordered as strings");
+        assert_eq!(
+            format!("{a}/{a:?}"),
+            "web-7d4b9c-x2k4q/\"web-7d4b9c-x2k4q\""
+        );
+        assert_eq!(serde_json::to_string(&a).unwrap(), "\"web-7d4b9c-x2k4q\"");
+        let back: SharedStr = serde_json::from_str("\"web-7d4b9c-x2k4q\"").unwrap();
+        assert_eq!(back, a);
+        // A map keyed by shared strings is searched with a borrowed one.
+        let map = std::collections::BTreeMap::from([(a.clone(), 1)]);
+        assert_eq!(map.get("web-7d4b9c-x2k4q"), Some(&1));
+    }
+
+    #[test]
+    fn every_empty_shared_str_is_the_one_empty_allocation() {
+        let a = SharedStr::default();
+        assert!(a.is_empty());
+        assert!(SharedStr::ptr_eq(&a, &SharedStr::new("")));
+        assert!(SharedStr::ptr_eq(&a, &SharedStr::from(String::new())));
     }
 
     #[test]

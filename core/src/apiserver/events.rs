@@ -267,8 +267,10 @@ impl Draft {
             type_: self.type_.into(),
             ..Default::default()
         };
-        self.write_name(&mut ev.metadata.name);
-        ev.metadata.namespace = self.namespace().to_string();
+        let mut name = String::new();
+        self.write_name(&mut name);
+        ev.metadata.name = name.into();
+        ev.metadata.namespace = self.namespace().into();
         ev.metadata.creation_timestamp = Some(first);
         ev.metadata.resource_version = self.resource_version.to_string();
         ev.involved_object = self.involved.take_ref();
@@ -706,7 +708,7 @@ mod tests {
                 let secs =
                     |t: Option<crate::time::Time>| t.map_or(-1, |t| (t.virtual_ms() / 1000) as i64);
                 (
-                    e.involved_object.name.clone(),
+                    e.involved_object.name.to_string(),
                     e.reason.to_string(),
                     e.count,
                     secs(e.first_timestamp),
@@ -1065,7 +1067,7 @@ mod scenario {
             .iter()
             .filter(|p| p.metadata.name.starts_with("web-"))
             .take(2)
-            .map(|p| p.metadata.name.clone())
+            .map(|p| p.metadata.name.to_string())
             .collect();
         for v in victims {
             step(&mut sim, &format!("kubectl delete pod {v} --wait=false"));

@@ -269,6 +269,8 @@ pub struct ApiServer {
     event_log: events::EventLog,
     /// Defaulting and validation results shared by the pods of one template.
     admission_memo: admission::AdmissionMemo,
+    /// Where generated names are written before the chosen one is shared (no buffer per pod).
+    name_buf: String,
 }
 
 impl ApiServer {
@@ -296,10 +298,11 @@ impl ApiServer {
             trace_len: 0,
             event_log: events::EventLog::default(),
             admission_memo: admission::AdmissionMemo::default(),
+            name_buf: String::new(),
         };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             let mut n = Namespace::default();
-            n.metadata.name = ns.to_string();
+            n.metadata.name = ns.into();
             // Built-in namespaces are always creatable.
             let _ = api.create(n);
         }
@@ -435,10 +438,10 @@ impl ApiServer {
             let m = obj.meta_mut();
             if kind.namespaced() {
                 if m.namespace.is_empty() {
-                    m.namespace = "default".to_string();
+                    m.namespace = "default".into();
                 }
             } else {
-                m.namespace.clear();
+                m.namespace = SharedStr::default();
             }
         }
         let ns = obj.meta().namespace.clone();
@@ -447,13 +450,17 @@ impl ApiServer {
         }
         if obj.meta().name.is_empty() && !obj.meta().generate_name.is_empty() {
             // Retry on the (unlikely) collision, as the API server's name generator would.
+            let mut candidate = std::mem::take(&mut self.name_buf);
             for _ in 0..16 {
-                let candidate = format!("{}{}", obj.meta().generate_name, self.rng.name_suffix(5));
+                candidate.clear();
+                candidate.push_str(&obj.meta().generate_name);
+                self.rng.push_name_suffix(&mut candidate, 5);
                 if T::store(self).get_by_name(&ns, &candidate).is_none() {
-                    obj.meta_mut().name = candidate;
+                    obj.meta_mut().name = SharedStr::new(&candidate);
                     break;
                 }
             }
+            self.name_buf = candidate;
         }
         obj.apply_create_defaults(&mut self.admission_memo);
         obj.normalize(None);
@@ -508,9 +515,9 @@ impl ApiServer {
         self.settle_events::<T>();
         let kind = T::KIND;
         if !kind.namespaced() {
-            obj.meta_mut().namespace.clear();
+            obj.meta_mut().namespace = SharedStr::default();
         } else if obj.meta().namespace.is_empty() {
-            obj.meta_mut().namespace = "default".to_string();
+            obj.meta_mut().namespace = "default".into();
         }
         let (key, old) = {
             let m = obj.meta();

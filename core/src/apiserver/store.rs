@@ -2,7 +2,7 @@
 //! every controller's lookups independent of cluster size (by namespace via key order, by label,
 //! by owner UID, by node), and the resourceVersion counter.
 
-use crate::api::{Object, ObjectMeta, Resource};
+use crate::api::{Object, ObjectMeta, Resource, SharedStr};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -20,9 +20,9 @@ pub struct ObjectKey(Arc<KeyParts>);
 /// What an [`ObjectKey`] holds.
 pub struct KeyParts {
     /// Namespace ("" for Nodes and Namespaces).
-    pub namespace: String,
+    pub namespace: SharedStr,
     /// Name.
-    pub name: String,
+    pub name: SharedStr,
     hash: u64,
 }
 
@@ -37,7 +37,7 @@ fn key_hash(namespace: &str, name: &str) -> u64 {
 
 impl ObjectKey {
     /// A namespaced key.
-    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(namespace: impl Into<SharedStr>, name: impl Into<SharedStr>) -> Self {
         let (namespace, name) = (namespace.into(), name.into());
         let hash = key_hash(&namespace, &name);
         ObjectKey(Arc::new(KeyParts {
@@ -47,8 +47,8 @@ impl ObjectKey {
         }))
     }
     /// A cluster-scoped key.
-    pub fn cluster(name: impl Into<String>) -> Self {
-        ObjectKey::new(String::new(), name)
+    pub fn cluster(name: impl Into<SharedStr>) -> Self {
+        ObjectKey::new(SharedStr::default(), name)
     }
     /// The key of an object.
     pub fn of<T: Resource>(obj: &T) -> Self {
@@ -65,7 +65,7 @@ impl std::ops::Deref for ObjectKey {
 
 impl Default for ObjectKey {
     fn default() -> Self {
-        ObjectKey::new(String::new(), String::new())
+        ObjectKey::new(SharedStr::default(), SharedStr::default())
     }
 }
 
@@ -279,9 +279,9 @@ pub struct Store<T: Resource> {
     order: BTreeSet<ObjectKey>,
     /// The objects.
     lookup: HashMap<ObjectKey, Arc<T>>,
-    by_uid: HashMap<String, ObjectKey>,
+    by_uid: HashMap<SharedStr, ObjectKey>,
     by_label: HashMap<LabelIndexKey, BTreeSet<ObjectKey>>,
-    by_owner: HashMap<String, BTreeSet<ObjectKey>>,
+    by_owner: HashMap<SharedStr, BTreeSet<ObjectKey>>,
     /// Unordered: a binding adds to it for every pod, and a hashed insert touches one key
     /// where an ordered one compares names down a tree; the rare listing sorts.
     by_node: HashMap<String, HashSet<ObjectKey>>,
@@ -555,7 +555,7 @@ impl<T: Resource> Store<T> {
                 set.insert(key.clone());
             } else {
                 self.by_label.insert(
-                    (key.namespace.clone(), k.clone(), v.clone()),
+                    (key.namespace.to_string(), k.clone(), v.clone()),
                     BTreeSet::from([key.clone()]),
                 );
             }

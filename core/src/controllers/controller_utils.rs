@@ -63,7 +63,7 @@ pub fn sort_by_less<T>(items: &mut Vec<T>, less: impl Fn(&T, &T) -> bool) {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodRankInfo {
     /// `metadata.uid` (LogarithmicScaleDown's tie-break).
-    pub uid: String,
+    pub uid: crate::api::SharedStr,
     /// `spec.nodeName`, empty while unscheduled.
     pub node_name: String,
     /// `status.phase` as Kubernetes spells it (`Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`).
@@ -391,7 +391,7 @@ mod tests {
     ) -> PodRankInfo {
         PodRankInfo {
             // The upstream test pods have names but no UIDs: the UID tie-break sees "" == "".
-            uid: String::new(),
+            uid: Default::default(),
             node_name: node.into(),
             phase: phase.into(),
             ready,

@@ -38,7 +38,7 @@ pub struct ServiceSelectorIndex {
     /// namespace → label key → label value → keys of the Services selecting that pair
     /// (nested so that a lookup borrows the pod's strings instead of building a key; the
     /// Services' own keys, so that a match is a reference count, not a new key).
-    by_pair: FxHashMap<String, FxHashMap<String, FxHashMap<String, Vec<ObjectKey>>>>,
+    by_pair: FxHashMap<crate::api::SharedStr, FxHashMap<String, FxHashMap<String, Vec<ObjectKey>>>>,
     /// Services with an empty selector (`selector: {}`), which select every pod of their
     /// namespace: kept apart so a pod event never scans all Services for them.
     select_all: BTreeSet<ObjectKey>,
@@ -415,7 +415,7 @@ impl EndpointSliceController {
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect_map();
-        l.insert(SERVICE_NAME_LABEL.into(), svc.metadata.name.clone());
+        l.insert(SERVICE_NAME_LABEL.into(), svc.metadata.name.to_string());
         l.insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
         if Self::is_headless(svc) {
             l.insert(HEADLESS_LABEL.into(), String::new());
@@ -439,7 +439,7 @@ impl EndpointSliceController {
             ..Default::default()
         };
         s.metadata.namespace = svc.metadata.namespace.clone();
-        s.metadata.generate_name = format!("{}-", svc.metadata.name);
+        s.metadata.generate_name = format!("{}-", svc.metadata.name).into();
         s.metadata.labels = Self::labels_for(svc).into();
         s.metadata.owner_references = vec![OwnerReference {
             api_version: "v1".into(),

@@ -72,7 +72,11 @@ fn delete_object<T: Stored + Admit>(api: &mut ApiServer, key: &ObjectKey) {
     let _ = api.delete::<T>(&key.namespace, &key.name, DeleteOptions::default());
 }
 
-fn drop_owner_refs<T: Stored + Admit>(api: &mut ApiServer, key: &ObjectKey, dangling: &[String]) {
+fn drop_owner_refs<T: Stored + Admit>(
+    api: &mut ApiServer,
+    key: &ObjectKey,
+    dangling: &[crate::api::SharedStr],
+) {
     let _ = api.modify::<T>(&key.namespace, &key.name, |o| {
         o.meta_mut()
             .owner_references
@@ -161,7 +165,8 @@ impl Controller for GarbageCollector {
                     with_kind!(dep.kind, delete_object(ctx.api, &dep.key));
                 }
             } else {
-                let uids: Vec<String> = dangling.iter().map(|r| r.uid.clone()).collect();
+                let uids: Vec<crate::api::SharedStr> =
+                    dangling.iter().map(|r| r.uid.clone()).collect();
                 with_kind!(dep.kind, drop_owner_refs(ctx.api, &dep.key, &uids));
             }
         }

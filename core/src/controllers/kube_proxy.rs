@@ -58,7 +58,7 @@ const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 enum Change {
     Service(ObjectKey, Option<Arc<Service>>),
     Slice(ObjectKey, Option<Arc<EndpointSlice>>),
-    Node(String, Option<Arc<Node>>),
+    Node(crate::api::SharedStr, Option<Arc<Node>>),
 }
 
 /// Per-node proxier state.
@@ -76,10 +76,10 @@ pub struct KubeProxy {
     inbox: VecDeque<(Millis, Millis, Change)>,
     services: BTreeMap<ObjectKey, Arc<Service>>,
     /// Slices by Service, then by slice name.
-    slices: BTreeMap<ObjectKey, BTreeMap<String, Arc<EndpointSlice>>>,
+    slices: BTreeMap<ObjectKey, BTreeMap<crate::api::SharedStr, Arc<EndpointSlice>>>,
     /// The Service each slice was filed under (a slice's label may change).
     slice_service: BTreeMap<ObjectKey, ObjectKey>,
-    nodes: BTreeMap<String, Arc<Node>>,
+    nodes: BTreeMap<crate::api::SharedStr, Arc<Node>>,
     proxiers: BTreeMap<String, NodeProxier>,
     /// Nodes with no sync scheduled: the next change schedules them (the others are due
     /// already and will take it).
@@ -165,8 +165,8 @@ impl KubeProxy {
                     }
                     None => {
                         self.nodes.remove(&name);
-                        self.proxiers.remove(&name);
-                        self.idle.remove(&name);
+                        self.proxiers.remove(name.as_str());
+                        self.idle.remove(name.as_str());
                         ctx.infra.dataplane.remove_node(&name);
                     }
                 },
@@ -324,7 +324,7 @@ fn port_u16(p: i32) -> Option<u16> {
 /// not terminating; an address seen in two slices counts once.
 pub fn service_endpoints(
     svc: &Service,
-    slices: Option<&BTreeMap<String, Arc<EndpointSlice>>>,
+    slices: Option<&BTreeMap<crate::api::SharedStr, Arc<EndpointSlice>>>,
     names: &mut Names,
 ) -> Vec<ServiceEndpoints> {
     if svc.spec.type_.as_deref() == Some("ExternalName") {

@@ -97,7 +97,7 @@ struct Termination {
 
 #[derive(Clone, Debug)]
 struct PodRuntime {
-    uid: String,
+    uid: crate::api::SharedStr,
     ip: Ipv4Addr,
     stage: Stage,
     behavior: ImageBehavior,
@@ -223,12 +223,12 @@ impl Kubelets {
                 .modify::<Lease>("kube-node-lease", name, |l| l.spec.renew_time = renew);
         } else {
             let mut l = Lease::default();
-            l.metadata.name = name.to_string();
+            l.metadata.name = name.into();
             l.metadata.namespace = "kube-node-lease".into();
             l.metadata.owner_references = vec![OwnerReference {
                 api_version: "v1".into(),
                 kind: "Node".into(),
-                name: name.to_string(),
+                name: name.into(),
                 uid: node.metadata.uid.clone(),
                 ..Default::default()
             }]

@@ -87,7 +87,7 @@ struct Entry<V> {
 pub struct ServicePodCache<V> {
     service: Option<Arc<Service>>,
     /// Boxed: an entry is large, and a map holds about twice as many slots as entries.
-    pods: FxHashMap<String, Box<Entry<V>>>,
+    pods: FxHashMap<crate::api::SharedStr, Box<Entry<V>>>,
     sync: u64,
 }
 

@@ -155,7 +155,7 @@ pub struct ReplicaManager<T> {
     /// the pod watch events. Only orphans can be adopted, so while a namespace has none a
     /// sync claims from the owner's own pods (the owner index) and skips the label-index
     /// search for adoptable pods, which every pod of a big cluster would otherwise pay for.
-    orphans: FxHashMap<String, usize>,
+    orphans: FxHashMap<crate::api::SharedStr, usize>,
     /// The owners' parsed selectors: a sync needs its owner's, and the owner is rewritten
     /// (status) far more often than its selector changes.
     selectors: SelectorCache<ObjectKey>,
@@ -370,7 +370,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
             }
         }
         if let Some(ns) = orphan(&ev.new) {
-            *self.orphans.entry(ns.to_string()).or_default() += 1;
+            *self.orphans.entry(ns.into()).or_default() += 1;
         }
     }
 
@@ -405,7 +405,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         let Some(cref) = m.controller_ref() else {
             return Vec::new();
         };
-        let mut seen: BTreeMap<String, PodRankInfo> = BTreeMap::new();
+        let mut seen: BTreeMap<crate::api::SharedStr, PodRankInfo> = BTreeMap::new();
         let mut siblings: Vec<Arc<T>> = T::store(api)
             .owned_by(&cref.uid)
             .into_iter()
@@ -680,8 +680,8 @@ pub fn pod_from_template<T: Resource>(template: &PodTemplateSpec, owner: &T) -> 
 /// (a write to either in one pod copies it first, so the pods stay independent).
 struct PodStamp<'a> {
     template: &'a PodTemplateSpec,
-    namespace: &'a str,
-    generate_name: String,
+    namespace: SharedStr,
+    generate_name: SharedStr,
     owner_references: Shared<Vec<OwnerReference>>,
 }
 
@@ -690,8 +690,8 @@ impl<'a> PodStamp<'a> {
         let m = owner.meta();
         PodStamp {
             template,
-            namespace: &m.namespace,
-            generate_name: format!("{}-", m.name),
+            namespace: m.namespace.clone(),
+            generate_name: format!("{}-", m.name).into(),
             owner_references: vec![controller_ref(owner)].into(),
         }
     }
@@ -707,7 +707,7 @@ impl<'a> PodStamp<'a> {
             api_version: Default::default(),
             kind: Default::default(),
             metadata: ObjectMeta {
-                namespace: self.namespace.to_string(),
+                namespace: self.namespace.clone(),
                 generate_name: self.generate_name.clone(),
                 labels: t.labels.clone(),
                 annotations: t.annotations.clone(),

@@ -52,7 +52,7 @@ pub struct Scheduler {
 
 /// A node as the scheduler's cache holds it.
 struct CachedNode {
-    name: String,
+    name: crate::api::SharedStr,
     node: Arc<Node>,
 }
 

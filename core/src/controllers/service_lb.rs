@@ -12,7 +12,7 @@ use crate::time::Millis;
 /// The controller.
 pub struct ServiceLbController {
     provision_ms: Millis,
-    provisioning: std::collections::HashMap<String, Millis>,
+    provisioning: std::collections::HashMap<crate::api::SharedStr, Millis>,
 }
 
 impl ServiceLbController {

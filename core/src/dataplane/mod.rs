@@ -56,7 +56,7 @@ pub struct Connection {
     /// Endpoint it is pinned to.
     pub endpoint: SocketAddrV4,
     /// The pod (sandbox uid) that accepted it.
-    pub sandbox_uid: String,
+    pub sandbox_uid: crate::api::SharedStr,
     /// Source address the pod sees.
     pub seen_src: Ipv4Addr,
     /// Service the connection went through, if any.
@@ -305,7 +305,7 @@ fn client_origin(
                     node_ip_of(api, &node).map(|i| i.to_string()).unwrap_or_default()
                 ));
             }
-            Ok((ip, Some(node), Some(k.namespace.clone())))
+            Ok((ip, Some(node), Some(k.namespace.to_string())))
         }
     }
 }
@@ -327,7 +327,7 @@ fn node_with_ip(api: &ApiServer, ip: Ipv4Addr) -> Option<String> {
             .addresses
             .iter()
             .any(|a| a.type_ == "InternalIP" && a.address.parse() == Ok(ip))
-            .then(|| n.metadata.name.clone())
+            .then(|| n.metadata.name.to_string())
     })
 }
 
@@ -361,7 +361,7 @@ fn lb_backends(dp: &DataPlane, infra: &Infra, api: &ApiServer, svc: &Service) ->
     let key = format!("{}/{}", svc.metadata.namespace, svc.metadata.name);
     api.nodes
         .iter()
-        .map(|n| n.metadata.name.clone())
+        .map(|n| n.metadata.name.to_string())
         .filter(|n| infra.node_up(n))
         .filter(|n| {
             !local

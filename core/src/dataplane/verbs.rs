@@ -230,7 +230,7 @@ impl Sim {
     pub fn nslookup(&self, pod: Option<&str>, name: &str) -> Result<String, String> {
         let ns = pod
             .map(pod_key)
-            .map_or("default".to_string(), |k| k.namespace.clone());
+            .map_or("default".to_string(), |k| k.namespace.to_string());
         dns::nslookup(&self.api, name, &ns)
     }
 

@@ -654,7 +654,13 @@ fn describe_service(api: &ApiServer, s: &Service) -> String {
         .endpoint_slices
         .in_namespace(&m.namespace)
         .map(|x| &**x)
-        .filter(|x| x.metadata.labels.get("kubernetes.io/service-name") == Some(&m.name))
+        .filter(|x| {
+            x.metadata
+                .labels
+                .get("kubernetes.io/service-name")
+                .map(String::as_str)
+                == Some(m.name.as_str())
+        })
         .collect();
     for p in &s.spec.ports {
         let name = p

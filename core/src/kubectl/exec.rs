@@ -193,8 +193,8 @@ pub fn execute(api: &mut ApiServer, cmd: &Command, files: &dyn FileSource) -> Ex
         } => {
             use crate::api::core::{Container, ContainerPort};
             let mut pod = Pod::default();
-            pod.metadata.name = name.clone();
-            pod.metadata.namespace = ns_or_default(&options.namespace);
+            pod.metadata.name = name.clone().into();
+            pod.metadata.namespace = (ns_or_default(&options.namespace)).into();
             pod.metadata.labels = labels.iter().cloned().collect_map().into();
             let mut c = Container {
                 name: name.clone(),
@@ -220,7 +220,7 @@ pub fn execute(api: &mut ApiServer, cmd: &Command, files: &dyn FileSource) -> Ex
         }
         Command::CreateNamespace { name, options } => {
             let mut n = Namespace::default();
-            n.metadata.name = name.clone();
+            n.metadata.name = name.clone().into();
             n.set_type_meta();
             create_built(api, Object::Namespace(Arc::new(n)), options, "created")
         }
@@ -392,7 +392,7 @@ fn with_files(
             if m.is_empty() {
                 ns_or_default(namespace)
             } else {
-                m.clone()
+                m.to_string()
             }
         } else {
             String::new()
@@ -597,8 +597,8 @@ fn build_deployment(
 ) -> Object {
     let labels: BTreeMap<String, String> = [("app".to_string(), name.to_string())].into();
     let mut d = Deployment::default();
-    d.metadata.name = name.to_string();
-    d.metadata.namespace = options.namespace.clone().unwrap_or_default();
+    d.metadata.name = name.into();
+    d.metadata.namespace = options.namespace.clone().unwrap_or_default().into();
     d.metadata.labels = labels.clone().into();
     d.spec.replicas = Some(replicas);
     d.spec.selector = Some(LabelSelector {
@@ -660,8 +660,8 @@ fn build_service(
 ) -> Object {
     let labels: BTreeMap<String, String> = [("app".to_string(), name.to_string())].into();
     let mut s = Service::default();
-    s.metadata.name = name.to_string();
-    s.metadata.namespace = options.namespace.clone().unwrap_or_default();
+    s.metadata.name = name.into();
+    s.metadata.namespace = options.namespace.clone().unwrap_or_default().into();
     s.metadata.labels = labels.clone().into();
     s.spec.selector = Some(labels);
     s.spec.type_ = Some(type_.type_name().to_string());
@@ -762,8 +762,11 @@ fn build_exposed_service(
         }
     };
     let mut s = Service::default();
-    s.metadata.name = service_name.clone().unwrap_or_else(|| name.to_string());
-    s.metadata.namespace = ns.to_string();
+    s.metadata.name = service_name
+        .clone()
+        .unwrap_or_else(|| name.to_string())
+        .into();
+    s.metadata.namespace = ns.into();
     s.metadata.labels = obj.meta().labels.clone();
     s.spec.selector = Some(selector);
     s.spec.ports = ports;

@@ -97,7 +97,7 @@ pub fn row(obj: &Object, now: Millis, wide: bool) -> Vec<String> {
         Object::Deployment(d) => {
             let desired = d.spec.replicas.unwrap_or(1);
             let mut r = vec![
-                d.metadata.name.clone(),
+                d.metadata.name.to_string(),
                 format!("{}/{}", d.status.ready_replicas, desired),
                 d.status.updated_replicas.to_string(),
                 d.status.available_replicas.to_string(),
@@ -111,7 +111,7 @@ pub fn row(obj: &Object, now: Millis, wide: bool) -> Vec<String> {
         }
         Object::ReplicaSet(rs) => {
             let mut r = vec![
-                rs.metadata.name.clone(),
+                rs.metadata.name.to_string(),
                 rs.spec.replicas.unwrap_or(1).to_string(),
                 rs.status.replicas.to_string(),
                 rs.status.ready_replicas.to_string(),
@@ -125,7 +125,7 @@ pub fn row(obj: &Object, now: Millis, wide: bool) -> Vec<String> {
         }
         Object::ReplicationController(rc) => {
             let mut r = vec![
-                rc.metadata.name.clone(),
+                rc.metadata.name.to_string(),
                 rc.spec.replicas.unwrap_or(1).to_string(),
                 rc.status.replicas.to_string(),
                 rc.status.ready_replicas.to_string(),
@@ -140,7 +140,7 @@ pub fn row(obj: &Object, now: Millis, wide: bool) -> Vec<String> {
         }
         Object::Service(s) => {
             let mut r = vec![
-                s.metadata.name.clone(),
+                s.metadata.name.to_string(),
                 s.spec
                     .type_
                     .clone()
@@ -161,12 +161,12 @@ pub fn row(obj: &Object, now: Millis, wide: bool) -> Vec<String> {
             r
         }
         Object::Endpoints(e) => vec![
-            e.metadata.name.clone(),
+            e.metadata.name.to_string(),
             format_endpoints(e),
             age(e.metadata.creation_timestamp, now),
         ],
         Object::EndpointSlice(s) => vec![
-            s.metadata.name.clone(),
+            s.metadata.name.to_string(),
             s.address_type.clone(),
             format_slice_ports(s.ports.as_deref().unwrap_or(&[])),
             format_slice_endpoints(s),
@@ -175,7 +175,7 @@ pub fn row(obj: &Object, now: Millis, wide: bool) -> Vec<String> {
         Object::Node(n) => node_row(n, now, wide),
         Object::Event(e) => event_row(e, now, wide),
         Object::Namespace(n) => vec![
-            n.metadata.name.clone(),
+            n.metadata.name.to_string(),
             if n.metadata.deletion_timestamp.is_some() {
                 "Terminating".to_string()
             } else {
@@ -187,7 +187,7 @@ pub fn row(obj: &Object, now: Millis, wide: bool) -> Vec<String> {
             age(n.metadata.creation_timestamp, now),
         ],
         Object::Lease(l) => vec![
-            l.metadata.name.clone(),
+            l.metadata.name.to_string(),
             l.spec.holder_identity.clone().unwrap_or_default(),
             age(l.metadata.creation_timestamp, now),
         ],
@@ -256,7 +256,7 @@ fn pod_row(p: &Pod, now: Millis, wide: bool) -> Vec<String> {
         _ => restarts.to_string(),
     };
     let mut r = vec![
-        p.metadata.name.clone(),
+        p.metadata.name.to_string(),
         format!("{ready}/{}", p.spec.containers.len()),
         status,
         restarts,
@@ -477,7 +477,7 @@ pub fn node_info(n: &Node, field: &str) -> Option<String> {
 
 fn node_row(n: &Node, now: Millis, wide: bool) -> Vec<String> {
     let mut r = vec![
-        n.metadata.name.clone(),
+        n.metadata.name.to_string(),
         node_status(n),
         node_roles(n),
         age(n.metadata.creation_timestamp, now),
@@ -535,7 +535,7 @@ fn event_row(e: &Event, now: Millis, wide: bool) -> Vec<String> {
         e.message.clone(),
         age(e.first_timestamp, now),
         e.count.to_string(),
-        e.metadata.name.clone(),
+        e.metadata.name.to_string(),
     ]
 }
 
@@ -619,7 +619,7 @@ pub fn get(api: &ApiServer, cmd: &GetCmd) -> CommandOutput {
                         r[0] = resource_name(o);
                     }
                     if ns_col {
-                        r.insert(0, o.meta().namespace.clone());
+                        r.insert(0, o.meta().namespace.to_string());
                     }
                     if cmd.show_labels {
                         r.push(format_labels(&o.meta().labels));

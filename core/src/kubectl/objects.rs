@@ -157,7 +157,7 @@ pub fn with_namespace(obj: &Object, namespace: &str) -> Object {
     with_kind!(obj.kind(), T => match T::from_object(obj) {
         Some(x) => {
             let mut x = (**x).clone();
-            x.meta_mut().namespace = namespace.to_string();
+            x.meta_mut().namespace = namespace.into();
             T::into_object(std::sync::Arc::new(x))
         }
         None => obj.clone(),

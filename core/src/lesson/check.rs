@@ -414,7 +414,7 @@ impl Baseline {
                 .api
                 .services
                 .in_namespace("default")
-                .map(|s| (s.metadata.name.clone(), s.spec.cluster_ip.clone()))
+                .map(|s| (s.metadata.name.to_string(), s.spec.cluster_ip.clone()))
                 .collect_map(),
             requests: sim.infra.dataplane.stats.total.clone(),
         }

@@ -73,7 +73,7 @@ pub fn target(sim: &Sim, namespace: &str, preferred: &str) -> Target {
     let service = shown_service(sim, namespace, preferred)
         .and_then(|name| sim.api.services.get_by_name(namespace, &name).cloned())
         .map(|s| ServiceTarget {
-            name: s.metadata.name.clone(),
+            name: s.metadata.name.to_string(),
             type_: s.spec.type_.clone().unwrap_or_else(|| "ClusterIP".into()),
             session_affinity: s
                 .spec
@@ -107,11 +107,11 @@ pub fn target(sim: &Sim, namespace: &str, preferred: &str) -> Target {
             let container = d.spec.template.spec.containers.first();
             let mut pods: Vec<String> = live_pods()
                 .filter(|p| selector.matches(&p.metadata.labels))
-                .map(|p| p.metadata.name.clone())
+                .map(|p| p.metadata.name.to_string())
                 .collect();
             crate::sort::sort(&mut pods);
             Ok(DeploymentTarget {
-                name: d.metadata.name.clone(),
+                name: d.metadata.name.to_string(),
                 replicas: d.spec.replicas.unwrap_or(1),
                 container: container.map(|c| c.name.clone()).unwrap_or_default(),
                 image: container.map(|c| c.image.clone()).unwrap_or_default(),
@@ -136,7 +136,7 @@ pub fn target(sim: &Sim, namespace: &str, preferred: &str) -> Target {
     };
     let mut replaceable_pods: Vec<String> = live_pods()
         .filter(|p| p.metadata.controller_ref().is_some())
-        .map(|p| p.metadata.name.clone())
+        .map(|p| p.metadata.name.to_string())
         .collect();
     crate::sort::sort(&mut replaceable_pods);
     Target {

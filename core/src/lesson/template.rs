@@ -152,7 +152,7 @@ fn value(ph: &Placeholder<'_>, sim: &Sim) -> Result<String, String> {
                 )
             })?;
             match ph.function {
-                "pod" => Ok(pod.metadata.name.clone()),
+                "pod" => Ok(pod.metadata.name.to_string()),
                 "podIP" => pod
                     .status
                     .pod_ip

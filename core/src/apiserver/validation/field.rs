@@ -220,6 +220,11 @@ impl From<&String> for BadValue {
         BadValue::Str(s.clone())
     }
 }
+impl From<&crate::api::SharedStr> for BadValue {
+    fn from(s: &crate::api::SharedStr) -> Self {
+        BadValue::Str(s.to_string())
+    }
+}
 impl From<i64> for BadValue {
     fn from(v: i64) -> Self {
         BadValue::Int(v)

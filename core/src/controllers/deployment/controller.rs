@@ -92,7 +92,7 @@ struct Memo {
 
 /// [`params_of`] of a Deployment, with the fields it reads.
 struct CachedParams {
-    name: String,
+    name: crate::api::SharedStr,
     generation: i64,
     replicas: Option<i32>,
     strategy: crate::api::apps::DeploymentStrategy,
@@ -797,7 +797,7 @@ impl DeploymentController {
             .match_labels
             .insert(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY.into(), hash.into());
         let mut rs = ReplicaSet::default();
-        rs.metadata.name = name.to_string();
+        rs.metadata.name = name.into();
         rs.metadata.namespace = d.metadata.namespace.clone();
         rs.metadata.owner_references = vec![controller_ref(&**d)].into();
         rs.metadata.labels = template.metadata.labels.clone();

@@ -40,7 +40,7 @@ pub(crate) fn created_rs(
         max_replicas: max,
     });
     RsSnapshot {
-        name: name.to_string(),
+        name: name.into(),
         revision_annotation: Some(revision.to_string()),
         desired_replicas_annotation: Some(d.replicas.to_string()),
         max_replicas_annotation: Some(max.to_string()),
@@ -425,7 +425,7 @@ mod tests {
                     ..
                 } => {
                     *new_rs = Some(RsSnapshot {
-                        name: name.clone(),
+                        name: name.clone().into(),
                         creation_ms: now,
                         revision_annotation: Some(revision.to_string()),
                         spec_replicas: *replicas,
@@ -631,7 +631,7 @@ mod proptests {
             match action {
                 RsAction::Create { name, replicas, .. } => {
                     *new_rs = Some(RsSnapshot {
-                        name: name.clone(),
+                        name: name.clone().into(),
                         creation_ms: 1,
                         spec_replicas: *replicas,
                         ..RsSnapshot::default()

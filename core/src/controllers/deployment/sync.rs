@@ -232,7 +232,7 @@ pub fn cleanup_deployment(d: &DeploymentParams, old: &[RsSnapshot]) -> Vec<RsAct
                 && !rs.being_deleted
         })
         .map(|rs| RsAction::Delete {
-            name: rs.name.clone(),
+            name: rs.name.to_string(),
         })
         .collect()
 }
@@ -820,7 +820,7 @@ mod tests {
     #[test]
     fn cleanup_deployment_vectors() {
         let mk = |i: usize, spec: i32, status: i32| RsSnapshot {
-            name: format!("rs{i}"),
+            name: format!("rs{i}").into(),
             creation_ms: i as i64,
             revision_annotation: Some((i + 1).to_string()),
             spec_replicas: spec,

@@ -149,7 +149,7 @@ impl DeploymentStrategy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeploymentParams {
     /// `metadata.name`, used in condition messages.
-    pub name: String,
+    pub name: crate::api::SharedStr,
     /// `metadata.generation`.
     pub generation: i64,
     /// `spec.replicas` (`D`).
@@ -170,7 +170,7 @@ impl Default for DeploymentParams {
     /// The apps/v1 defaults (`SetDefaults_Deployment`), with an empty name.
     fn default() -> Self {
         DeploymentParams {
-            name: String::new(),
+            name: Default::default(),
             generation: 1,
             replicas: 1,
             strategy: DeploymentStrategy::default_rolling_update(),
@@ -278,7 +278,7 @@ pub fn new_rs_new_replicas(
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RsSnapshot {
     /// `metadata.name`.
-    pub name: String,
+    pub name: crate::api::SharedStr,
     /// `metadata.creationTimestamp` in virtual milliseconds.
     pub creation_ms: i64,
     /// The `deployment.kubernetes.io/revision` annotation.
@@ -483,7 +483,7 @@ pub fn scale_replica_set(
         return false;
     }
     actions.push(RsAction::Scale {
-        name: rs.name.clone(),
+        name: rs.name.to_string(),
         from: rs.spec_replicas,
         to: new_scale,
         desired_replicas: d.replicas,

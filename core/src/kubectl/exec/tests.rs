@@ -356,7 +356,7 @@ fn scale_set_image_label_annotate_patch() {
 
 fn rs_for(d: &Deployment, rev: i64, image: &str) -> ReplicaSet {
     let mut rs = ReplicaSet::default();
-    rs.metadata.name = format!("{}-{rev}abc", d.metadata.name);
+    rs.metadata.name = format!("{}-{rev}abc", d.metadata.name).into();
     rs.metadata
         .annotations
         .insert(REVISION.into(), rev.to_string());
