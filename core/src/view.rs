@@ -128,11 +128,11 @@ pub fn pod_status(p: &Pod) -> String {
         return reason.clone();
     }
     for cs in &p.status.container_statuses {
-        if let Some(w) = cs.state.waiting.as_ref().and_then(|w| w.reason.clone()) {
-            return w;
+        if let Some(w) = cs.state.waiting.as_ref().and_then(|w| w.reason.as_ref()) {
+            return w.to_string();
         }
         if let Some(t) = cs.state.terminated.as_ref() {
-            return t.reason.clone().unwrap_or_else(|| "Error".into());
+            return t.reason.as_deref().unwrap_or("Error").to_string();
         }
     }
     p.status.phase.as_deref().unwrap_or("Pending").to_string()
@@ -143,7 +143,7 @@ fn pod_view(p: &Pod, now: Millis) -> PodView {
         namespace: p.metadata.namespace.to_string(),
         name: p.metadata.name.to_string(),
         uid: p.metadata.uid.to_string(),
-        ip: p.status.pod_ip.clone(),
+        ip: p.status.pod_ip.as_ref().map(|i| i.to_string()),
         node: p.spec.node_name.clone(),
         phase: p.status.phase.as_deref().unwrap_or("Pending").to_string(),
         status: pod_status(p),
@@ -264,7 +264,11 @@ impl Sim {
                             .as_ref()
                             .map(|t| t.name.to_string())
                             .unwrap_or_default(),
-                        ip: e.addresses.first().cloned().unwrap_or_default(),
+                        ip: e
+                            .addresses
+                            .first()
+                            .map(|a| a.to_string())
+                            .unwrap_or_default(),
                         node: e.node_name.clone().unwrap_or_default(),
                         ready: e.conditions.ready.unwrap_or(true),
                         serving: e.conditions.serving.unwrap_or(true),

@@ -52,7 +52,7 @@ impl World {
             }]
             .into();
             p.status.phase = Some("Running".into());
-            p.status.pod_ip = Some(format!("10.0.{}.{}", i / 250, i % 250 + 1));
+            p.status.pod_ip = Some(format!("10.0.{}.{}", i / 250, i % 250 + 1).into());
             p.status.conditions = vec![PodCondition {
                 type_: "Ready".into(),
                 status: if i % 3 == 0 { "False" } else { "True" }.into(),

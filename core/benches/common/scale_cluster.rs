@@ -110,7 +110,7 @@ pub fn victim(sim: &Sim) -> (String, String) {
         .map(|p| {
             (
                 p.metadata.name.to_string(),
-                p.status.pod_ip.clone().unwrap_or_default(),
+                p.status.pod_ip.as_deref().unwrap_or_default().to_string(),
             )
         })
         .expect("a ready pod of app-0")

@@ -2,7 +2,7 @@
 
 use super::intstr::IntOrString;
 use super::meta::{Extra, ObjectMeta, ObjectReference, StringMap, TypeStr};
-use super::shared::Shared;
+use super::shared::{Shared, SharedStr};
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -274,10 +274,10 @@ pub struct PodStatus {
     pub conditions: Vec<PodCondition>,
     /// Node IP.
     #[serde(rename = "hostIP", default, skip_serializing_if = "Option::is_none")]
-    pub host_ip: Option<String>,
+    pub host_ip: Option<SharedStr>,
     /// The pod's IP, from its node's podCIDR.
     #[serde(rename = "podIP", default, skip_serializing_if = "Option::is_none")]
-    pub pod_ip: Option<String>,
+    pub pod_ip: Option<SharedStr>,
     /// All pod IPs (one per family).
     #[serde(rename = "podIPs", default, skip_serializing_if = "Vec::is_empty")]
     pub pod_ips: Vec<PodIp>,
@@ -302,7 +302,7 @@ pub struct PodStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PodIp {
     /// The address.
-    pub ip: String,
+    pub ip: SharedStr,
 }
 
 /// A pod condition (`Ready`, …).
@@ -322,10 +322,10 @@ pub struct PodCondition {
     pub last_transition_time: Option<Time>,
     /// Machine-readable reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<TypeStr>,
     /// Human-readable message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<SharedStr>,
 }
 
 /// State of one container.
@@ -333,23 +333,23 @@ pub struct PodCondition {
 #[serde(rename_all = "camelCase")]
 pub struct ContainerStatus {
     /// Container name.
-    pub name: String,
+    pub name: SharedStr,
     /// Passed its readiness probe.
     pub ready: bool,
     /// Restarts so far.
     pub restart_count: i32,
     /// Image.
-    pub image: String,
+    pub image: SharedStr,
     /// Resolved image ID.
     #[serde(rename = "imageID", default)]
-    pub image_id: String,
+    pub image_id: SharedStr,
     /// Runtime container ID.
     #[serde(
         rename = "containerID",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub container_id: Option<String>,
+    pub container_id: Option<SharedStr>,
     /// Past startup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started: Option<bool>,
@@ -389,10 +389,10 @@ impl ContainerState {
 pub struct ContainerStateWaiting {
     /// Reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<TypeStr>,
     /// Message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<SharedStr>,
 }
 
 /// Running container state.
@@ -412,7 +412,7 @@ pub struct ContainerStateTerminated {
     pub exit_code: i32,
     /// `Completed`, `Error`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<TypeStr>,
     /// Start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<Time>,
@@ -745,7 +745,7 @@ pub struct EndpointSubset {
 #[serde(rename_all = "camelCase")]
 pub struct EndpointAddress {
     /// Pod IP.
-    pub ip: String,
+    pub ip: SharedStr,
     /// Hostname.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,

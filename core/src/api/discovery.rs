@@ -37,7 +37,7 @@ pub struct EndpointSlice {
 pub struct Endpoint {
     /// Pod IPs.
     #[serde(default)]
-    pub addresses: Vec<String>,
+    pub addresses: Vec<crate::api::SharedStr>,
     /// ready / serving / terminating.
     #[serde(default)]
     pub conditions: EndpointConditions,

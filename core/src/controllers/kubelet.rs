@@ -410,9 +410,9 @@ impl Kubelets {
             .addresses
             .iter()
             .find(|a| a.type_ == "InternalIP")
-            .map(|a| a.address.clone());
+            .map(|a| SharedStr::new(&a.address));
         Self::update_status(ctx, key, |p| {
-            let ip = ip.to_string();
+            let ip = SharedStr::from(ip.to_string());
             p.status.phase = Some("Pending".into());
             p.status.host_ip = host_ip;
             p.status.pod_ips = vec![PodIp { ip: ip.clone() }];
@@ -572,7 +572,7 @@ impl Kubelets {
                             set_waiting(
                                 p,
                                 "ImagePullBackOff",
-                                Some(format!("Back-off pulling image \"{image}\"")),
+                                Some(format!("Back-off pulling image \"{image}\"").into()),
                             )
                         });
                         wake(until);
@@ -687,7 +687,8 @@ impl Kubelets {
                                 set_waiting(
                                     p,
                                     "CrashLoopBackOff",
-                                    Some(format!(
+                                    Some(
+                                        format!(
                                         "back-off {}s restarting failed container={} pod={}_{}({})",
                                         backoff / 1000,
                                         p.spec
@@ -698,7 +699,9 @@ impl Kubelets {
                                         p.metadata.name,
                                         p.metadata.namespace,
                                         p.metadata.uid
-                                    )),
+                                    )
+                                        .into(),
+                                    ),
                                 );
                                 set_ready(p, false, t);
                             });
@@ -834,12 +837,12 @@ fn first_image(p: &Pod) -> &str {
 }
 
 /// `containerd://` and the pod UID without its dashes, in one allocation.
-fn container_id(uid: &str) -> String {
+fn container_id(uid: &str) -> SharedStr {
     const SCHEME: &str = "containerd://";
     let mut id = String::with_capacity(SCHEME.len() + uid.len());
     id.push_str(SCHEME);
     id.extend(uid.chars().filter(|&c| c != '-'));
-    id
+    id.into()
 }
 
 fn readiness_probe(p: &Pod) -> Option<&Probe> {
@@ -875,7 +878,7 @@ const CONTAINERS_NOT_READY: &str = "ContainersNotReady";
 
 /// `containers with unready status: [a b]`: every container of the pod, written straight
 /// into the message.
-fn unready_message(p: &Pod) -> String {
+fn unready_message(p: &Pod) -> SharedStr {
     const HEAD: &str = "containers with unready status: [";
     let names: usize = p.spec.containers.iter().map(|c| c.name.len() + 1).sum();
     let mut m = String::with_capacity(HEAD.len() + names + 1);
@@ -887,7 +890,7 @@ fn unready_message(p: &Pod) -> String {
         m.push_str(&c.name);
     }
     m.push(']');
-    m
+    m.into()
 }
 
 /// Every container of an admitted pod, not started yet: waiting in `ContainerCreating`.
@@ -896,8 +899,8 @@ fn creating_statuses(p: &Pod) -> Vec<ContainerStatus> {
         .containers
         .iter()
         .map(|c| ContainerStatus {
-            name: c.name.clone(),
-            image: c.image.clone(),
+            name: SharedStr::new(&c.name),
+            image: SharedStr::new(&c.image),
             started: Some(false),
             state: waiting("ContainerCreating"),
             ..Default::default()
@@ -905,7 +908,7 @@ fn creating_statuses(p: &Pod) -> Vec<ContainerStatus> {
         .collect()
 }
 
-fn waiting(reason: &str) -> ContainerState {
+fn waiting(reason: &'static str) -> ContainerState {
     ContainerState {
         waiting: Some(ContainerStateWaiting {
             reason: Some(reason.into()),
@@ -915,7 +918,7 @@ fn waiting(reason: &str) -> ContainerState {
     }
 }
 
-fn set_waiting(p: &mut Pod, reason: &str, message: Option<String>) {
+fn set_waiting(p: &mut Pod, reason: &'static str, message: Option<SharedStr>) {
     for cs in p.status.container_statuses.iter_mut() {
         cs.state = ContainerState {
             waiting: Some(ContainerStateWaiting {
@@ -940,7 +943,7 @@ fn running_pod(cur: &Pod, ready: bool, restarts: i32, t: Time) -> Pod {
         spec: cur.spec.clone(),
         status: PodStatus {
             phase: Some("Running".into()),
-            conditions: with_ready(&s.conditions, ready, t, message.as_deref()),
+            conditions: with_ready(&s.conditions, ready, t, message.as_ref()),
             host_ip: s.host_ip.clone(),
             pod_ip: s.pod_ip.clone(),
             pod_ips: s.pod_ips.clone(),
@@ -953,7 +956,7 @@ fn running_pod(cur: &Pod, ready: bool, restarts: i32, t: Time) -> Pod {
                     ready,
                     restart_count: restarts,
                     image: cs.image.clone(),
-                    image_id: format!("docker.io/library/{}@sha256:00000000", cs.image),
+                    image_id: format!("docker.io/library/{}@sha256:00000000", cs.image).into(),
                     container_id: Some(container_id(&cur.metadata.uid)),
                     started: Some(true),
                     state: ContainerState {
@@ -980,14 +983,14 @@ fn with_ready(
     old: &[PodCondition],
     ready: bool,
     t: Time,
-    message: Option<&str>,
+    message: Option<&SharedStr>,
 ) -> Vec<PodCondition> {
     const TYPES: [&str; 2] = ["ContainersReady", "Ready"];
     let fresh = |type_: &'static str| {
         let mut c = cond(type_, ready, t);
         if let Some(m) = message {
             c.reason = Some(CONTAINERS_NOT_READY.into());
-            c.message = Some(m.to_string());
+            c.message = Some(m.clone());
         }
         c
     };
@@ -1106,8 +1109,8 @@ mod tests {
 
     fn condition(type_: &'static str, status: bool, at: Millis, why: Option<&str>) -> PodCondition {
         let mut c = cond(type_, status, to_time(at));
-        c.reason = why.map(|w| w.to_string());
-        c.message = why.map(|w| format!("{w} message"));
+        c.reason = why.map(|w| w.to_string().into());
+        c.message = why.map(|w| format!("{w} message").into());
         c
     }
 
@@ -1167,7 +1170,7 @@ mod tests {
                 set_ready(&mut in_place, ready, t);
                 let message = (!ready).then(|| unready_message(&in_place));
                 assert_eq!(
-                    with_ready(&old, ready, t, message.as_deref()),
+                    with_ready(&old, ready, t, message.as_ref()),
                     in_place.status.conditions,
                     "ready={ready} old={old:?}"
                 );
@@ -1219,9 +1222,8 @@ mod tests {
                     cs.started = Some(true);
                     cs.ready = ready;
                     cs.restart_count = restarts;
-                    cs.image_id = format!("docker.io/library/{}@sha256:00000000", cs.image);
-                    cs.container_id =
-                        Some("containerd://0a1b2c3d00004000800000000000000f".to_string());
+                    cs.image_id = format!("docker.io/library/{}@sha256:00000000", cs.image).into();
+                    cs.container_id = Some("containerd://0a1b2c3d00004000800000000000000f".into());
                 }
                 set_ready(&mut expected, ready, t);
                 assert_eq!(running_pod(&cur, ready, restarts, t), expected);

@@ -522,7 +522,7 @@ impl Controller for Scheduler {
                         status: "False".into(),
                         last_transition_time: Some(now),
                         reason: Some("Unschedulable".into()),
-                        message: Some(message.clone()),
+                        message: Some(message.clone().into()),
                         ..Default::default()
                     });
                 });

@@ -225,10 +225,10 @@ fn pod_ready_status_restarts(p: &Pod) -> (usize, String, i32, Option<Time>) {
         let waiting = c.state.waiting.as_ref().and_then(|w| w.reason.clone());
         let terminated = c.state.terminated.as_ref();
         if let Some(w) = waiting.filter(|w| !w.is_empty()) {
-            reason = w;
+            reason = w.to_string();
         } else if let Some(t) = terminated {
             reason = match &t.reason {
-                Some(r) if !r.is_empty() => r.clone(),
+                Some(r) if !r.is_empty() => r.to_string(),
                 _ => format!("ExitCode:{}", t.exit_code),
             };
         } else if c.ready && c.state.running.is_some() {
@@ -267,8 +267,8 @@ fn pod_row(p: &Pod, now: Millis, wide: bool) -> Vec<String> {
             .status
             .pod_ips
             .first()
-            .map(|i| i.ip.clone())
-            .or_else(|| p.status.pod_ip.clone())
+            .map(|i| i.ip.to_string())
+            .or_else(|| p.status.pod_ip.as_ref().map(|i| i.to_string()))
             .filter(|i| !i.is_empty())
             .unwrap_or_else(|| "<none>".to_string());
         let node = if p.spec.node_name.is_empty() {
@@ -355,7 +355,7 @@ pub fn format_endpoints(e: &Endpoints) -> String {
                     more = true;
                     break;
                 }
-                list.push(a.ip.clone());
+                list.push(a.ip.to_string());
             }
             continue;
         }
@@ -417,7 +417,7 @@ fn format_slice_endpoints(s: &EndpointSlice) -> String {
     for ep in s.endpoints.as_deref().unwrap_or(&[]) {
         for a in &ep.addresses {
             if list.len() < max {
-                list.push(a.clone());
+                list.push(a.to_string());
             } else if list.len() == max {
                 more = true;
             }

@@ -408,7 +408,12 @@ impl Baseline {
                 .api
                 .pods
                 .in_namespace("default")
-                .map(|p| ((*p.metadata.labels).clone(), p.status.pod_ip.clone()))
+                .map(|p| {
+                    (
+                        (*p.metadata.labels).clone(),
+                        p.status.pod_ip.as_ref().map(|i| i.to_string()),
+                    )
+                })
                 .collect(),
             cluster_ips: sim
                 .api
@@ -529,7 +534,7 @@ impl CheckKind {
         Ok(match self {
             CheckKind::ReadyEndpoints(c) => {
                 let slices = slices_of(sim, &c.namespace, &c.service);
-                let ready: BTreeSet<&String> = slices
+                let ready: BTreeSet<&crate::api::SharedStr> = slices
                     .iter()
                     .flat_map(|s| s.endpoints.iter().flatten())
                     // A nil `ready` means ready (discovery/v1 EndpointConditions).
@@ -684,7 +689,7 @@ impl CheckKind {
                     .filter(|p| {
                         p.metadata.deletion_timestamp.is_none() && sel.matches(&p.metadata.labels)
                     })
-                    .filter_map(|p| p.status.pod_ip.clone())
+                    .filter_map(|p| p.status.pod_ip.as_ref().map(|i| i.to_string()))
                     .collect();
                 crate::sort::sort(&mut now);
                 let new = now.iter().filter(|ip| !before.contains(ip)).count() as u64;

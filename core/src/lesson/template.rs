@@ -156,7 +156,8 @@ fn value(ph: &Placeholder<'_>, sim: &Sim) -> Result<String, String> {
                 "podIP" => pod
                     .status
                     .pod_ip
-                    .clone()
+                    .as_ref()
+                    .map(|i| i.to_string())
                     .ok_or_else(|| format!("pod {} has no IP yet", pod.metadata.name)),
                 _ => Some(pod.spec.node_name.clone())
                     .filter(|n| !n.is_empty())

@@ -74,7 +74,7 @@ pub fn cluster_ip(sim: &Sim, svc: &str) -> String {
 pub fn pod_ip(sim: &Sim, pod: &str) -> String {
     sim.api
         .get::<Pod>("default", pod)
-        .and_then(|p| p.status.pod_ip.clone())
+        .and_then(|p| p.status.pod_ip.as_ref().map(|i| i.to_string()))
         .expect("pod IP")
 }
 

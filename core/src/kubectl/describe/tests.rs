@@ -63,7 +63,7 @@ fn service() {
             .iter()
             .map(|ip| {
                 Endpoint {
-                    addresses: vec![ip.to_string()],
+                    addresses: vec![(*ip).into()],
                     ..Default::default()
                 }
                 .into()

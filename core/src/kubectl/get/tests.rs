@@ -49,7 +49,7 @@ pub(crate) fn running_pod(
                 .iter()
                 .enumerate()
                 .map(|(i, r)| ContainerStatus {
-                    name: format!("c{i}"),
+                    name: format!("c{i}").into(),
                     ready: *r,
                     image: "nginx".into(),
                     state: ContainerState {
@@ -321,7 +321,7 @@ fn endpoints_and_slices_abbreviate_after_three() {
         ips.iter()
             .map(|ip| {
                 EndpointAddress {
-                    ip: ip.to_string(),
+                    ip: (*ip).into(),
                     ..Default::default()
                 }
                 .into()
@@ -374,7 +374,7 @@ fn endpoints_and_slices_abbreviate_after_three() {
                 .iter()
                 .map(|ip| {
                     Endpoint {
-                        addresses: vec![ip.to_string()],
+                        addresses: vec![(*ip).into()],
                         ..Default::default()
                     }
                     .into()
