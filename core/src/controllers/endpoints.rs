@@ -14,7 +14,7 @@ use crate::api::*;
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
 use rustc_hash::FxHashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -257,10 +257,8 @@ impl Controller for EndpointsController {
                 if !pod_event_matters(ev) {
                     return;
                 }
-                let mut services = BTreeSet::new();
-                self.index.services_for_event(ev, &mut services);
-                for s in services {
-                    queue.add(s);
+                for s in self.index.services_for_event(ev) {
+                    queue.add(s.clone());
                 }
             }
             _ => {}

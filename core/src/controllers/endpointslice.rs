@@ -42,6 +42,9 @@ pub struct ServiceSelectorIndex {
     /// Services with an empty selector (`selector: {}`), which select every pod of their
     /// namespace: kept apart so a pod event never scans all Services for them.
     select_all: BTreeSet<ObjectKey>,
+    /// The answer of the last [`ServiceSelectorIndex::services_for_event`], reused: it runs
+    /// for every pod event.
+    found: Vec<ObjectKey>,
 }
 
 impl ServiceSelectorIndex {
@@ -87,12 +90,13 @@ impl ServiceSelectorIndex {
         }
     }
 
-    /// Services in `namespace` whose selector matches `labels`.
+    /// Appends the Services in `namespace` whose selector matches `labels` to `out` (unsorted;
+    /// a Service may be appended twice).
     pub fn services_for(
         &self,
         namespace: &str,
         labels: &BTreeMap<String, String>,
-        out: &mut BTreeSet<ObjectKey>,
+        out: &mut Vec<ObjectKey>,
     ) {
         // Runs for every pod event: no key is built to search an (almost always) empty set.
         if !self.select_all.is_empty() {
@@ -113,15 +117,26 @@ impl ServiceSelectorIndex {
             for key in keys {
                 if let Some(sel) = self.selectors.get(key) {
                     if sel.iter().all(|(sk, sv)| labels.get(sk) == Some(sv)) {
-                        out.insert(key.clone());
+                        out.push(key.clone());
                     }
                 }
             }
         }
     }
 
-    /// The Services of a pod watch event: those selecting the pod before or after it.
-    pub fn services_for_event(&self, ev: &WatchEvent, out: &mut BTreeSet<ObjectKey>) {
+    /// The Services of a pod watch event: those selecting the pod before or after it, in key
+    /// order, each once.
+    pub fn services_for_event(&mut self, ev: &WatchEvent) -> &[ObjectKey] {
+        let mut out = std::mem::take(&mut self.found);
+        out.clear();
+        self.pod_event_services(ev, &mut out);
+        out.sort();
+        out.dedup();
+        self.found = out;
+        &self.found
+    }
+
+    fn pod_event_services(&self, ev: &WatchEvent, out: &mut Vec<ObjectKey>) {
         let (old, new) = match (&ev.old, &ev.new) {
             (Some(Object::Pod(o)), Some(Object::Pod(n))) => (Some(o), Some(n)),
             (Some(Object::Pod(o)), _) => (Some(o), None),
@@ -704,10 +719,8 @@ impl Controller for EndpointSliceController {
                 if !pod_event_matters(ev) {
                     return;
                 }
-                let mut services = BTreeSet::new();
-                self.index.services_for_event(ev, &mut services);
-                for s in services {
-                    queue.add(s);
+                for s in self.index.services_for_event(ev) {
+                    queue.add(s.clone());
                 }
             }
             Some(Object::EndpointSlice(s))
@@ -724,7 +737,7 @@ impl Controller for EndpointSliceController {
                 }
             }
             Some(Object::Node(_)) if ev.type_ != crate::apiserver::WatchEventType::Modified => {
-                let mut services = BTreeSet::new();
+                let mut services = Vec::new();
                 for p in api.pods.on_node(&ev.key.name) {
                     self.index.services_for(
                         &p.metadata.namespace,
@@ -732,6 +745,8 @@ impl Controller for EndpointSliceController {
                         &mut services,
                     );
                 }
+                services.sort();
+                services.dedup();
                 for s in services {
                     queue.add(s);
                 }
@@ -818,5 +833,70 @@ mod tests {
         assert_eq!(a[0].port, Some(8080));
         assert_eq!(c[0].port, Some(9090));
         assert_eq!(*c, endpoint_ports(&svc, &pod(&v2)));
+    }
+
+    /// A pod event names every Service that selected the pod before or after it, once each,
+    /// in key order: the queue order (and so the trace) depends on it.
+    #[test]
+    fn a_pod_event_names_the_services_selecting_it_before_or_after_once_each_in_order() {
+        use crate::apiserver::WatchEventType;
+        let sel = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let mut index = ServiceSelectorIndex::default();
+        let key = |ns: &str, n: &str| ObjectKey::new(ns, n);
+        index.set(&key("default", "web"), Some(&sel(&[("app", "web")])));
+        index.set(
+            &key("default", "web-v2"),
+            Some(&sel(&[("app", "web"), ("v", "2")])),
+        );
+        index.set(&key("default", "api"), Some(&sel(&[("app", "api")])));
+        index.set(&key("default", "all"), Some(&sel(&[])));
+        index.set(&key("other", "web"), Some(&sel(&[("app", "web")])));
+        index.set(&key("default", "gone"), Some(&sel(&[("app", "web")])));
+        index.set(&key("default", "gone"), None);
+        let pod = |labels: &[(&str, &str)]| {
+            let mut p = Pod::default();
+            p.metadata.namespace = "default".into();
+            p.metadata.name = "p".into();
+            p.metadata.labels = sel(labels).into();
+            Object::Pod(Arc::new(p))
+        };
+        let event = |old: Option<Object>, new: Option<Object>| WatchEvent {
+            resource_version: 1,
+            type_: WatchEventType::Modified,
+            key: key("default", "p"),
+            old,
+            new,
+        };
+        let names = |index: &mut ServiceSelectorIndex, ev: &WatchEvent| -> Vec<String> {
+            index
+                .services_for_event(ev)
+                .iter()
+                .map(|k| format!("{}/{}", k.namespace, k.name))
+                .collect()
+        };
+        // Relabelled from v=2 web to api: web and web-v2 (before), api (after), all (both).
+        let relabel = event(
+            Some(pod(&[("app", "web"), ("v", "2")])),
+            Some(pod(&[("app", "api")])),
+        );
+        assert_eq!(
+            names(&mut index, &relabel),
+            [
+                "default/all",
+                "default/api",
+                "default/web",
+                "default/web-v2"
+            ]
+        );
+        // A status write: the same labels before and after, each Service once.
+        let status = event(Some(pod(&[("app", "web")])), Some(pod(&[("app", "web")])));
+        assert_eq!(names(&mut index, &status), ["default/all", "default/web"]);
+        let created = event(None, Some(pod(&[("v", "2")])));
+        assert_eq!(names(&mut index, &created), ["default/all"]);
     }
 }
