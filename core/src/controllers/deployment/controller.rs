@@ -157,23 +157,38 @@ impl Memo {
         equal
     }
 
-    /// [`template_hash`] of `d`'s template and `collision_count`, from the memo when neither
-    /// changed since it was last computed (the template compares cheaply: copies of a stored
-    /// template share their spec).
-    fn template_hash(&mut self, d: &Deployment, collision_count: Option<i32>) -> String {
+    /// [`template_hash`] of `d`'s template and `collision_count`, and the name of the
+    /// ReplicaSet with that hash (`<deployment>-<hash>`), from the memo when none of these changed
+    /// since they were last computed (the template compares cheaply: copies of a stored
+    /// template share their spec). Shared strings: a sync that finds them allocates nothing.
+    fn template_hash(
+        &mut self,
+        d: &Deployment,
+        collision_count: Option<i32>,
+    ) -> (crate::api::SharedStr, crate::api::SharedStr) {
         let template = &d.spec.template;
-        if let Some(c) = &self.hash {
-            if c.collision_count == collision_count && c.template == *template {
-                return c.hash.clone();
+        let cached = match self.hash.take() {
+            Some(c)
+                if c.collision_count == collision_count
+                    && c.deployment_name == d.metadata.name
+                    && c.template == *template =>
+            {
+                c
             }
-        }
-        let hash = template_hash(template, collision_count);
-        self.hash = Some(CachedHash {
-            template: template.clone(),
-            collision_count,
-            hash: hash.clone(),
-        });
-        hash
+            _ => {
+                let hash = template_hash(template, collision_count);
+                CachedHash {
+                    template: template.clone(),
+                    collision_count,
+                    deployment_name: d.metadata.name.clone(),
+                    rs_name: format!("{}-{}", d.metadata.name, hash).into(),
+                    hash: hash.into(),
+                }
+            }
+        };
+        let names = (cached.hash.clone(), cached.rs_name.clone());
+        self.hash = Some(cached);
+        names
     }
 
     /// [`params_of`] `d`, from the memo while the fields it reads are unchanged.
@@ -186,41 +201,58 @@ impl Memo {
     }
 }
 
-/// A pod-template-hash and what it was computed from.
+/// A pod-template-hash, the new ReplicaSet's name, and what they were computed from.
 struct CachedHash {
     template: PodTemplateSpec,
     collision_count: Option<i32>,
-    hash: String,
+    deployment_name: crate::api::SharedStr,
+    /// The pod-template-hash.
+    hash: crate::api::SharedStr,
+    /// The name of the ReplicaSet with this hash.
+    rs_name: crate::api::SharedStr,
 }
 
 /// Writes `v` as JSON with every object's keys sorted, so the bytes do not depend on how
 /// serde_json orders maps in a given build.
-fn canonical_json(v: &Value, out: &mut String) {
+///
+/// Keys and scalars are written straight to `out` (as `to_string` would render them), and an
+/// object is sorted only if it is not in order already (serde_json's map keeps its keys sorted
+/// unless a crate turns on `preserve_order`): the hash of a template allocates nothing here.
+fn canonical_json<W: std::io::Write>(v: &Value, out: &mut W) -> serde_json::Result<()> {
     match v {
         Value::Object(map) => {
-            let sorted: BTreeMap<&String, &Value> = map.iter().collect_map();
-            out.push('{');
-            for (i, (k, v)) in sorted.into_iter().enumerate() {
+            out.write_all(b"{").map_err(serde_json::Error::io)?;
+            let mut write_entry = |i: usize, k: &String, v: &Value| {
                 if i > 0 {
-                    out.push(',');
+                    out.write_all(b",").map_err(serde_json::Error::io)?;
                 }
-                out.push_str(&serde_json::to_string(k).unwrap_or_default());
-                out.push(':');
-                canonical_json(v, out);
+                serde_json::to_writer(&mut *out, k)?;
+                out.write_all(b":").map_err(serde_json::Error::io)?;
+                canonical_json(v, out)
+            };
+            if map.keys().is_sorted() {
+                for (i, (k, v)) in map.iter().enumerate() {
+                    write_entry(i, k, v)?;
+                }
+            } else {
+                let sorted: BTreeMap<&String, &Value> = map.iter().collect_map();
+                for (i, (k, v)) in sorted.into_iter().enumerate() {
+                    write_entry(i, k, v)?;
+                }
             }
-            out.push('}');
+            out.write_all(b"}").map_err(serde_json::Error::io)
         }
         Value::Array(items) => {
-            out.push('[');
+            out.write_all(b"[").map_err(serde_json::Error::io)?;
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write_all(b",").map_err(serde_json::Error::io)?;
                 }
-                canonical_json(v, out);
+                canonical_json(v, out)?;
             }
-            out.push(']');
+            out.write_all(b"]").map_err(serde_json::Error::io)
         }
-        other => out.push_str(&other.to_string()),
+        other => serde_json::to_writer(out, other),
     }
 }
 
@@ -237,12 +269,21 @@ fn without_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
 /// count. Upstream hashes a Go `spew` dump, so values differ from a real cluster's; the
 /// character set, length and sensitivity to template changes are the same (spec §1.10).
 pub fn template_hash(t: &PodTemplateSpec, collision_count: Option<i32>) -> String {
-    let mut s = String::new();
-    canonical_json(
-        &serde_json::to_value(without_hash(t)).unwrap_or(Value::Null),
-        &mut s,
-    );
-    super::util::pod_template_hash(s.as_bytes(), collision_count)
+    // A Deployment's template seldom carries the label: copy it only to drop the label.
+    let value = if t
+        .metadata
+        .labels
+        .contains_key(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY)
+    {
+        serde_json::to_value(without_hash(t))
+    } else {
+        serde_json::to_value(t)
+    };
+    // Hashed as written: the canonical bytes are never kept. Writing cannot fail: the hasher
+    // accepts every write, and a `Value`'s keys are strings.
+    let mut h = super::util::Fnv32a::default();
+    let _ = canonical_json(&value.unwrap_or(Value::Null), &mut h);
+    super::util::finish_pod_template_hash(h, collision_count)
 }
 
 /// `EqualIgnoreHash`: templates equal once the `pod-template-hash` label is removed.
@@ -1018,8 +1059,7 @@ impl DeploymentController {
             return;
         }
 
-        let hash = memo.template_hash(&stored, st.status.collision_count);
-        let new_name = format!("{}-{}", stored.metadata.name, hash);
+        let (hash, new_name) = memo.template_hash(&stored, st.status.collision_count);
         let plan = match st.params.strategy {
             Strategy::Recreate => recreate::rollout_recreate(
                 &st.params,
@@ -1095,12 +1135,15 @@ impl Controller for DeploymentController {
 #[cfg(test)]
 mod tests {
     use super::{
-        equal_ignore_hash, in_key_order, status_is, status_of, without_hash, CondSnapshot,
-        DeploymentStatusSnapshot, DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
+        canonical_json, equal_ignore_hash, in_key_order, status_is, status_of, template_hash,
+        without_hash, CondSnapshot, DeploymentStatusSnapshot, DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
     };
     use crate::api::core::PodTemplateSpec;
     use crate::api::ReplicaSet;
+    use crate::controllers::deployment::util::pod_template_hash;
+    use crate::sort::CollectOrdered;
     use proptest::prelude::*;
+    use serde_json::Value;
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
@@ -1171,7 +1214,90 @@ mod tests {
             })
     }
 
+    /// The canonical JSON as first written (a sorted copy of every object, each key and
+    /// scalar rendered to its own string): the bytes the pod-template-hash has always been
+    /// computed over, which the hash label of every existing ReplicaSet depends on.
+    fn reference_canonical_json(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(map) => {
+                let sorted: BTreeMap<&String, &Value> = map.iter().collect_map();
+                out.push('{');
+                for (i, (k, v)) in sorted.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                    out.push(':');
+                    reference_canonical_json(v, out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    reference_canonical_json(v, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+
+    /// JSON values of every kind, with keys and strings that need escaping.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let text = prop_oneof![
+            Just(String::new()),
+            Just("app".to_string()),
+            Just("b\"q\\\u{1}\u{e9}".to_string()),
+            "[a-z]{0,3}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            text.clone().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 4, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((text.clone(), inner), 0..4)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
     proptest! {
+        /// The writer-based canonical JSON writes the same bytes as the reference.
+        #[test]
+        fn canonical_json_writes_the_reference_bytes(v in json_value()) {
+            let mut expected = String::new();
+            reference_canonical_json(&v, &mut expected);
+            let mut out = Vec::new();
+            prop_assert!(canonical_json(&v, &mut out).is_ok());
+            prop_assert_eq!(String::from_utf8(out).ok(), Some(expected));
+        }
+
+        /// The pod-template-hash is the hash of the reference bytes of the template without
+        /// its hash label, with or without the label present and whatever the collision count.
+        #[test]
+        fn template_hash_is_the_hash_of_the_reference_bytes(
+            t in template(),
+            collision_count in proptest::option::of(-2..3i32),
+        ) {
+            let mut expected = String::new();
+            let value = serde_json::to_value(without_hash(&t)).unwrap_or(Value::Null);
+            reference_canonical_json(&value, &mut expected);
+            prop_assert_eq!(
+                template_hash(&t, collision_count),
+                pod_template_hash(expected.as_bytes(), collision_count)
+            );
+        }
+
         /// The allocation-free comparison `flush` uses answers as comparing the API form,
         /// including against stored conditions whose reason or message is an empty string
         /// (which the API form of a snapshot never has).
@@ -1278,6 +1404,62 @@ mod tests {
                 "{what}, again"
             );
         }
+    }
+
+    /// The memo's hash and ReplicaSet name answer as computing them afresh through a change
+    /// of everything they depend on (each edit applied on top of the previous ones, each
+    /// asked twice so that the second answer comes from the memo).
+    #[test]
+    fn hash_memo_follows_template_collision_count_and_name() {
+        use crate::api::Deployment;
+        type Edit = (&'static str, fn(&mut Deployment, &mut Option<i32>));
+        let edits: Vec<Edit> = vec![
+            ("nothing", |_, _| {}),
+            ("collision count", |_, c| *c = Some(1)),
+            ("image", |d, _| {
+                d.spec.template.spec.containers[0].image = "redis".into();
+            }),
+            ("label", |d, _| {
+                d.spec
+                    .template
+                    .metadata
+                    .labels
+                    .insert("tier".into(), "a".into());
+            }),
+            ("hash label", |d, _| {
+                d.spec
+                    .template
+                    .metadata
+                    .labels
+                    .insert(DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY.into(), "x".into());
+            }),
+            ("name", |d, _| d.metadata.name = "db".into()),
+            ("no collision count", |_, c| *c = None),
+        ];
+        let mut d = Deployment::default();
+        d.metadata.name = "web".into();
+        d.spec.template.spec.containers = vec![crate::api::core::Container {
+            name: "c".into(),
+            image: "nginx".into(),
+            ..Default::default()
+        }]
+        .into();
+        let mut count = None;
+        let mut memo = super::Memo::default();
+        let mut seen = Vec::new();
+        for (what, edit) in edits {
+            edit(&mut d, &mut count);
+            let expected = template_hash(&d.spec.template, count);
+            for _ in 0..2 {
+                let (hash, name) = memo.template_hash(&d, count);
+                assert_eq!(&*hash, expected, "{what}");
+                assert_eq!(&*name, format!("{}-{expected}", d.metadata.name), "{what}");
+            }
+            seen.push(expected);
+        }
+        // Every edit but the label that is left out of the hash changed it.
+        seen.dedup();
+        assert_eq!(seen.len(), 5, "{seen:?}");
     }
 
     #[test]

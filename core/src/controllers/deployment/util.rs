@@ -692,9 +692,44 @@ pub fn deployment_timed_out(
 
 /// FNV-1a, 32 bit (`hash/fnv.New32a`).
 pub fn fnv32a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-    })
+    let mut h = Fnv32a::default();
+    h.update(bytes);
+    h.sum()
+}
+
+/// FNV-1a, 32 bit, fed piece by piece: a writer, so that a serialization can be hashed as it
+/// is written instead of being kept in a buffer first.
+#[derive(Clone, Copy, Debug)]
+pub struct Fnv32a(u32);
+
+impl Default for Fnv32a {
+    fn default() -> Self {
+        Fnv32a(0x811c_9dc5)
+    }
+}
+
+impl Fnv32a {
+    /// Hashes `bytes` after everything written so far.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0 = bytes
+            .iter()
+            .fold(self.0, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193));
+    }
+
+    /// The hash of everything written so far.
+    pub fn sum(&self) -> u32 {
+        self.0
+    }
+}
+
+impl std::io::Write for Fnv32a {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The alphabet of `apimachinery/pkg/util/rand` (no vowels, no confusable digits).
@@ -715,12 +750,33 @@ pub fn safe_encode_string(s: &str) -> String {
 /// canonical serialization (e.g. JSON with sorted keys) instead, so the value differs from a real
 /// cluster's but has the same character set, length and sensitivity to template changes.
 pub fn pod_template_hash(template_bytes: &[u8], collision_count: Option<i32>) -> String {
-    let mut bytes = template_bytes.to_vec();
+    let mut h = Fnv32a::default();
+    h.update(template_bytes);
+    finish_pod_template_hash(h, collision_count)
+}
+
+/// [`pod_template_hash`] of the bytes already written to `h`.
+pub fn finish_pod_template_hash(mut h: Fnv32a, collision_count: Option<i32>) -> String {
     if let Some(count) = collision_count {
-        bytes.extend_from_slice(&(count as u32).to_le_bytes());
-        bytes.extend_from_slice(&[0u8; 4]);
+        h.update(&(count as u32).to_le_bytes());
+        h.update(&[0u8; 4]);
     }
-    safe_encode_string(&fnv32a(&bytes).to_string())
+    // The decimal digits on the stack: only the encoded hash is allocated.
+    let mut digits = [0u8; 10];
+    let mut n = h.sum();
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[start..]
+        .iter()
+        .map(|&c| char::from(SAFE_ALPHABET[usize::from(c) % SAFE_ALPHABET.len()]))
+        .collect()
 }
 
 #[cfg(test)]
@@ -1124,6 +1180,37 @@ mod tests {
     fn safe_encoding_of_hash_digits() {
         assert_eq!(safe_encode_string("3761580921"), "7cb59d4f65");
         assert_eq!(safe_encode_string("0123456789"), "456789bcdf");
+    }
+
+    /// The decimal rendering on the stack encodes as `SafeEncodeString` of the decimal
+    /// string, and hashing in pieces as hashing at once, for hashes of every digit count.
+    #[test]
+    fn pod_template_hash_is_safe_encoded_decimal_of_fnv32a() {
+        let inputs: [&[u8]; 5] = [b"", b"a", b"foobar", b"{\"spec\":{}}", &[0xff; 40]];
+        for bytes in inputs {
+            for count in [None, Some(0), Some(1), Some(-1), Some(i32::MAX)] {
+                let mut all = bytes.to_vec();
+                if let Some(c) = count {
+                    all.extend_from_slice(&(c as u32).to_le_bytes());
+                    all.extend_from_slice(&[0u8; 4]);
+                }
+                let expected = safe_encode_string(&fnv32a(&all).to_string());
+                assert_eq!(pod_template_hash(bytes, count), expected);
+                let mut pieces = Fnv32a::default();
+                for chunk in bytes.chunks(3) {
+                    pieces.update(chunk);
+                }
+                assert_eq!(finish_pod_template_hash(pieces, count), expected);
+            }
+        }
+        // A one-digit and a ten-digit hash, rendered without leading zeros.
+        for n in [0u32, 7, 10, 4_294_967_295] {
+            let h = Fnv32a(n);
+            assert_eq!(
+                finish_pod_template_hash(h, None),
+                safe_encode_string(&n.to_string())
+            );
+        }
     }
 
     #[test]
