@@ -626,10 +626,26 @@ impl SyncState {
         }
         let status = status_of(&self.status);
         let revision = self.revision.clone();
-        let _ = api.modify::<Deployment>(self.ns(), &self.stored.metadata.name, |d| {
-            d.status = status;
+        // Built from the stored object rather than copied and changed: the stored status,
+        // replaced whole, is never copied.
+        let _ = api.modify_from::<Deployment>(self.ns(), &self.stored.metadata.name, |d| {
+            let Deployment {
+                api_version,
+                kind,
+                metadata,
+                spec,
+                status: _,
+            } = d;
+            let mut metadata = metadata.clone();
             if let Some(r) = revision {
-                d.metadata.annotations.insert(REVISION_ANNOTATION.into(), r);
+                metadata.annotations.insert(REVISION_ANNOTATION.into(), r);
+            }
+            Deployment {
+                api_version: api_version.clone(),
+                kind: kind.clone(),
+                metadata,
+                spec: spec.clone(),
+                status,
             }
         });
     }
@@ -735,15 +751,15 @@ impl DeploymentController {
         selector: &Selector,
         api: &mut ApiServer,
     ) -> Vec<Arc<ReplicaSet>> {
+        const NO_LABELS: &BTreeMap<String, String> = &BTreeMap::new();
         let ns = &d.metadata.namespace;
         let match_labels = d
             .spec
             .selector
             .as_ref()
-            .map(|s| s.match_labels.clone())
-            .unwrap_or_default();
+            .map_or(NO_LABELS, |s| &s.match_labels);
         let pool = in_key_order(
-            api.replica_sets.matching_labels(ns, &match_labels),
+            api.replica_sets.matching_labels(ns, match_labels),
             api.replica_sets.owned_by(&d.metadata.uid),
         );
         claim_objects(d, selector, pool, api)
