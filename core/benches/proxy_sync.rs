@@ -43,7 +43,7 @@ fn cluster(nodes: usize, services: usize, pods_per: usize) -> Sim {
             pod.metadata.name = format!("{app}-{p}").into();
             pod.metadata.namespace = "default".into();
             pod.metadata.labels.insert("app".into(), app.clone());
-            pod.spec.node_name = format!("node-{}", 1 + (s * pods_per + p) % nodes);
+            pod.spec.node_name = format!("node-{}", 1 + (s * pods_per + p) % nodes).into();
             pod.spec.containers = vec![Container {
                 name: "app".into(),
                 image: "agnhost".into(),

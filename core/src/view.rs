@@ -144,7 +144,7 @@ fn pod_view(p: &Pod, now: Millis) -> PodView {
         name: p.metadata.name.to_string(),
         uid: p.metadata.uid.to_string(),
         ip: p.status.pod_ip.as_ref().map(|i| i.to_string()),
-        node: p.spec.node_name.clone(),
+        node: p.spec.node_name.to_string(),
         phase: p.status.phase.as_deref().unwrap_or("Pending").to_string(),
         status: pod_status(p),
         ready: pod_ready(p),
@@ -269,7 +269,7 @@ impl Sim {
                             .first()
                             .map(|a| a.to_string())
                             .unwrap_or_default(),
-                        node: e.node_name.clone().unwrap_or_default(),
+                        node: e.node_name.as_deref().unwrap_or_default().to_string(),
                         ready: e.conditions.ready.unwrap_or(true),
                         serving: e.conditions.serving.unwrap_or(true),
                         terminating: e.conditions.terminating.unwrap_or(false),

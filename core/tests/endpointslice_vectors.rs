@@ -121,7 +121,7 @@ impl World {
                         let ready = p.status.conditions[0].status == "True";
                         let mut target = object_ref(&*p);
                         target.api_version = "".into();
-                        target.resource_version.clear();
+                        target.resource_version = Default::default();
                         Endpoint {
                             addresses: vec![p.status.pod_ip.clone().unwrap()],
                             conditions: EndpointConditions {

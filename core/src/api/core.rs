@@ -52,8 +52,8 @@ pub struct PodSpec {
     #[serde(default)]
     pub containers: Shared<Vec<Container>>,
     /// Set by the scheduler (binding).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub node_name: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub node_name: SharedStr,
     /// Grace period for deletion (default 30).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub termination_grace_period_seconds: Option<i64>,
@@ -751,7 +751,7 @@ pub struct EndpointAddress {
     pub hostname: Option<String>,
     /// Node of the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<SharedStr>,
     /// The pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_ref: Option<ObjectReference>,

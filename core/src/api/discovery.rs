@@ -49,7 +49,7 @@ pub struct Endpoint {
     pub target_ref: Option<ObjectReference>,
     /// Node of the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<crate::api::SharedStr>,
     /// Zone of the node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,

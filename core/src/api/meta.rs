@@ -42,8 +42,8 @@ pub struct ObjectMeta {
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub uid: SharedStr,
     /// Opaque version, changed by every write.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub resource_version: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub resource_version: SharedStr,
     /// Incremented when the spec changes (workloads).
     #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub generation: i64,
@@ -154,8 +154,8 @@ pub struct ObjectReference {
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub api_version: TypeStr,
     /// Resource version of the referent.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub resource_version: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub resource_version: SharedStr,
     /// Part of the object (`spec.containers{web}`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub field_path: String,

@@ -290,6 +290,25 @@ impl From<String> for SharedStr {
     }
 }
 
+impl From<u64> for SharedStr {
+    /// The decimal digits of `n` (a resourceVersion), written straight into the shared copy.
+    fn from(n: u64) -> Self {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        // Only ASCII digits were written, so this never falls back.
+        SharedStr::new(std::str::from_utf8(&digits[at..]).unwrap_or_default())
+    }
+}
+
 impl From<&SharedStr> for SharedStr {
     fn from(s: &SharedStr) -> Self {
         s.clone()
@@ -402,6 +421,13 @@ mod tests {
         assert!(a.is_empty());
         assert!(SharedStr::ptr_eq(&a, &SharedStr::new("")));
         assert!(SharedStr::ptr_eq(&a, &SharedStr::from(String::new())));
+    }
+
+    #[test]
+    fn a_number_becomes_its_decimal_digits() {
+        for n in [0, 7, 10, 4096, u64::MAX] {
+            assert_eq!(SharedStr::from(n), n.to_string());
+        }
     }
 
     #[test]

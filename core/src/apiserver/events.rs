@@ -272,7 +272,7 @@ impl Draft {
         ev.metadata.name = name.into();
         ev.metadata.namespace = self.namespace().into();
         ev.metadata.creation_timestamp = Some(first);
-        ev.metadata.resource_version = self.resource_version.to_string();
+        ev.metadata.resource_version = self.resource_version.into();
         ev.involved_object = self.involved.take_ref();
         ev.message = std::mem::take(&mut self.message);
         ev.set_type_meta();
@@ -537,7 +537,7 @@ impl ApiServer {
                 ev.count += 1;
                 ev.last_timestamp = Some(to_time(now));
                 let rv = self.next_rv();
-                ev.metadata.resource_version = rv.to_string();
+                ev.metadata.resource_version = rv.into();
                 let arc = Arc::new(ev);
                 self.events.put(arc.clone());
                 self.trace_event(WatchEventType::Modified, &arc);

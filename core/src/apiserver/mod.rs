@@ -491,7 +491,7 @@ impl ApiServer {
         {
             let m = obj.meta_mut();
             m.uid = uid;
-            m.resource_version = rv.to_string();
+            m.resource_version = rv.into();
             m.creation_timestamp = Some(now);
             m.deletion_timestamp = None;
             m.deletion_grace_period_seconds = None;
@@ -566,8 +566,7 @@ impl ApiServer {
         }
         let rv = self.next_rv();
         let m = obj.meta_mut();
-        m.resource_version.clear();
-        let _ = write!(m.resource_version, "{rv}");
+        m.resource_version = rv.into();
         let arc = Arc::new(obj);
         T::store_mut(self).put_keyed(&key, arc.clone());
         self.emit(WatchEventType::Modified, key, Some(old), Some(arc.clone()));
@@ -589,7 +588,7 @@ impl ApiServer {
         if next == *current {
             return Ok(current);
         }
-        next.meta_mut().resource_version.clear();
+        next.meta_mut().resource_version = SharedStr::default();
         self.update(next)
     }
 
@@ -608,7 +607,7 @@ impl ApiServer {
         if next == *current {
             return Ok(current);
         }
-        next.meta_mut().resource_version.clear();
+        next.meta_mut().resource_version = SharedStr::default();
         self.update(next)
     }
 
@@ -624,7 +623,7 @@ impl ApiServer {
         let mut doc = serde_json::to_value(&*current).map_err(|e| bad_request(e.to_string()))?;
         merge_patch_value(&mut doc, patch);
         let mut next: T = serde_json::from_value(doc).map_err(|e| bad_request(e.to_string()))?;
-        next.meta_mut().resource_version.clear();
+        next.meta_mut().resource_version = SharedStr::default();
         self.update(next)
     }
 
@@ -653,7 +652,7 @@ impl ApiServer {
                     next.meta_mut().deletion_timestamp = Some(deadline);
                     next.meta_mut().deletion_grace_period_seconds = Some(grace);
                     let rv = self.next_rv();
-                    next.meta_mut().resource_version = rv.to_string();
+                    next.meta_mut().resource_version = rv.into();
                     let arc = Arc::new(next);
                     T::store_mut(self).put(arc.clone());
                     self.emit(

@@ -65,7 +65,7 @@ pub struct PodRankInfo {
     /// `metadata.uid` (LogarithmicScaleDown's tie-break).
     pub uid: crate::api::SharedStr,
     /// `spec.nodeName`, empty while unscheduled.
-    pub node_name: String,
+    pub node_name: crate::api::SharedStr,
     /// `status.phase` as Kubernetes spells it (`Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`).
     pub phase: String,
     /// The `Ready` condition is `True`.

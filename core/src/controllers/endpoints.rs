@@ -230,7 +230,7 @@ impl EndpointsController {
                 let _ = ctx.api.create(ep);
             }
             Some(before) if *before != ep => {
-                ep.metadata.resource_version.clear();
+                ep.metadata.resource_version = SharedStr::default();
                 let _ = ctx.api.update(ep);
             }
             Some(_) => {}

@@ -575,7 +575,7 @@ impl EndpointSliceController {
                 continue;
             }
             let mut u = u;
-            u.metadata.resource_version.clear();
+            u.metadata.resource_version = crate::api::SharedStr::default();
             let _ = ctx.api.update(u);
         }
         for c in creates {

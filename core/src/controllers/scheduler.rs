@@ -271,7 +271,7 @@ impl Scheduler {
             if !p.spec.node_name.is_empty()
                 && p.metadata.controller_ref().is_some_and(|r| r.uid == owner)
             {
-                let id = self.node_ids.get(&p.spec.node_name).copied();
+                let id = self.node_ids.get(p.spec.node_name.as_str()).copied();
                 *want.entry(id.unwrap_or(u32::MAX)).or_default() += 1;
             }
         }
@@ -540,10 +540,10 @@ impl Controller for Scheduler {
         self.unschedulable.remove(key);
         let chosen_at = top[ctx.api.rng.below(top.len() as u64) as usize];
         self.top_scratch = top;
-        let chosen = self.nodes[chosen_at].name.as_str();
+        let chosen = &self.nodes[chosen_at].name;
         let now = to_time(ctx.api.now);
         let bound = ctx.api.modify::<Pod>(&key.namespace, &key.name, |p| {
-            p.spec.node_name = chosen.to_string();
+            p.spec.node_name = chosen.clone();
             p.status.phase = Some("Pending".into());
             p.status.conditions.retain(|c| c.type_ != "PodScheduled");
             p.status.conditions.push(PodCondition {

@@ -298,7 +298,7 @@ fn client_origin(
                         .unwrap_or_default();
                     format!("error: unable to upgrade connection: container not found (\"{c}\")")
                 })?;
-            let node = pod.spec.node_name.clone();
+            let node = pod.spec.node_name.to_string();
             if !infra.node_up(&node) {
                 return Err(format!(
                     "Error from server: error dialing backend: dial tcp {}:10250: connect: no route to host",

@@ -297,7 +297,7 @@ fn describe_pod(api: &ApiServer, p: &Pod) -> String {
     } else {
         match &p.status.host_ip {
             Some(ip) => format!("{}/{ip}", p.spec.node_name),
-            None => p.spec.node_name.clone(),
+            None => p.spec.node_name.to_string(),
         }
     };
     w.line(0, format!("Node:\t{node}"));

@@ -274,7 +274,7 @@ fn pod_row(p: &Pod, now: Millis, wide: bool) -> Vec<String> {
         let node = if p.spec.node_name.is_empty() {
             "<none>".to_string()
         } else {
-            p.spec.node_name.clone()
+            p.spec.node_name.to_string()
         };
         r.extend([ip, node, "<none>".to_string(), "<none>".to_string()]);
     }

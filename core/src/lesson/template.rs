@@ -159,7 +159,7 @@ fn value(ph: &Placeholder<'_>, sim: &Sim) -> Result<String, String> {
                     .as_ref()
                     .map(|i| i.to_string())
                     .ok_or_else(|| format!("pod {} has no IP yet", pod.metadata.name)),
-                _ => Some(pod.spec.node_name.clone())
+                _ => Some(pod.spec.node_name.to_string())
                     .filter(|n| !n.is_empty())
                     .ok_or_else(|| format!("pod {} is not scheduled yet", pod.metadata.name)),
             }

@@ -81,6 +81,6 @@ pub fn pod_ip(sim: &Sim, pod: &str) -> String {
 pub fn node_of(sim: &Sim, pod: &str) -> String {
     sim.api
         .get::<Pod>("default", pod)
-        .map(|p| p.spec.node_name.clone())
+        .map(|p| p.spec.node_name.to_string())
         .expect("pod")
 }
