@@ -59,69 +59,67 @@ fn build_bench(c: &mut Criterion) {
     group.finish();
 }
 
-fn pod_deletion(c: &mut Criterion) {
+/// Deletes a ready pod of app-0 and runs what that triggers at this instant: the time it took
+/// (its slices are checked to show the pod terminating, outside the measurement).
+fn timed_deletion(sim: &mut kubeplay_core::sim::Sim) -> Duration {
+    let (name, ip) = victim(sim);
+    let t = Instant::now();
+    delete_pod(sim, &name);
+    let took = t.elapsed();
+    assert!(slice_shows_terminating(sim, &ip), "slice not updated");
+    took
+}
+
+/// A measurement of one iteration on a cluster (returns its time), fresh for each cluster.
+type Measure = Box<dyn FnMut(&mut kubeplay_core::sim::Sim) -> Duration>;
+
+/// One deletion group, measured by a fresh `measure()` on each cluster size.
+fn deletion_group(c: &mut Criterion, group_name: &str, measure: fn() -> Measure) {
     kubeplay_core::allocator::keep_freed_memory();
-    let mut group = c.benchmark_group("pod_deletion");
+    let mut group = c.benchmark_group(group_name);
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
     for (label, nodes, services, replicas) in sizes() {
         let mut sim = build(nodes, services, replicas, true);
+        let mut measure = measure();
         group.bench_function(BenchmarkId::from_parameter(label), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    // A ready pod of app-0 (the previous victims are gone or terminating).
-                    let (name, ip) = victim(&sim);
-                    let t = Instant::now();
-                    delete_pod(&mut sim, &name);
-                    total += t.elapsed();
-                    assert!(slice_shows_terminating(&sim, &ip), "slice not updated");
-                    // The replacement starts and the victim goes, outside the measurement.
-                    sim.advance(common::scale_cluster::SETTLE_MS);
-                }
-                total
-            })
+            b.iter_custom(|iters| (0..iters).map(|_| measure(&mut sim)).sum())
         });
     }
     group.finish();
+}
+
+fn pod_deletion(c: &mut Criterion) {
+    deletion_group(c, "pod_deletion", || {
+        Box::new(|sim| {
+            let took = timed_deletion(sim);
+            // The replacement starts and the victim goes, outside the measurement.
+            sim.advance(common::scale_cluster::SETTLE_MS);
+            took
+        })
+    });
 }
 
 /// Deletions of app-0's pods one after another; every 8 the cluster runs until the
 /// replacements are ready (unmeasured), and the first deletion after that is unmeasured too,
 /// so every measured deletion follows another one.
 fn pod_deletion_back_to_back(c: &mut Criterion) {
-    kubeplay_core::allocator::keep_freed_memory();
-    let mut group = c.benchmark_group("pod_deletion_back_to_back");
-    group.sample_size(10);
-    group.measurement_time(Duration::from_secs(10));
-    for (label, nodes, services, replicas) in sizes() {
-        let mut sim = build(nodes, services, replicas, true);
+    deletion_group(c, "pod_deletion_back_to_back", || {
         let mut since_settle = 0;
-        group.bench_function(BenchmarkId::from_parameter(label), |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    if since_settle == 0 {
-                        let (name, _) = victim(&sim);
-                        delete_pod(&mut sim, &name);
-                        since_settle = 1;
-                    }
-                    let (name, ip) = victim(&sim);
-                    let t = Instant::now();
-                    delete_pod(&mut sim, &name);
-                    total += t.elapsed();
-                    assert!(slice_shows_terminating(&sim, &ip), "slice not updated");
-                    since_settle += 1;
-                    if since_settle == 8 {
-                        sim.advance(common::scale_cluster::SETTLE_MS);
-                        since_settle = 0;
-                    }
-                }
-                total
-            })
-        });
-    }
-    group.finish();
+        Box::new(move |sim| {
+            if since_settle == 0 {
+                timed_deletion(sim);
+                since_settle = 1;
+            }
+            let took = timed_deletion(sim);
+            since_settle += 1;
+            if since_settle == 8 {
+                sim.advance(common::scale_cluster::SETTLE_MS);
+                since_settle = 0;
+            }
+            took
+        })
+    });
 }
 
 criterion_group!(
