@@ -382,14 +382,15 @@ fn params_of(d: &Deployment) -> Option<DeploymentParams> {
 }
 
 /// The arithmetic's view of a ReplicaSet.
-pub fn rs_snapshot(rs: &ReplicaSet) -> RsSnapshot {
+pub fn rs_snapshot(rs: &ReplicaSet) -> RsSnapshot<'_> {
     let a = &rs.metadata.annotations;
+    let annotation = |key| a.get(key).map(|v: &String| Cow::Borrowed(v.as_str()));
     RsSnapshot {
         name: rs.metadata.name.clone(),
         creation_ms: rs.metadata.creation_timestamp.map_or(0, virtual_ms),
-        revision_annotation: a.get(REVISION_ANNOTATION).cloned(),
-        desired_replicas_annotation: a.get(DESIRED_REPLICAS_ANNOTATION).cloned(),
-        max_replicas_annotation: a.get(MAX_REPLICAS_ANNOTATION).cloned(),
+        revision_annotation: annotation(REVISION_ANNOTATION),
+        desired_replicas_annotation: annotation(DESIRED_REPLICAS_ANNOTATION),
+        max_replicas_annotation: annotation(MAX_REPLICAS_ANNOTATION),
         spec_replicas: rs.spec.replicas.unwrap_or(1),
         status_replicas: rs.status.replicas,
         ready_replicas: rs.status.ready_replicas,
@@ -784,26 +785,19 @@ impl DeploymentController {
         (new, sorted)
     }
 
-    /// `getAllReplicaSetsAndSyncRevision` without creating: find the new RS and bring its
-    /// annotations (revision bump on rollback, copied annotations) and minReadySeconds up to
-    /// date; record the Deployment's revision and a `FoundNewReplicaSet` condition. Returns
-    /// the new RS, the old ones and their snapshots.
+    /// `getAllReplicaSetsAndSyncRevision` without creating: bring the new RS's annotations
+    /// (revision bump on rollback, copied annotations) and minReadySeconds up to date; record
+    /// the Deployment's revision and a `FoundNewReplicaSet` condition. `old_snaps` are the
+    /// old ReplicaSets' snapshots. Returns the new RS as it is now.
     fn sync_existing_new_rs(
         st: &mut SyncState,
         rss: &mut [Arc<ReplicaSet>],
+        new: Option<Arc<ReplicaSet>>,
+        old_snaps: &[RsSnapshot],
         api: &mut ApiServer,
-        memo: &mut Memo,
-    ) -> (
-        Option<Arc<ReplicaSet>>,
-        Vec<Arc<ReplicaSet>>,
-        Vec<RsSnapshot>,
-    ) {
-        let (new, old) = Self::split_new_old(&st.stored, rss, memo);
-        let old_snaps: Vec<RsSnapshot> = old.iter().map(|rs| rs_snapshot(rs)).collect();
-        let Some(new) = new else {
-            return (None, old, old_snaps);
-        };
-        let new_revision = max_revision(&old_snaps).wrapping_add(1);
+    ) -> Option<Arc<ReplicaSet>> {
+        let new = new?;
+        let new_revision = max_revision(old_snaps).wrapping_add(1);
         let mut annotations = Cow::Borrowed(&new.metadata.annotations);
         let changed =
             set_new_rs_annotations(&st.stored, &st.params, &mut annotations, new_revision, true);
@@ -822,16 +816,16 @@ impl DeploymentController {
                             *slot = updated.clone();
                         }
                     }
-                    (Some(updated), old, old_snaps)
+                    Some(updated)
                 }
-                Err(_) => (Some(new), old, old_snaps),
+                Err(_) => Some(new),
             };
         }
         if let Some(r) = new.metadata.annotations.get(REVISION_ANNOTATION) {
             st.revision = Some(r.clone());
         }
         note_new_replica_set_found(&st.params, &mut st.status, &new.metadata.name, st.now_ms);
-        (Some(new), old, old_snaps)
+        Some(new)
     }
 
     /// The ReplicaSet `getNewReplicaSet` creates: the Deployment's template and selector plus
@@ -961,7 +955,7 @@ impl DeploymentController {
         st: &SyncState,
         api: &ApiServer,
         memo: &mut Memo,
-    ) -> (Option<RsSnapshot>, Vec<RsSnapshot>) {
+    ) -> (Option<Arc<ReplicaSet>>, Vec<Arc<ReplicaSet>>) {
         let uid = &st.stored.metadata.uid;
         let owned: Vec<Arc<ReplicaSet>> = api
             .replica_sets
@@ -969,11 +963,7 @@ impl DeploymentController {
             .into_iter()
             .filter(|rs| rs.metadata.controller_ref().is_some_and(|r| &r.uid == uid))
             .collect();
-        let (new, old) = Self::split_new_old(&st.stored, &owned, memo);
-        (
-            new.map(|rs| rs_snapshot(&rs)),
-            old.iter().map(|rs| rs_snapshot(rs)).collect(),
-        )
+        Self::split_new_old(&st.stored, &owned, memo)
     }
 
     /// `oldPodsRunning`'s pod half: a pod controlled by an old ReplicaSet is not terminal.
@@ -1060,8 +1050,10 @@ impl DeploymentController {
             return;
         }
         check_paused_conditions(&st.params, &mut st.status, st.now_ms);
-        // The old ReplicaSets' snapshots come back with them: nothing writes those in between.
-        let (new_rs, old, old_snaps) = Self::sync_existing_new_rs(&mut st, &mut rss, ctx.api, memo);
+        // The old ReplicaSets are snapshotted once: syncing the new one writes none of them.
+        let (new_rs, old) = Self::split_new_old(&st.stored, &rss, memo);
+        let old_snaps: Vec<RsSnapshot> = old.iter().map(|rs| rs_snapshot(rs)).collect();
+        let new_rs = Self::sync_existing_new_rs(&mut st, &mut rss, new_rs, &old_snaps, ctx.api);
         let new_snap = new_rs.as_ref().map(|rs| rs_snapshot(rs));
 
         if st.params.paused || is_scaling_event(&st.params, new_snap.as_ref(), &old_snaps) {
@@ -1069,6 +1061,8 @@ impl DeploymentController {
                 sync_scaling_or_paused(&st.params, &st.status, &old_snaps, new_snap.as_ref());
             Self::apply(&mut st, &plan.actions, "", ctx.api);
             let (new_now, old_now) = Self::current(&st, ctx.api, memo);
+            let new_now = new_now.as_deref().map(rs_snapshot);
+            let old_now: Vec<RsSnapshot> = old_now.iter().map(|rs| rs_snapshot(rs)).collect();
             let all: Vec<&RsSnapshot> = old_now.iter().chain(new_now.as_ref()).collect();
             st.status = calculate_status(&st.params, &st.status, &all, new_now.as_ref(), st.now_ms);
             st.flush(ctx.api);
@@ -1105,6 +1099,8 @@ impl DeploymentController {
             return;
         }
         let (new_now, old_now) = Self::current(&st, ctx.api, memo);
+        let new_now = new_now.as_deref().map(rs_snapshot);
+        let old_now: Vec<RsSnapshot> = old_now.iter().map(|rs| rs_snapshot(rs)).collect();
         let all: Vec<&RsSnapshot> = old_now.iter().chain(new_now.as_ref()).collect();
         let synced = sync_rollout_status(
             &st.params,

@@ -70,7 +70,7 @@ mod tests {
         }
     }
 
-    fn rs(name: &str, spec: i32, status: i32) -> RsSnapshot {
+    fn rs(name: &str, spec: i32, status: i32) -> RsSnapshot<'static> {
         RsSnapshot {
             name: name.into(),
             revision_annotation: Some("1".into()),

@@ -29,7 +29,7 @@ pub(crate) fn created_rs(
     name: &str,
     replicas: i32,
     actions: &mut Vec<RsAction>,
-) -> RsSnapshot {
+) -> RsSnapshot<'static> {
     let revision = max_revision(old).wrapping_add(1);
     let max = d.max_replicas();
     actions.push(RsAction::Create {
@@ -41,9 +41,9 @@ pub(crate) fn created_rs(
     });
     RsSnapshot {
         name: name.into(),
-        revision_annotation: Some(revision.to_string()),
-        desired_replicas_annotation: Some(d.replicas.to_string()),
-        max_replicas_annotation: Some(max.to_string()),
+        revision_annotation: Some(revision.to_string().into()),
+        desired_replicas_annotation: Some(d.replicas.to_string().into()),
+        max_replicas_annotation: Some(max.to_string().into()),
         spec_replicas: replicas,
         ..RsSnapshot::default()
     }
@@ -238,11 +238,11 @@ mod tests {
         IntOrString::Int(i)
     }
 
-    fn rs(name: &str, created: i64, spec: i32, available: i32) -> RsSnapshot {
+    fn rs(name: &str, created: i64, spec: i32, available: i32) -> RsSnapshot<'static> {
         RsSnapshot {
             name: name.into(),
             creation_ms: created,
-            revision_annotation: Some((created + 1).to_string()),
+            revision_annotation: Some((created + 1).to_string().into()),
             spec_replicas: spec,
             status_replicas: spec.max(available),
             ready_replicas: available,
@@ -410,10 +410,10 @@ mod tests {
     }
 
     /// The plan applied to the snapshots, with every pod available right after the sync.
-    fn apply(
+    fn apply<'a>(
         plan: &RolloutPlan,
-        old: &mut Vec<RsSnapshot>,
-        new_rs: &mut Option<RsSnapshot>,
+        old: &mut Vec<RsSnapshot<'a>>,
+        new_rs: &mut Option<RsSnapshot<'a>>,
         now: i64,
     ) {
         for action in &plan.actions {
@@ -427,7 +427,7 @@ mod tests {
                     *new_rs = Some(RsSnapshot {
                         name: name.clone().into(),
                         creation_ms: now,
-                        revision_annotation: Some(revision.to_string()),
+                        revision_annotation: Some(revision.to_string().into()),
                         spec_replicas: *replicas,
                         ..RsSnapshot::default()
                     });
@@ -626,7 +626,11 @@ mod proptests {
         ]
     }
 
-    fn apply(plan: &RolloutPlan, old: &mut Vec<RsSnapshot>, new_rs: &mut Option<RsSnapshot>) {
+    fn apply<'a>(
+        plan: &RolloutPlan,
+        old: &mut Vec<RsSnapshot<'a>>,
+        new_rs: &mut Option<RsSnapshot<'a>>,
+    ) {
         for action in &plan.actions {
             match action {
                 RsAction::Create { name, replicas, .. } => {

@@ -34,7 +34,7 @@ pub fn is_saturated(d: &DeploymentParams, rs: Option<&RsSnapshot>) -> bool {
 }
 
 /// Old ReplicaSets newest first, as `FindActiveOrLatest` leaves them (it sorts in place).
-fn newest_first(old: &[RsSnapshot]) -> Vec<RsSnapshot> {
+fn newest_first<'a>(old: &[RsSnapshot<'a>]) -> Vec<RsSnapshot<'a>> {
     let mut sorted = old.to_vec();
     sort_by_less(&mut sorted, |a, b| by_creation_timestamp(b, a));
     sorted
@@ -42,10 +42,10 @@ fn newest_first(old: &[RsSnapshot]) -> Vec<RsSnapshot> {
 
 /// `FindActiveOrLatest`: the only active RS; with none active, the new RS or else the newest old
 /// one; with several active, `None`. `old` must be newest first.
-fn find_active_or_latest<'a>(
-    new_rs: Option<&'a RsSnapshot>,
-    old_newest_first: &'a [RsSnapshot],
-) -> Option<&'a RsSnapshot> {
+fn find_active_or_latest<'a, 'rs>(
+    new_rs: Option<&'a RsSnapshot<'rs>>,
+    old_newest_first: &'a [RsSnapshot<'rs>],
+) -> Option<&'a RsSnapshot<'rs>> {
     let active: Vec<&RsSnapshot> = old_newest_first
         .iter()
         .chain(new_rs)
@@ -546,12 +546,17 @@ mod tests {
     }
 
     /// An RS as TestScale builds it: annotated for the old Deployment, all replicas available.
-    fn rs(name: &str, created: i64, spec: i32, annotated_for: &DeploymentParams) -> RsSnapshot {
+    fn rs(
+        name: &str,
+        created: i64,
+        spec: i32,
+        annotated_for: &DeploymentParams,
+    ) -> RsSnapshot<'static> {
         RsSnapshot {
             name: name.into(),
             creation_ms: created,
-            desired_replicas_annotation: Some(annotated_for.replicas.to_string()),
-            max_replicas_annotation: Some(annotated_for.max_replicas().to_string()),
+            desired_replicas_annotation: Some(annotated_for.replicas.to_string().into()),
+            max_replicas_annotation: Some(annotated_for.max_replicas().to_string().into()),
             spec_replicas: spec,
             status_replicas: spec,
             available_replicas: spec,
@@ -822,7 +827,7 @@ mod tests {
         let mk = |i: usize, spec: i32, status: i32| RsSnapshot {
             name: format!("rs{i}").into(),
             creation_ms: i as i64,
-            revision_annotation: Some((i + 1).to_string()),
+            revision_annotation: Some((i + 1).to_string().into()),
             spec_replicas: spec,
             status_replicas: status,
             ..RsSnapshot::default()
@@ -862,7 +867,7 @@ mod tests {
     fn cleanup_deletes_lowest_revisions_first() {
         let mk = |name: &str, rev: &str| RsSnapshot {
             name: name.into(),
-            revision_annotation: Some(rev.into()),
+            revision_annotation: Some(rev.to_string().into()),
             ..RsSnapshot::default()
         };
         let old = vec![mk("c", "10"), mk("a", "2"), mk("b", "9")];
@@ -886,7 +891,7 @@ mod tests {
         );
     }
 
-    fn settled(name: &str, n: i32) -> RsSnapshot {
+    fn settled(name: &str, n: i32) -> RsSnapshot<'static> {
         RsSnapshot {
             name: name.into(),
             spec_replicas: n,

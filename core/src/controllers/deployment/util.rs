@@ -8,6 +8,7 @@
 pub use crate::api::intstr::IntOrString;
 
 use crate::controllers::controller_utils::sort_by_less;
+use std::borrow::Cow;
 
 /// `deployment.kubernetes.io/revision` on ReplicaSets (and Deployments).
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
@@ -274,19 +275,21 @@ pub fn new_rs_new_replicas(
 /// The part of a ReplicaSet the Deployment controller reads.
 ///
 /// Annotations are kept as the raw strings so the controller's "does the annotation need an
-/// update" checks compare exactly what upstream compares.
+/// update" checks compare exactly what upstream compares; borrowed from the ReplicaSet they
+/// were read from (a sync snapshots each ReplicaSet twice and the planners copy snapshots),
+/// owned when a planner writes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RsSnapshot {
+pub struct RsSnapshot<'a> {
     /// `metadata.name`.
     pub name: crate::api::SharedStr,
     /// `metadata.creationTimestamp` in virtual milliseconds.
     pub creation_ms: i64,
     /// The `deployment.kubernetes.io/revision` annotation.
-    pub revision_annotation: Option<String>,
+    pub revision_annotation: Option<Cow<'a, str>>,
     /// The `deployment.kubernetes.io/desired-replicas` annotation.
-    pub desired_replicas_annotation: Option<String>,
+    pub desired_replicas_annotation: Option<Cow<'a, str>>,
     /// The `deployment.kubernetes.io/max-replicas` annotation.
-    pub max_replicas_annotation: Option<String>,
+    pub max_replicas_annotation: Option<Cow<'a, str>>,
     /// `spec.replicas`.
     pub spec_replicas: i32,
     /// `status.replicas`.
@@ -303,7 +306,7 @@ pub struct RsSnapshot {
     pub being_deleted: bool,
 }
 
-impl RsSnapshot {
+impl RsSnapshot<'_> {
     /// `deploymentutil.Revision`: a missing annotation is revision 0; an unparseable one is an
     /// error (`None`).
     pub fn revision(&self) -> Option<i64> {
@@ -326,15 +329,15 @@ impl RsSnapshot {
     /// `ReplicasAnnotationsNeedUpdate`: the desired/max annotations differ (as strings) from
     /// what the controller would write.
     pub fn replicas_annotations_need_update(&self, desired: i32, max: i32) -> bool {
-        self.desired_replicas_annotation.as_deref() != Some(desired.to_string().as_str())
-            || self.max_replicas_annotation.as_deref() != Some(max.to_string().as_str())
+        !is_decimal(self.desired_replicas_annotation.as_deref(), desired)
+            || !is_decimal(self.max_replicas_annotation.as_deref(), max)
     }
 
     /// `SetReplicasAnnotations`: write the desired/max annotations; true if anything changed.
     pub fn set_replicas_annotations(&mut self, desired: i32, max: i32) -> bool {
         let changed = self.replicas_annotations_need_update(desired, max);
-        self.desired_replicas_annotation = Some(desired.to_string());
-        self.max_replicas_annotation = Some(max.to_string());
+        self.desired_replicas_annotation = Some(desired.to_string().into());
+        self.max_replicas_annotation = Some(max.to_string().into());
         changed
     }
 
@@ -377,38 +380,57 @@ pub fn by_size_newer(a: &RsSnapshot, b: &RsSnapshot) -> bool {
     a.spec_replicas > b.spec_replicas
 }
 
+/// Whether `text` is `n.to_string()`, compared without building that string (a sync asks it
+/// of every ReplicaSet it looks at).
+fn is_decimal(text: Option<&str>, n: i32) -> bool {
+    use std::io::Write;
+    let mut buf = [0u8; 11];
+    let capacity = buf.len();
+    let mut rest = &mut buf[..];
+    // 11 bytes hold every i32 ("-2147483648"), so the write cannot fail.
+    if write!(rest, "{n}").is_err() {
+        return text == Some(n.to_string().as_str());
+    }
+    let len = capacity - rest.len();
+    text.map(str::as_bytes) == buf.get(..len)
+}
+
 /// Sort ReplicaSets oldest first (`sort.Sort(ReplicaSetsByCreationTimestamp(..))`).
 pub fn sort_by_creation(rss: &mut Vec<RsSnapshot>) {
     sort_by_less(rss, by_creation_timestamp);
 }
 
 /// `MaxRevision`: the largest parseable revision, 0 if none.
-pub fn max_revision<'a>(rss: impl IntoIterator<Item = &'a RsSnapshot>) -> i64 {
+pub fn max_revision<'a, 'rs: 'a>(rss: impl IntoIterator<Item = &'a RsSnapshot<'rs>>) -> i64 {
     rss.into_iter()
         .filter_map(RsSnapshot::revision)
         .fold(0, i64::max)
 }
 
 /// `GetReplicaCountForReplicaSets`: Σ `spec.replicas`.
-pub fn replica_count<'a>(rss: impl IntoIterator<Item = &'a RsSnapshot>) -> i32 {
+pub fn replica_count<'a, 'rs: 'a>(rss: impl IntoIterator<Item = &'a RsSnapshot<'rs>>) -> i32 {
     rss.into_iter()
         .fold(0i32, |acc, rs| acc.wrapping_add(rs.spec_replicas))
 }
 
 /// `GetActualReplicaCountForReplicaSets`: Σ `status.replicas`.
-pub fn actual_replica_count<'a>(rss: impl IntoIterator<Item = &'a RsSnapshot>) -> i32 {
+pub fn actual_replica_count<'a, 'rs: 'a>(
+    rss: impl IntoIterator<Item = &'a RsSnapshot<'rs>>,
+) -> i32 {
     rss.into_iter()
         .fold(0i32, |acc, rs| acc.wrapping_add(rs.status_replicas))
 }
 
 /// `GetReadyReplicaCountForReplicaSets`: Σ `status.readyReplicas`.
-pub fn ready_replica_count<'a>(rss: impl IntoIterator<Item = &'a RsSnapshot>) -> i32 {
+pub fn ready_replica_count<'a, 'rs: 'a>(rss: impl IntoIterator<Item = &'a RsSnapshot<'rs>>) -> i32 {
     rss.into_iter()
         .fold(0i32, |acc, rs| acc.wrapping_add(rs.ready_replicas))
 }
 
 /// `GetAvailableReplicaCountForReplicaSets`: Σ `status.availableReplicas`.
-pub fn available_replica_count<'a>(rss: impl IntoIterator<Item = &'a RsSnapshot>) -> i32 {
+pub fn available_replica_count<'a, 'rs: 'a>(
+    rss: impl IntoIterator<Item = &'a RsSnapshot<'rs>>,
+) -> i32 {
     rss.into_iter()
         .fold(0i32, |acc, rs| acc.wrapping_add(rs.available_replicas))
 }
@@ -1213,6 +1235,38 @@ mod tests {
         }
     }
 
+    /// The stack comparison answers as comparing with `n.to_string()`, for texts that parse
+    /// to `n` without being its canonical rendering among others.
+    #[test]
+    fn is_decimal_is_equality_with_the_decimal_rendering() {
+        let texts = [
+            None,
+            Some(""),
+            Some("5"),
+            Some("05"),
+            Some("+5"),
+            Some(" 5"),
+            Some("5 "),
+            Some("-5"),
+            Some("0"),
+            Some("-0"),
+            Some("15"),
+            Some("2147483647"),
+            Some("-2147483648"),
+            Some("21474836470"),
+        ];
+        for n in [0, 5, -5, 15, 150, i32::MAX, i32::MIN] {
+            for text in texts {
+                assert_eq!(
+                    is_decimal(text, n),
+                    text == Some(n.to_string().as_str()),
+                    "{text:?} vs {n}"
+                );
+            }
+            assert!(is_decimal(Some(&n.to_string()), n), "{n}");
+        }
+    }
+
     #[test]
     fn fnv32a_reference_values() {
         assert_eq!(fnv32a(b""), 0x811c_9dc5);
@@ -1245,7 +1299,7 @@ mod tests {
         let rs = |name: &str, created: i64, rev: Option<&str>| RsSnapshot {
             name: name.into(),
             creation_ms: created,
-            revision_annotation: rev.map(str::to_string),
+            revision_annotation: rev.map(|r| r.to_string().into()),
             ..Default::default()
         };
         assert!(by_revision(&rs("a", 5, Some("2")), &rs("b", 1, Some("10"))));
