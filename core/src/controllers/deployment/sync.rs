@@ -323,10 +323,16 @@ fn quoted_rs_or_deployment(
     new_rs: Option<&RsSnapshot>,
     what: &str,
 ) -> String {
-    match new_rs {
-        Some(rs) => format!("ReplicaSet {:?} {what}", rs.name),
-        None => format!("Deployment {:?} {what}", d.name),
-    }
+    use std::fmt::Write;
+    let (kind, name) = match new_rs {
+        Some(rs) => ("ReplicaSet", &*rs.name),
+        None => ("Deployment", &*d.name),
+    };
+    // Sized up front (`format!` grows its buffer as it goes): a progressing Deployment
+    // writes this message on every sync. Escapes in the name, if any, grow it as before.
+    let mut msg = String::with_capacity(kind.len() + name.len() + what.len() + 4);
+    let _ = write!(msg, "{kind} {name:?} {what}");
+    msg
 }
 
 /// `syncRolloutStatus`: [`calculate_status`] plus the Progressing condition (complete /
