@@ -7,9 +7,10 @@
 //!
 //! An entry records what its value was computed from besides the Service: the pod's
 //! resourceVersion, whether its node exists and, when asked for, the node's zone. Every write
-//! of any object takes the next resourceVersion (one counter, as etcd's revision), so equal
-//! versions mean the same write of the same pod: a pod deleted and created again under its
-//! name never matches its predecessor's entry. The node is looked up again only when some node
+//! of any object takes the next resourceVersion (one counter, as etcd's revision) in an
+//! allocation of its own that the object's later copies share, so the same resourceVersion
+//! allocation means the same write of the same pod (compared by address: no string is read):
+//! a pod deleted and created again under its name never matches its predecessor's entry. The node is looked up again only when some node
 //! was written since (the node store's change count moved) or the pod's spec is another one
 //! (a binding, or a namesake on another node): at scale, looking up every selected pod's node
 //! at every sync cost as much as the rest of the sync. Versions rather
@@ -63,12 +64,21 @@ pub fn pod_event_matters(ev: &WatchEvent) -> bool {
     }
 }
 
+/// Whether `a` and `b` are the resourceVersion of one write. An empty resourceVersion (an
+/// object that was never stored) is never trusted.
+fn same_write(a: &SharedStr, b: &SharedStr) -> bool {
+    !a.is_empty() && SharedStr::ptr_eq(a, b)
+}
+
 /// The `topology.kubernetes.io/zone` node label.
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 
 struct Entry<V> {
-    /// `None` (never trusted) for a pod without a numeric resourceVersion.
-    resource_version: Option<u64>,
+    /// The resourceVersion the value was computed for. Every write gives a pod a new
+    /// resourceVersion allocation that its later copies share, so the same allocation is the
+    /// same write: comparing the pointer never reads the string (on a cold cache, a miss
+    /// per pod). The entry holds it, so the address cannot be reused meanwhile.
+    resource_version: SharedStr,
     node_present: bool,
     zone: Option<String>,
     /// The node store's change count when `node_present` and `zone` were last checked: while
@@ -87,7 +97,7 @@ struct Entry<V> {
 pub struct ServicePodCache<V> {
     service: Option<Arc<Service>>,
     /// Boxed: an entry is large, and a map holds about twice as many slots as entries.
-    pods: FxHashMap<crate::api::SharedStr, Box<Entry<V>>>,
+    pods: FxHashMap<SharedStr, Box<Entry<V>>>,
     sync: u64,
 }
 
@@ -122,13 +132,13 @@ impl<V> ServicePodCache<V> {
         let nodes_now = api.nodes.changes();
         for pod in pods {
             let m = &pod.metadata;
-            let version = m.resource_version.parse::<u64>().ok();
+            let version = &m.resource_version;
             if let Some(e) = self.pods.get_mut(&m.name) {
                 // The same spec (so the same nodeName) and no node written since: the node
                 // facts are the entry's.
                 if e.nodes_seen == nodes_now && e.spec.addr() == Shared::addr(&pod.spec) {
-                    if version.is_none() || e.resource_version != version {
-                        e.resource_version = version;
+                    if !same_write(&e.resource_version, version) {
+                        e.resource_version = version.clone();
                         e.value = compute(pod, e.node_present, e.zone.as_deref());
                     }
                     e.seen = sync;
@@ -143,8 +153,7 @@ impl<V> ServicePodCache<V> {
                 .and_then(|n| n.metadata.labels.get(ZONE_LABEL));
             match self.pods.get_mut(&m.name) {
                 Some(e)
-                    if version.is_some()
-                        && e.resource_version == version
+                    if same_write(&e.resource_version, version)
                         && e.node_present == present
                         && e.zone.as_ref() == zone =>
                 {
@@ -153,7 +162,7 @@ impl<V> ServicePodCache<V> {
                     e.seen = sync;
                 }
                 Some(e) => {
-                    e.resource_version = version;
+                    e.resource_version = version.clone();
                     e.node_present = present;
                     e.zone = zone.cloned();
                     e.nodes_seen = nodes_now;
@@ -163,7 +172,7 @@ impl<V> ServicePodCache<V> {
                 }
                 None => {
                     let entry = Entry {
-                        resource_version: version,
+                        resource_version: version.clone(),
                         node_present: present,
                         zone: zone.cloned(),
                         nodes_seen: nodes_now,
