@@ -3,6 +3,7 @@
 //! as a container runtime would; the data plane reads it to know whether a packet sent to a pod
 //! IP finds a listening process. Nothing here is visible through the API server.
 
+use crate::api::SharedStr;
 use crate::apiserver::ObjectKey;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
@@ -16,7 +17,7 @@ pub struct Sandbox {
     /// The pod.
     pub pod: ObjectKey,
     /// The pod's UID (a re-created pod with the same name is another sandbox).
-    pub uid: crate::api::SharedStr,
+    pub uid: SharedStr,
     /// The node it runs on (one string shared by the node's sandboxes).
     pub node: Arc<str>,
     /// Whether the app accepts connections (started and warmed up, not yet exited).

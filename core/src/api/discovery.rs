@@ -3,6 +3,7 @@
 use super::core::EndpointPort;
 use super::meta::{ObjectMeta, ObjectReference, TypeStr};
 use super::shared::Shared;
+use crate::api::SharedStr;
 use serde::{Deserialize, Serialize};
 
 /// An EndpointSlice: up to 100 (by default) endpoints of a Service, with their conditions.
@@ -37,7 +38,7 @@ pub struct EndpointSlice {
 pub struct Endpoint {
     /// Pod IPs.
     #[serde(default)]
-    pub addresses: Vec<crate::api::SharedStr>,
+    pub addresses: Vec<SharedStr>,
     /// ready / serving / terminating.
     #[serde(default)]
     pub conditions: EndpointConditions,
@@ -49,7 +50,7 @@ pub struct Endpoint {
     pub target_ref: Option<ObjectReference>,
     /// Node of the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<crate::api::SharedStr>,
+    pub node_name: Option<SharedStr>,
     /// Zone of the node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,

@@ -6,6 +6,7 @@
 //! LogarithmicScaleDown UID tie-break can make them cyclic), so they are applied with
 //! [`sort_by_less`], a merge sort that never panics whatever the comparator does.
 
+use crate::api::SharedStr;
 use std::collections::BTreeMap;
 
 /// `burstReplicas`: the most pods a ReplicaSet creates or deletes in one sync.
@@ -63,9 +64,9 @@ pub fn sort_by_less<T>(items: &mut Vec<T>, less: impl Fn(&T, &T) -> bool) {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodRankInfo {
     /// `metadata.uid` (LogarithmicScaleDown's tie-break).
-    pub uid: crate::api::SharedStr,
+    pub uid: SharedStr,
     /// `spec.nodeName`, empty while unscheduled.
-    pub node_name: crate::api::SharedStr,
+    pub node_name: SharedStr,
     /// `status.phase` as Kubernetes spells it (`Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`).
     pub phase: String,
     /// The `Ready` condition is `True`.

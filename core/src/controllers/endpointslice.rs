@@ -38,7 +38,7 @@ pub struct ServiceSelectorIndex {
     /// namespace → label key → label value → keys of the Services selecting that pair
     /// (nested so that a lookup borrows the pod's strings instead of building a key; the
     /// Services' own keys, so that a match is a reference count, not a new key).
-    by_pair: FxHashMap<crate::api::SharedStr, FxHashMap<String, FxHashMap<String, Vec<ObjectKey>>>>,
+    by_pair: FxHashMap<SharedStr, FxHashMap<String, FxHashMap<String, Vec<ObjectKey>>>>,
     /// Services with an empty selector (`selector: {}`), which select every pod of their
     /// namespace: kept apart so a pod event never scans all Services for them.
     select_all: BTreeSet<ObjectKey>,
@@ -575,7 +575,7 @@ impl EndpointSliceController {
                 continue;
             }
             let mut u = u;
-            u.metadata.resource_version = crate::api::SharedStr::default();
+            u.metadata.resource_version = SharedStr::default();
             let _ = ctx.api.update(u);
         }
         for c in creates {

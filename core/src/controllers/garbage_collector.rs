@@ -75,7 +75,7 @@ fn delete_object<T: Stored + Admit>(api: &mut ApiServer, key: &ObjectKey) {
 fn drop_owner_refs<T: Stored + Admit>(
     api: &mut ApiServer,
     key: &ObjectKey,
-    dangling: &[crate::api::SharedStr],
+    dangling: &[SharedStr],
 ) {
     let _ = api.modify::<T>(&key.namespace, &key.name, |o| {
         o.meta_mut()
@@ -165,8 +165,7 @@ impl Controller for GarbageCollector {
                     with_kind!(dep.kind, delete_object(ctx.api, &dep.key));
                 }
             } else {
-                let uids: Vec<crate::api::SharedStr> =
-                    dangling.iter().map(|r| r.uid.clone()).collect();
+                let uids: Vec<SharedStr> = dangling.iter().map(|r| r.uid.clone()).collect();
                 with_kind!(dep.kind, drop_owner_refs(ctx.api, &dep.key, &uids));
             }
         }

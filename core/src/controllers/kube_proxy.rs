@@ -58,7 +58,7 @@ const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 enum Change {
     Service(ObjectKey, Option<Arc<Service>>),
     Slice(ObjectKey, Option<Arc<EndpointSlice>>),
-    Node(crate::api::SharedStr, Option<Arc<Node>>),
+    Node(SharedStr, Option<Arc<Node>>),
 }
 
 /// Per-node proxier state.
@@ -76,10 +76,10 @@ pub struct KubeProxy {
     inbox: VecDeque<(Millis, Millis, Change)>,
     services: BTreeMap<ObjectKey, Arc<Service>>,
     /// Slices by Service, then by slice name.
-    slices: BTreeMap<ObjectKey, BTreeMap<crate::api::SharedStr, Arc<EndpointSlice>>>,
+    slices: BTreeMap<ObjectKey, BTreeMap<SharedStr, Arc<EndpointSlice>>>,
     /// The Service each slice was filed under (a slice's label may change).
     slice_service: BTreeMap<ObjectKey, ObjectKey>,
-    nodes: BTreeMap<crate::api::SharedStr, Arc<Node>>,
+    nodes: BTreeMap<SharedStr, Arc<Node>>,
     proxiers: BTreeMap<String, NodeProxier>,
     /// Nodes with no sync scheduled: the next change schedules them (the others are due
     /// already and will take it).
@@ -324,7 +324,7 @@ fn port_u16(p: i32) -> Option<u16> {
 /// not terminating; an address seen in two slices counts once.
 pub fn service_endpoints(
     svc: &Service,
-    slices: Option<&BTreeMap<crate::api::SharedStr, Arc<EndpointSlice>>>,
+    slices: Option<&BTreeMap<SharedStr, Arc<EndpointSlice>>>,
     names: &mut Names,
 ) -> Vec<ServiceEndpoints> {
     if svc.spec.type_.as_deref() == Some("ExternalName") {

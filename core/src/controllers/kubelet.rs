@@ -97,7 +97,7 @@ struct Termination {
 
 #[derive(Clone, Debug)]
 struct PodRuntime {
-    uid: crate::api::SharedStr,
+    uid: SharedStr,
     ip: Ipv4Addr,
     stage: Stage,
     behavior: ImageBehavior,

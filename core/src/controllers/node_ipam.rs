@@ -119,9 +119,9 @@ impl CidrSet {
 pub struct NodeIpamController {
     cidrs: CidrSet,
     /// Each node's block, so a deletion frees what the node held.
-    assigned: BTreeMap<crate::api::SharedStr, String>,
+    assigned: BTreeMap<SharedStr, String>,
     /// Nodes that got no block (range exhausted), retried when a block is freed.
-    waiting: BTreeSet<crate::api::SharedStr>,
+    waiting: BTreeSet<SharedStr>,
 }
 
 impl NodeIpamController {

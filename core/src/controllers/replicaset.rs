@@ -155,7 +155,7 @@ pub struct ReplicaManager<T> {
     /// the pod watch events. Only orphans can be adopted, so while a namespace has none a
     /// sync claims from the owner's own pods (the owner index) and skips the label-index
     /// search for adoptable pods, which every pod of a big cluster would otherwise pay for.
-    orphans: FxHashMap<crate::api::SharedStr, usize>,
+    orphans: FxHashMap<SharedStr, usize>,
     /// The owners' parsed selectors: a sync needs its owner's, and the owner is rewritten
     /// (status) far more often than its selector changes.
     selectors: SelectorCache<ObjectKey>,
@@ -405,7 +405,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         let Some(cref) = m.controller_ref() else {
             return Vec::new();
         };
-        let mut seen: BTreeMap<crate::api::SharedStr, PodRankInfo> = BTreeMap::new();
+        let mut seen: BTreeMap<SharedStr, PodRankInfo> = BTreeMap::new();
         let mut siblings: Vec<Arc<T>> = T::store(api)
             .owned_by(&cref.uid)
             .into_iter()

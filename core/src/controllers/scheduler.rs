@@ -52,7 +52,7 @@ pub struct Scheduler {
 
 /// A node as the scheduler's cache holds it.
 struct CachedNode {
-    name: crate::api::SharedStr,
+    name: SharedStr,
     node: Arc<Node>,
 }
 

@@ -12,7 +12,7 @@ use crate::time::Millis;
 /// The controller.
 pub struct ServiceLbController {
     provision_ms: Millis,
-    provisioning: std::collections::HashMap<crate::api::SharedStr, Millis>,
+    provisioning: std::collections::HashMap<SharedStr, Millis>,
 }
 
 impl ServiceLbController {

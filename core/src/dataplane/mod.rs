@@ -56,7 +56,7 @@ pub struct Connection {
     /// Endpoint it is pinned to.
     pub endpoint: SocketAddrV4,
     /// The pod (sandbox uid) that accepted it.
-    pub sandbox_uid: crate::api::SharedStr,
+    pub sandbox_uid: SharedStr,
     /// Source address the pod sees.
     pub seen_src: Ipv4Addr,
     /// Service the connection went through, if any.

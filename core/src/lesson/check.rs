@@ -12,6 +12,7 @@
 //! began. `output` looks at the last run of a command during the step; it never runs
 //! anything itself, so evaluating checks leaves the cluster untouched.
 
+use crate::api::SharedStr;
 use crate::api::{Deployment, EndpointSlice, Pod, Service};
 use crate::dataplane::stats::Counts;
 use crate::kubectl::CommandOutput;
@@ -534,7 +535,7 @@ impl CheckKind {
         Ok(match self {
             CheckKind::ReadyEndpoints(c) => {
                 let slices = slices_of(sim, &c.namespace, &c.service);
-                let ready: BTreeSet<&crate::api::SharedStr> = slices
+                let ready: BTreeSet<&SharedStr> = slices
                     .iter()
                     .flat_map(|s| s.endpoints.iter().flatten())
                     // A nil `ready` means ready (discovery/v1 EndpointConditions).

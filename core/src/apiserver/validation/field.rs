@@ -5,6 +5,7 @@
 //! as `[e1, e2]` (the `utilerrors.Aggregate` form), and an API status message is
 //! `<Kind> "<name>" is invalid: <errors>`.
 
+use crate::api::SharedStr;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -220,8 +221,8 @@ impl From<&String> for BadValue {
         BadValue::Str(s.clone())
     }
 }
-impl From<&crate::api::SharedStr> for BadValue {
-    fn from(s: &crate::api::SharedStr) -> Self {
+impl From<&SharedStr> for BadValue {
+    fn from(s: &SharedStr) -> Self {
         BadValue::Str(s.to_string())
     }
 }
