@@ -15,11 +15,10 @@ use super::sync::{
     requeue_stuck_deployment, sync_rollout_status, sync_scaling_or_paused,
 };
 use super::util::{
-    known_text, max_revision, DeploymentCondition as CondSnapshot, DeploymentParams,
-    DeploymentStatusSnapshot, DeploymentStrategy as Strategy, RsAction, RsSnapshot,
-    CONDITION_PROGRESSING, DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, DESIRED_REPLICAS_ANNOTATION,
-    MAX_REPLICAS_ANNOTATION, MAX_REV_HISTORY_LENGTH_IN_CHARS, REVISION_ANNOTATION,
-    REVISION_HISTORY_ANNOTATION,
+    max_revision, DeploymentCondition as CondSnapshot, DeploymentParams, DeploymentStatusSnapshot,
+    DeploymentStrategy as Strategy, RsAction, RsSnapshot, CONDITION_PROGRESSING,
+    DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY, DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION,
+    MAX_REV_HISTORY_LENGTH_IN_CHARS, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION,
 };
 use super::{recreate, rolling};
 use crate::api::apps::{DeploymentCondition, DeploymentStatus};
@@ -410,7 +409,9 @@ fn to_time(ms: i64) -> Time {
 }
 
 /// A Deployment's status as the arithmetic sees it.
-pub fn status_snapshot(s: &DeploymentStatus) -> DeploymentStatusSnapshot {
+/// Its texts borrow from `s`: a sync reads the stored status every time and most often leaves
+/// it as it was.
+pub fn status_snapshot(s: &DeploymentStatus) -> DeploymentStatusSnapshot<'_> {
     DeploymentStatusSnapshot {
         observed_generation: s.observed_generation,
         replicas: s.replicas,
@@ -423,10 +424,10 @@ pub fn status_snapshot(s: &DeploymentStatus) -> DeploymentStatusSnapshot {
             .conditions
             .iter()
             .map(|c| CondSnapshot {
-                type_: known_text(&c.type_),
-                status: known_text(&c.status),
-                reason: known_text(c.reason.as_deref().unwrap_or_default()),
-                message: known_text(c.message.as_deref().unwrap_or_default()),
+                type_: Cow::Borrowed(&c.type_),
+                status: Cow::Borrowed(&c.status),
+                reason: Cow::Borrowed(c.reason.as_deref().unwrap_or_default()),
+                message: Cow::Borrowed(c.message.as_deref().unwrap_or_default()),
                 last_update_ms: time_ms(c.last_update_time),
                 last_transition_ms: time_ms(c.last_transition_time),
             })
@@ -586,17 +587,20 @@ fn set_new_rs_annotations(
 }
 
 /// The state one sync works on: the Deployment as stored, and what this sync will write back.
-struct SyncState {
+struct SyncState<'s> {
     /// The reconciled key (the stored Deployment's).
     key: ObjectKey,
     stored: Arc<Deployment>,
     params: Arc<DeploymentParams>,
-    status: DeploymentStatusSnapshot,
-    revision: Option<String>,
+    /// Borrows the texts of the stored status (see [`status_snapshot`]).
+    status: DeploymentStatusSnapshot<'s>,
+    /// The Deployment's revision annotation as this sync leaves it: borrowed from the stored
+    /// Deployment or the new ReplicaSet while it equals the stored one (as on most syncs).
+    revision: Option<Cow<'s, str>>,
     now_ms: i64,
 }
 
-impl SyncState {
+impl SyncState<'_> {
     fn key(&self) -> ObjectKey {
         self.key.clone()
     }
@@ -622,11 +626,13 @@ impl SyncState {
     /// Writes the status and the revision annotation if this sync changed them.
     fn flush(&self, api: &mut ApiServer) {
         let current_rev = self.stored.metadata.annotations.get(REVISION_ANNOTATION);
-        if status_is(&self.status, &self.stored.status) && current_rev == self.revision.as_ref() {
+        if status_is(&self.status, &self.stored.status)
+            && current_rev.map(String::as_str) == self.revision.as_deref()
+        {
             return;
         }
         let status = status_of(&self.status);
-        let revision = self.revision.clone();
+        let revision = self.revision.as_deref().map(str::to_string);
         // Built from the stored object rather than copied and changed: the stored status,
         // replaced whole, is never copied.
         let _ = api.modify_from::<Deployment>(self.ns(), &self.stored.metadata.name, |d| {
@@ -767,13 +773,13 @@ impl DeploymentController {
     }
 
     /// `FindNewReplicaSet` (the oldest whose template equals the Deployment's, ignoring the
-    /// hash label) and the others.
+    /// hash label) and the others. Takes the list to sort it in place: every caller is done
+    /// with it.
     fn split_new_old(
         d: &Deployment,
-        rss: &[Arc<ReplicaSet>],
+        mut sorted: Vec<Arc<ReplicaSet>>,
         memo: &mut Memo,
     ) -> (Option<Arc<ReplicaSet>>, Vec<Arc<ReplicaSet>>) {
-        let mut sorted: Vec<Arc<ReplicaSet>> = rss.to_vec();
         crate::sort::sort_by(&mut sorted, |a, b| {
             (a.metadata.creation_timestamp, &a.metadata.name)
                 .cmp(&(b.metadata.creation_timestamp, &b.metadata.name))
@@ -791,7 +797,6 @@ impl DeploymentController {
     /// old ReplicaSets' snapshots. Returns the new RS as it is now.
     fn sync_existing_new_rs(
         st: &mut SyncState,
-        rss: &mut [Arc<ReplicaSet>],
         new: Option<Arc<ReplicaSet>>,
         old_snaps: &[RsSnapshot],
         api: &mut ApiServer,
@@ -810,19 +815,15 @@ impl DeploymentController {
                 rs.metadata.annotations = annotations.into_owned();
                 rs.spec.min_ready_seconds = min_ready;
             }) {
-                Ok(updated) => {
-                    for slot in rss.iter_mut() {
-                        if slot.metadata.uid == updated.metadata.uid {
-                            *slot = updated.clone();
-                        }
-                    }
-                    Some(updated)
-                }
+                Ok(updated) => Some(updated),
                 Err(_) => Some(new),
             };
         }
         if let Some(r) = new.metadata.annotations.get(REVISION_ANNOTATION) {
-            st.revision = Some(r.clone());
+            // Copied only if it differs from the revision the sync holds.
+            if st.revision.as_deref() != Some(r.as_str()) {
+                st.revision = Some(Cow::Owned(r.clone()));
+            }
         }
         note_new_replica_set_found(&st.params, &mut st.status, &new.metadata.name, st.now_ms);
         Some(new)
@@ -879,7 +880,7 @@ impl DeploymentController {
                             if let Some(m) = action.event_message() {
                                 st.event(api, "Normal", "ScalingReplicaSet", m);
                             }
-                            st.revision = Some(revision.to_string());
+                            st.revision = Some(Cow::Owned(revision.to_string()));
                             note_new_replica_set_created(
                                 &st.params,
                                 &mut st.status,
@@ -963,7 +964,7 @@ impl DeploymentController {
             .into_iter()
             .filter(|rs| rs.metadata.controller_ref().is_some_and(|r| &r.uid == uid))
             .collect();
-        Self::split_new_old(&st.stored, &owned, memo)
+        Self::split_new_old(&st.stored, owned, memo)
     }
 
     /// `oldPodsRunning`'s pod half: a pod controlled by an old ReplicaSet is not terminal.
@@ -1029,7 +1030,7 @@ impl DeploymentController {
                 .metadata
                 .annotations
                 .get(REVISION_ANNOTATION)
-                .cloned(),
+                .map(|r| Cow::Borrowed(r.as_str())),
             now_ms: i64::try_from(ctx.api.now).unwrap_or(i64::MAX),
         };
         if selector.is_empty() {
@@ -1045,15 +1046,15 @@ impl DeploymentController {
             }
             return;
         }
-        let mut rss = Self::claim_replica_sets(&stored, &selector, ctx.api);
+        let rss = Self::claim_replica_sets(&stored, &selector, ctx.api);
         if stored.metadata.deletion_timestamp.is_some() {
             return;
         }
         check_paused_conditions(&st.params, &mut st.status, st.now_ms);
         // The old ReplicaSets are snapshotted once: syncing the new one writes none of them.
-        let (new_rs, old) = Self::split_new_old(&st.stored, &rss, memo);
+        let (new_rs, old) = Self::split_new_old(&st.stored, rss, memo);
         let old_snaps: Vec<RsSnapshot> = old.iter().map(|rs| rs_snapshot(rs)).collect();
-        let new_rs = Self::sync_existing_new_rs(&mut st, &mut rss, new_rs, &old_snaps, ctx.api);
+        let new_rs = Self::sync_existing_new_rs(&mut st, new_rs, &old_snaps, ctx.api);
         let new_snap = new_rs.as_ref().map(|rs| rs_snapshot(rs));
 
         if st.params.paused || is_scaling_event(&st.params, new_snap.as_ref(), &old_snaps) {
@@ -1147,8 +1148,9 @@ impl Controller for DeploymentController {
 #[cfg(test)]
 mod tests {
     use super::{
-        canonical_json, equal_ignore_hash, in_key_order, status_is, status_of, template_hash,
-        without_hash, CondSnapshot, DeploymentStatusSnapshot, DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
+        canonical_json, equal_ignore_hash, in_key_order, status_is, status_of, status_snapshot,
+        template_hash, without_hash, CondSnapshot, DeploymentStatusSnapshot,
+        DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY,
     };
     use crate::api::core::PodTemplateSpec;
     use crate::api::ReplicaSet;
@@ -1190,7 +1192,7 @@ mod tests {
     }
 
     /// Snapshot statuses drawn from few values, so that equal pairs come up often.
-    fn status_snapshot_strategy() -> impl Strategy<Value = DeploymentStatusSnapshot> {
+    fn status_snapshot_strategy() -> impl Strategy<Value = DeploymentStatusSnapshot<'static>> {
         let text = prop_oneof![Just(String::new()), Just("a".to_string())];
         let condition = (
             prop_oneof![Just("Available"), Just("Progressing")],
@@ -1308,6 +1310,14 @@ mod tests {
                 template_hash(&t, collision_count),
                 pod_template_hash(expected.as_bytes(), collision_count)
             );
+        }
+
+        /// Reading back a written status gives the snapshot that was written (its texts
+        /// borrowed from the written status).
+        #[test]
+        fn status_snapshot_reads_back_status_of(a in status_snapshot_strategy()) {
+            let written = status_of(&a);
+            prop_assert_eq!(status_snapshot(&written), a);
         }
 
         /// The allocation-free comparison `flush` uses answers as comparing the API form,

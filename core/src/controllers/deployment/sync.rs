@@ -258,13 +258,13 @@ pub fn sync_scaling_or_paused(
 
 /// `calculateStatus`: counts summed over `all` ReplicaSets (old and new), the previous
 /// conditions, and the Available condition recomputed.
-pub fn calculate_status(
+pub fn calculate_status<'a>(
     d: &DeploymentParams,
-    previous: &DeploymentStatusSnapshot,
+    previous: &DeploymentStatusSnapshot<'a>,
     all: &[&RsSnapshot],
     new_rs: Option<&RsSnapshot>,
     now_ms: i64,
-) -> DeploymentStatusSnapshot {
+) -> DeploymentStatusSnapshot<'a> {
     let available = available_replica_count(all.iter().copied());
     let total = replica_count(all.iter().copied());
     let mut status = DeploymentStatusSnapshot {
@@ -309,9 +309,9 @@ pub enum Requeue {
 
 /// The result of [`sync_rollout_status`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatusSync {
+pub struct StatusSync<'a> {
     /// The status to write.
-    pub status: DeploymentStatusSnapshot,
+    pub status: DeploymentStatusSnapshot<'a>,
     /// Whether it differs from the current one (upstream writes only then).
     pub changed: bool,
     /// When unchanged: when to check the progress deadline again, if ever.
@@ -341,14 +341,14 @@ fn quoted_rs_or_deployment(
 /// `previous` is the Deployment's status as this sync left it before the status update (with any
 /// `NewReplicaSetCreated` / `FoundNewReplicaSet` condition already set). `replica_failure` is the
 /// first `ReplicaFailure` condition of the new RS, else of any RS (`getReplicaFailures`).
-pub fn sync_rollout_status(
+pub fn sync_rollout_status<'a>(
     d: &DeploymentParams,
-    previous: &DeploymentStatusSnapshot,
+    previous: &DeploymentStatusSnapshot<'a>,
     all: &[&RsSnapshot],
     new_rs: Option<&RsSnapshot>,
-    replica_failure: Option<DeploymentCondition>,
+    replica_failure: Option<DeploymentCondition<'a>>,
     now_ms: i64,
-) -> StatusSync {
+) -> StatusSync<'a> {
     let mut status = calculate_status(d, previous, all, new_rs, now_ms);
     if !d.has_progress_deadline() {
         status.remove_condition(CONDITION_PROGRESSING);

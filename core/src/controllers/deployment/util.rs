@@ -530,33 +530,10 @@ pub fn scale_replica_set_and_record_event(
     scale_replica_set(d, rs, new_scale, actions)
 }
 
-/// A condition's text: the controller's own constants are borrowed, so building and copying
-/// a condition (several times per sync) allocates only for a text made at run time.
-pub type Text = std::borrow::Cow<'static, str>;
-
-/// The fixed texts a Deployment's conditions are made of, for [`known_text`].
-const KNOWN_TEXTS: [&str; 20] = [
-    CONDITION_AVAILABLE,
-    CONDITION_PROGRESSING,
-    CONDITION_REPLICA_FAILURE,
-    CONDITION_TRUE,
-    CONDITION_FALSE,
-    CONDITION_UNKNOWN,
-    REASON_REPLICA_SET_UPDATED,
-    REASON_NEW_REPLICA_SET_CREATED,
-    REASON_FOUND_NEW_REPLICA_SET,
-    REASON_NEW_REPLICA_SET_AVAILABLE,
-    REASON_PROGRESS_DEADLINE_EXCEEDED,
-    REASON_REPLICA_SET_CREATE_ERROR,
-    REASON_DEPLOYMENT_PAUSED,
-    REASON_DEPLOYMENT_RESUMED,
-    REASON_MINIMUM_REPLICAS_AVAILABLE,
-    REASON_MINIMUM_REPLICAS_UNAVAILABLE,
-    MESSAGE_MINIMUM_AVAILABILITY,
-    MESSAGE_NO_MINIMUM_AVAILABILITY,
-    MESSAGE_PAUSED,
-    MESSAGE_RESUMED,
-];
+/// A condition's text: the controller's own constants and the stored status's texts are
+/// borrowed, so reading the stored status and building and copying conditions (several times
+/// per sync) allocates only for a text made at run time.
+pub type Text<'a> = Cow<'a, str>;
 
 /// `Available=True` message.
 pub const MESSAGE_MINIMUM_AVAILABILITY: &str = "Deployment has minimum availability.";
@@ -567,39 +544,30 @@ pub const MESSAGE_PAUSED: &str = "Deployment is paused";
 /// `Progressing=Unknown` message when resumed.
 pub const MESSAGE_RESUMED: &str = "Deployment is resumed";
 
-/// `s` as a [`Text`]: borrowed when it is one of the controller's fixed texts (what a stored
-/// condition almost always holds), copied otherwise.
-pub fn known_text(s: &str) -> Text {
-    match KNOWN_TEXTS.iter().find(|k| **k == s) {
-        Some(k) => Text::Borrowed(k),
-        None => Text::Owned(s.to_string()),
-    }
-}
-
 /// One `status.conditions[]` entry of a Deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeploymentCondition {
+pub struct DeploymentCondition<'a> {
     /// `type`: [`CONDITION_AVAILABLE`], [`CONDITION_PROGRESSING`] or [`CONDITION_REPLICA_FAILURE`].
-    pub type_: Text,
+    pub type_: Text<'a>,
     /// `status`: `True`, `False` or `Unknown`.
-    pub status: Text,
+    pub status: Text<'a>,
     /// `reason`.
-    pub reason: Text,
+    pub reason: Text<'a>,
     /// `message`.
-    pub message: Text,
+    pub message: Text<'a>,
     /// `lastUpdateTime` (virtual ms).
     pub last_update_ms: i64,
     /// `lastTransitionTime` (virtual ms).
     pub last_transition_ms: i64,
 }
 
-impl DeploymentCondition {
+impl<'a> DeploymentCondition<'a> {
     /// `NewDeploymentCondition`: both times set to `now_ms`.
     pub fn new(
         type_: &'static str,
         status: &'static str,
         reason: &'static str,
-        message: impl Into<Text>,
+        message: impl Into<Text<'a>>,
         now_ms: i64,
     ) -> Self {
         DeploymentCondition {
@@ -613,9 +581,9 @@ impl DeploymentCondition {
     }
 }
 
-/// A Deployment's `status`.
+/// A Deployment's `status`; its texts may borrow from the stored status it was read from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DeploymentStatusSnapshot {
+pub struct DeploymentStatusSnapshot<'a> {
     /// `observedGeneration`.
     pub observed_generation: i64,
     /// `replicas`: Σ RS `status.replicas`.
@@ -631,18 +599,18 @@ pub struct DeploymentStatusSnapshot {
     /// `collisionCount`.
     pub collision_count: Option<i32>,
     /// `conditions`, in upstream's order (a changed condition moves to the end).
-    pub conditions: Vec<DeploymentCondition>,
+    pub conditions: Vec<DeploymentCondition<'a>>,
 }
 
-impl DeploymentStatusSnapshot {
+impl<'a> DeploymentStatusSnapshot<'a> {
     /// `GetDeploymentCondition`.
-    pub fn condition(&self, type_: &str) -> Option<&DeploymentCondition> {
+    pub fn condition(&self, type_: &str) -> Option<&DeploymentCondition<'a>> {
         self.conditions.iter().find(|c| c.type_ == type_)
     }
 
     /// `SetDeploymentCondition`: no-op if status and reason are unchanged; keeps
     /// `lastTransitionTime` if only the reason changed; the new condition goes last.
-    pub fn set_condition(&mut self, mut condition: DeploymentCondition) {
+    pub fn set_condition(&mut self, mut condition: DeploymentCondition<'a>) {
         if let Some(current) = self.condition(&condition.type_) {
             if current.status == condition.status && current.reason == condition.reason {
                 return;
@@ -1121,24 +1089,6 @@ mod tests {
 
     /// A stored condition's fixed texts come back borrowed (no copy), any other text as an
     /// owned copy; either way the text is the same.
-    #[test]
-    fn known_texts_are_borrowed_and_others_copied() {
-        for k in KNOWN_TEXTS {
-            let t = known_text(k);
-            assert!(matches!(t, Text::Borrowed(_)), "{k}");
-            assert_eq!(t, k);
-        }
-        for other in [
-            "",
-            "ReplicaSet \"web-1\" has successfully progressed.",
-            "true",
-        ] {
-            let t = known_text(other);
-            assert!(matches!(t, Text::Owned(_)), "{other}");
-            assert_eq!(t, other);
-        }
-    }
-
     #[test]
     fn set_condition_keeps_transition_time_when_status_unchanged() {
         let mut status = DeploymentStatusSnapshot::default();
