@@ -23,7 +23,7 @@ use common::scale_cluster::{build, delete_pod, slice_shows_terminating, steady, 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 /// The allocator the `kubeplay` CLI uses, tuned as it is (see `src/bin/kubeplay.rs`):
-/// each benchmark calls `keep_freed_memory` first.
+/// each benchmark calls `allocator::tune` first.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -37,7 +37,7 @@ fn sizes() -> Vec<(&'static str, usize, usize, usize)> {
 }
 
 fn build_bench(c: &mut Criterion) {
-    kubeplay_core::allocator::keep_freed_memory();
+    kubeplay_core::allocator::tune();
     let mut group = c.benchmark_group("build");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(20));
@@ -75,7 +75,7 @@ type Measure = Box<dyn FnMut(&mut kubeplay_core::sim::Sim) -> Duration>;
 
 /// One deletion group, measured by a fresh `measure()` on each cluster size.
 fn deletion_group(c: &mut Criterion, group_name: &str, measure: fn() -> Measure) {
-    kubeplay_core::allocator::keep_freed_memory();
+    kubeplay_core::allocator::tune();
     let mut group = c.benchmark_group(group_name);
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));

@@ -41,7 +41,7 @@ unsafe impl GlobalAlloc for Counting {
 }
 
 fn main() {
-    kubeplay_core::allocator::keep_freed_memory();
+    kubeplay_core::allocator::tune();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let kube_proxy = !args.iter().any(|a| a == "--no-kube-proxy");
     let n: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();

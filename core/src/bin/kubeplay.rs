@@ -86,7 +86,7 @@ impl FileSource for DiskFiles {
 }
 
 fn main() -> ExitCode {
-    kubeplay_core::allocator::keep_freed_memory();
+    kubeplay_core::allocator::tune();
     let cli = Cli::parse();
     match cli.command {
         Cmd::Shell { nodes, seed, files } => shell(nodes, seed, &files),
