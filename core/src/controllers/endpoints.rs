@@ -114,7 +114,7 @@ fn repack<'a>(entries: impl Iterator<Item = &'a PodAddress>) -> Vec<SubsetRef<'a
 impl EndpointsController {
     /// A pod's sorted ports, address and readiness for `svc`; `None` when it is left out.
     fn pod_address(
-        svc: &Service,
+        svc: &Arc<Service>,
         pod: &Pod,
         node_present: bool,
         publish: bool,
@@ -151,10 +151,11 @@ impl EndpointsController {
         let pods = ctx.api.pods.matching_labels(ns, selector);
         let mut cache = self.cache.remove(key).unwrap_or_default();
         let publish = svc.spec.publish_not_ready_addresses == Some(true);
-        let mut ports = PortsMemo::default();
+        let mut ports = std::mem::take(&mut cache.ports);
         cache.refresh(svc, &pods, ctx.api, false, |pod, node_present, _| {
             Self::pod_address(svc, pod, node_present, publish, &mut ports)
         });
+        cache.ports = ports;
         let mut subsets = repack(pods.iter().filter_map(|p| cache.get(&p.metadata.name)));
         let total: usize = subsets
             .iter()

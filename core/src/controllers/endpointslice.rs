@@ -239,27 +239,32 @@ pub fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
 
 /// A pod's endpoint ports for one Service, sorted, computed once per pod template: they
 /// depend only on the Service and the pod's containers, which the pods of one template share.
-/// Lives for one sync of one Service.
+/// Kept with the Service's pod cache from sync to sync, so that the pods of a template share
+/// one port list even when computed in different syncs: grouping endpoints by port list then
+/// compares one list in the CPU cache, not a cold copy per pod.
 #[derive(Default)]
 pub struct PortsMemo {
-    /// The containers the ports were last resolved from, and those ports.
-    last: Option<(Containers, Shared<Vec<EndpointPort>>)>,
+    /// The Service version and containers the ports were last resolved from (held, so the
+    /// addresses compared cannot be reused), and those ports.
+    last: Option<(Arc<Service>, Containers, Shared<Vec<EndpointPort>>)>,
 }
 
 type Containers = Shared<Vec<crate::api::core::Container>>;
 
 impl PortsMemo {
     /// `endpoint_ports(svc, pod)`, sorted.
-    pub fn ports(&mut self, svc: &Service, pod: &Pod) -> Shared<Vec<EndpointPort>> {
+    pub fn ports(&mut self, svc: &Arc<Service>, pod: &Pod) -> Shared<Vec<EndpointPort>> {
         match &self.last {
-            Some((containers, ports)) if Shared::ptr_eq(containers, &pod.spec.containers) => {
+            Some((s, containers, ports))
+                if Arc::ptr_eq(s, svc) && Shared::ptr_eq(containers, &pod.spec.containers) =>
+            {
                 ports.clone()
             }
             _ => {
                 let mut ports = endpoint_ports(svc, pod);
                 crate::sort::sort(&mut ports);
                 let ports = Shared::new(ports);
-                self.last = Some((pod.spec.containers.clone(), ports.clone()));
+                self.last = Some((svc.clone(), pod.spec.containers.clone(), ports.clone()));
                 ports
             }
         }
@@ -486,7 +491,7 @@ impl EndpointSliceController {
         let pods = ctx.api.pods.matching_labels(&ns, selector);
         let mut cache = self.cache.remove(key).unwrap_or_default();
         let publish = svc.spec.publish_not_ready_addresses == Some(true);
-        let mut ports = PortsMemo::default();
+        let mut ports = std::mem::take(&mut cache.ports);
         cache.refresh(svc, &pods, ctx.api, true, |pod, node_present, zone| {
             if !should_pod_be_in_endpoints(pod, true) || (!node_present && !publish) {
                 return None;
@@ -496,6 +501,7 @@ impl EndpointSliceController {
                 Shared::new(pod_to_endpoint(svc, pod, zone)),
             ))
         });
+        cache.ports = ports;
         // Desired endpoints, grouped by resolved port set, in the store's pod order.
         let mut desired: BTreeMap<PortKey<'_>, Vec<&Shared<Endpoint>>> = BTreeMap::new();
         for pod in &pods {
@@ -824,6 +830,7 @@ mod tests {
             target_port: Some(IntOrString::String("http".into())),
             ..Default::default()
         }];
+        let svc = Arc::new(svc);
         let (v1, v2) = (template(8080), template(9090));
         let mut memo = PortsMemo::default();
         let a = memo.ports(&svc, &pod(&v1));
@@ -833,6 +840,11 @@ mod tests {
         assert_eq!(a[0].port, Some(8080));
         assert_eq!(c[0].port, Some(9090));
         assert_eq!(*c, endpoint_ports(&svc, &pod(&v2)));
+        // Another version of the Service (here: another target port) resolves anew.
+        let mut svc2 = (*svc).clone();
+        svc2.spec.ports[0].target_port = Some(IntOrString::Int(7070));
+        let d = memo.ports(&Arc::new(svc2), &pod(&v2));
+        assert_eq!(d[0].port, Some(7070));
     }
 
     /// A pod event names every Service that selected the pod before or after it, once each,

@@ -95,6 +95,9 @@ struct Entry<V> {
 
 /// Values computed per selected pod for one Service (see the module docs).
 pub struct ServicePodCache<V> {
+    /// The endpoint ports resolved for the Service's pod templates (the controllers take it
+    /// for a sync and put it back).
+    pub ports: super::endpointslice::PortsMemo,
     service: Option<Arc<Service>>,
     /// Boxed: an entry is large, and a map holds about twice as many slots as entries.
     pods: FxHashMap<SharedStr, Box<Entry<V>>>,
@@ -104,6 +107,7 @@ pub struct ServicePodCache<V> {
 impl<V> Default for ServicePodCache<V> {
     fn default() -> Self {
         ServicePodCache {
+            ports: Default::default(),
             service: None,
             pods: FxHashMap::default(),
             sync: 0,
