@@ -360,7 +360,8 @@ fn params_of(d: &Deployment) -> Option<DeploymentParams> {
     let strategy = match d2.spec.strategy.type_.as_deref() {
         Some("Recreate") => Strategy::Recreate,
         Some("RollingUpdate") => {
-            let ru = d2.spec.strategy.rolling_update.clone().unwrap_or_default();
+            // Taken, not copied: the defaulted copy is dropped right after.
+            let ru = d2.spec.strategy.rolling_update.take().unwrap_or_default();
             Strategy::RollingUpdate {
                 max_surge: ru.max_surge,
                 max_unavailable: ru.max_unavailable,
@@ -397,6 +398,20 @@ pub fn rs_snapshot(rs: &ReplicaSet) -> RsSnapshot<'_> {
         generation: rs.metadata.generation,
         observed_generation: rs.status.observed_generation,
         being_deleted: rs.metadata.deletion_timestamp.is_some(),
+    }
+}
+
+/// `f` of the old ReplicaSets' snapshots followed by the new one's: on the stack in the usual
+/// case of a lone new ReplicaSet, as a list (one per status computed) otherwise.
+fn with_all<R>(
+    old: &[RsSnapshot],
+    new: Option<&RsSnapshot>,
+    f: impl FnOnce(&[&RsSnapshot]) -> R,
+) -> R {
+    match (old, new) {
+        ([], None) => f(&[]),
+        ([], Some(n)) => f(&[n]),
+        _ => f(&old.iter().chain(new).collect::<Vec<_>>()),
     }
 }
 
@@ -1064,8 +1079,9 @@ impl DeploymentController {
             let (new_now, old_now) = Self::current(&st, ctx.api, memo);
             let new_now = new_now.as_deref().map(rs_snapshot);
             let old_now: Vec<RsSnapshot> = old_now.iter().map(|rs| rs_snapshot(rs)).collect();
-            let all: Vec<&RsSnapshot> = old_now.iter().chain(new_now.as_ref()).collect();
-            st.status = calculate_status(&st.params, &st.status, &all, new_now.as_ref(), st.now_ms);
+            st.status = with_all(&old_now, new_now.as_ref(), |all| {
+                calculate_status(&st.params, &st.status, all, new_now.as_ref(), st.now_ms)
+            });
             st.flush(ctx.api);
             return;
         }
@@ -1102,15 +1118,16 @@ impl DeploymentController {
         let (new_now, old_now) = Self::current(&st, ctx.api, memo);
         let new_now = new_now.as_deref().map(rs_snapshot);
         let old_now: Vec<RsSnapshot> = old_now.iter().map(|rs| rs_snapshot(rs)).collect();
-        let all: Vec<&RsSnapshot> = old_now.iter().chain(new_now.as_ref()).collect();
-        let synced = sync_rollout_status(
-            &st.params,
-            &st.status,
-            &all,
-            new_now.as_ref(),
-            None,
-            st.now_ms,
-        );
+        let synced = with_all(&old_now, new_now.as_ref(), |all| {
+            sync_rollout_status(
+                &st.params,
+                &st.status,
+                all,
+                new_now.as_ref(),
+                None,
+                st.now_ms,
+            )
+        });
         st.status = synced.status;
         st.flush(ctx.api);
         Self::requeue_if_stuck(&mut self.rate_limiter, &st, ctx.queue);
@@ -1482,6 +1499,27 @@ mod tests {
         // Every edit but the label that is left out of the hash changed it.
         seen.dedup();
         assert_eq!(seen.len(), 5, "{seen:?}");
+    }
+
+    /// Every combination passes the old snapshots in order, then the new one.
+    #[test]
+    fn with_all_lists_old_then_new() {
+        use crate::controllers::deployment::util::RsSnapshot;
+        let snap = |name: &str| RsSnapshot {
+            name: name.into(),
+            ..Default::default()
+        };
+        let (a, b, n) = (snap("a"), snap("b"), snap("new"));
+        let olds: [&[RsSnapshot]; 3] = [&[], std::slice::from_ref(&a), &[a.clone(), b.clone()]];
+        for old in olds {
+            for new in [None, Some(&n)] {
+                let expected: Vec<&str> = old.iter().chain(new).map(|s| &*s.name).collect();
+                let got = super::with_all(old, new, |all| {
+                    all.iter().map(|s| s.name.to_string()).collect::<Vec<_>>()
+                });
+                assert_eq!(got, expected);
+            }
+        }
     }
 
     #[test]
