@@ -291,6 +291,16 @@ impl Admit for ReplicaSet {
     fn apply_defaults(&mut self) {
         defaults::set_defaults_replica_set(self);
     }
+    fn apply_update_defaults(&mut self, old: &Self) {
+        // A write that kept the stored template's spec (a scale, a status or annotation
+        // write) has a defaulted one: defaulting it again would only copy it.
+        if Shared::ptr_eq(&self.spec.template.spec, &old.spec.template.spec) {
+            defaults::set_defaults_replica_set_fields(self);
+            debug_assert!(defaults_are_idempotent(self));
+            return;
+        }
+        self.apply_defaults();
+    }
     fn validate(&self, old: Option<&Self>) -> ErrorList {
         match old {
             None => validation::apps::validate_replica_set(self),
@@ -309,6 +319,15 @@ impl Admit for Deployment {
     fn apply_defaults(&mut self) {
         defaults::set_defaults_deployment(self);
     }
+    fn apply_update_defaults(&mut self, old: &Self) {
+        // As for ReplicaSets: most writes (status, scale, annotations) keep the template.
+        if Shared::ptr_eq(&self.spec.template.spec, &old.spec.template.spec) {
+            defaults::set_defaults_deployment_fields(self);
+            debug_assert!(defaults_are_idempotent(self));
+            return;
+        }
+        self.apply_defaults();
+    }
     fn validate(&self, old: Option<&Self>) -> ErrorList {
         match old {
             None => validation::apps::validate_deployment(self),
@@ -321,6 +340,13 @@ impl Admit for Deployment {
     fn spec_differs(&self, old: &Self) -> bool {
         self.spec != old.spec
     }
+}
+
+/// Whether full defaulting leaves `obj` as it is (checked where a write skips part of it).
+fn defaults_are_idempotent<T: Admit + Clone + PartialEq>(obj: &T) -> bool {
+    let mut check = obj.clone();
+    check.apply_defaults();
+    check == *obj
 }
 
 fn service_type(s: &Service) -> &str {

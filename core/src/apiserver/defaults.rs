@@ -46,6 +46,12 @@ fn set_extra_if_absent(extra: &mut Extra, key: &str, value: Value) {
 /// `SetDefaults_Deployment` (apps/v1): replicas 1, RollingUpdate with 25%/25%,
 /// revisionHistoryLimit 10, progressDeadlineSeconds 600; then the pod template's defaults.
 pub fn set_defaults_deployment(d: &mut Deployment) {
+    set_defaults_deployment_fields(d);
+    set_defaults_pod_spec(&mut d.spec.template.spec);
+}
+
+/// [`set_defaults_deployment`] but for the pod template's spec.
+pub fn set_defaults_deployment_fields(d: &mut Deployment) {
     set_if_none(&mut d.spec.replicas, 1);
     let strategy = &mut d.spec.strategy;
     set_string_if_empty(&mut strategy.type_, "RollingUpdate");
@@ -58,13 +64,17 @@ pub fn set_defaults_deployment(d: &mut Deployment) {
     }
     set_if_none(&mut d.spec.revision_history_limit, 10);
     set_if_none(&mut d.spec.progress_deadline_seconds, 600);
-    set_defaults_pod_spec(&mut d.spec.template.spec);
 }
 
 /// `SetDefaults_ReplicaSet` (apps/v1): replicas 1 (apps/v1 does not copy template labels).
 pub fn set_defaults_replica_set(rs: &mut ReplicaSet) {
     set_if_none(&mut rs.spec.replicas, 1);
     set_defaults_pod_spec(&mut rs.spec.template.spec);
+}
+
+/// [`set_defaults_replica_set`] but for the pod template's spec.
+pub fn set_defaults_replica_set_fields(rs: &mut ReplicaSet) {
+    set_if_none(&mut rs.spec.replicas, 1);
 }
 
 /// `SetDefaults_ReplicationController`: with a template that has labels, an empty selector and

@@ -1,5 +1,6 @@
 //! The create-time memo of pod defaulting and validation: pods carrying one template's spec
-//! share one defaulted spec, and the memo never answers for a spec other than its own.
+//! share one defaulted spec, and the memo never answers for a spec other than its own. On
+//! update, a workload that keeps its stored template keeps it shared.
 
 use super::*;
 use crate::api::core::{Container, Toleration};
@@ -199,4 +200,45 @@ fn pods_of_a_deployment_share_their_containers_after_binding() {
             &pods[0].spec.tolerations
         ));
     }
+}
+
+/// A Deployment or ReplicaSet write that keeps the stored template (scale, status, labels)
+/// keeps it shared instead of defaulting a copy; one that brings a new template gets it
+/// defaulted as on create.
+#[test]
+fn a_workload_write_that_keeps_its_template_keeps_it_shared() {
+    let mut api = ApiServer::new(1);
+    let labels: crate::api::meta::StringMap = [("app".to_string(), "web".to_string())].into();
+    let mut d = Deployment::default();
+    d.metadata.name = "web".into();
+    d.metadata.namespace = "default".into();
+    d.spec.selector = Some(LabelSelector {
+        match_labels: labels.clone(),
+        ..Default::default()
+    });
+    d.spec.template.metadata.labels = labels.into();
+    d.spec.template.spec.containers = vec![container("nginx")].into();
+    let created = api.create(d).unwrap();
+    let scaled = api
+        .modify::<Deployment>("default", "web", |d| d.spec.replicas = Some(5))
+        .unwrap();
+    assert!(Shared::ptr_eq(
+        &scaled.spec.template.spec,
+        &created.spec.template.spec
+    ));
+    assert_eq!(scaled.spec.replicas, Some(5));
+    // A new template is defaulted (restartPolicy, dnsPolicy, ...).
+    let rolled = api
+        .modify::<Deployment>("default", "web", |d| {
+            d.spec.template.spec = spec_with(|s| s.containers = vec![container("nginx:2")].into());
+        })
+        .unwrap();
+    assert_eq!(
+        rolled.spec.template.spec.restart_policy.as_deref(),
+        Some("Always")
+    );
+    let mut afresh = (*rolled).clone();
+    afresh.spec.template.spec = Shared::new((*rolled.spec.template.spec).clone());
+    afresh.apply_defaults();
+    assert_eq!(afresh, *rolled, "defaulted as a whole");
 }
