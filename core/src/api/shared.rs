@@ -293,20 +293,25 @@ impl From<String> for SharedStr {
 impl From<u64> for SharedStr {
     /// The decimal digits of `n` (a resourceVersion), written straight into the shared copy.
     fn from(n: u64) -> Self {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut rest = n;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        // Only ASCII digits were written, so this never falls back.
-        SharedStr::new(std::str::from_utf8(&digits[at..]).unwrap_or_default())
+        SharedStr::new(decimal_digits(n, &mut [0; 20]))
     }
+}
+
+/// The decimal digits of `n`, written at the end of `buf` (no allocation: resourceVersions and
+/// hashes are rendered on every write).
+pub fn decimal_digits(n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written, so this never falls back.
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 impl From<&SharedStr> for SharedStr {

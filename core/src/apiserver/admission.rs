@@ -292,14 +292,8 @@ impl Admit for ReplicaSet {
         defaults::set_defaults_replica_set(self);
     }
     fn apply_update_defaults(&mut self, old: &Self) {
-        // A write that kept the stored template's spec (a scale, a status or annotation
-        // write) has a defaulted one: defaulting it again would only copy it.
-        if Shared::ptr_eq(&self.spec.template.spec, &old.spec.template.spec) {
-            defaults::set_defaults_replica_set_fields(self);
-            debug_assert!(defaults_are_idempotent(self));
-            return;
-        }
-        self.apply_defaults();
+        let keeps = Shared::ptr_eq(&self.spec.template.spec, &old.spec.template.spec);
+        workload_update_defaults(self, keeps, defaults::set_defaults_replica_set_fields);
     }
     fn validate(&self, old: Option<&Self>) -> ErrorList {
         match old {
@@ -320,13 +314,8 @@ impl Admit for Deployment {
         defaults::set_defaults_deployment(self);
     }
     fn apply_update_defaults(&mut self, old: &Self) {
-        // As for ReplicaSets: most writes (status, scale, annotations) keep the template.
-        if Shared::ptr_eq(&self.spec.template.spec, &old.spec.template.spec) {
-            defaults::set_defaults_deployment_fields(self);
-            debug_assert!(defaults_are_idempotent(self));
-            return;
-        }
-        self.apply_defaults();
+        let keeps = Shared::ptr_eq(&self.spec.template.spec, &old.spec.template.spec);
+        workload_update_defaults(self, keeps, defaults::set_defaults_deployment_fields);
     }
     fn validate(&self, old: Option<&Self>) -> ErrorList {
         match old {
@@ -342,11 +331,28 @@ impl Admit for Deployment {
     }
 }
 
-/// Whether full defaulting leaves `obj` as it is (checked where a write skips part of it).
-fn defaults_are_idempotent<T: Admit + Clone + PartialEq>(obj: &T) -> bool {
-    let mut check = obj.clone();
-    check.apply_defaults();
-    check == *obj
+/// Update defaulting of a workload. A write that kept the stored template's spec (a scale,
+/// a status or an annotation write) has a defaulted one, since it was defaulted when it was
+/// written: defaulting it again would change nothing and only copy it, so only the workload's
+/// own fields are defaulted (`fields`).
+fn workload_update_defaults<T: Admit + Clone + PartialEq>(
+    obj: &mut T,
+    keeps_template: bool,
+    fields: fn(&mut T),
+) {
+    if !keeps_template {
+        obj.apply_defaults();
+        return;
+    }
+    fields(obj);
+    debug_assert!(
+        {
+            let mut check = obj.clone();
+            check.apply_defaults();
+            check == *obj
+        },
+        "defaulting is idempotent"
+    );
 }
 
 fn service_type(s: &Service) -> &str {

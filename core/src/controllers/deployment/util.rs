@@ -752,20 +752,9 @@ pub fn finish_pod_template_hash(mut h: Fnv32a, collision_count: Option<i32>) -> 
         h.update(&[0u8; 4]);
     }
     // The decimal digits on the stack: only the encoded hash is allocated.
-    let mut digits = [0u8; 10];
-    let mut n = h.sum();
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    digits[start..]
-        .iter()
-        .map(|&c| char::from(SAFE_ALPHABET[usize::from(c) % SAFE_ALPHABET.len()]))
+    crate::api::shared::decimal_digits(u64::from(h.sum()), &mut [0; 20])
+        .bytes()
+        .map(|c| char::from(SAFE_ALPHABET[usize::from(c) % SAFE_ALPHABET.len()]))
         .collect()
 }
 
