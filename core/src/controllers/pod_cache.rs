@@ -10,12 +10,13 @@
 //! of any object takes the next resourceVersion (one counter, as etcd's revision) in an
 //! allocation of its own that the object's later copies share, so the same resourceVersion
 //! allocation means the same write of the same pod (compared by address: no string is read):
-//! a pod deleted and created again under its name never matches its predecessor's entry. The node is looked up again only when some node
-//! was written since (the node store's change count moved) or the pod's spec is another one
-//! (a binding, or a namesake on another node): at scale, looking up every selected pod's node
-//! at every sync cost as much as the rest of the sync. Versions rather
-//! than the pods themselves: holding a pod the store has replaced would keep every pod twice
-//! in memory. A different Service object (any write to it) empties the cache.
+//! a pod deleted and created again under its name never matches its predecessor's entry.
+//! The node is looked up again only when some node was written since (the node store's change
+//! count moved) or the pod's spec is another one (a binding, or a namesake on another node):
+//! at scale, looking up every selected pod's node at every sync cost as much as the rest of
+//! the sync. Versions rather than the pods themselves: holding a pod the store has replaced
+//! would keep every pod twice in memory. A different Service object (any write to it) empties
+//! the cache.
 
 use super::endpointslice::{pod_has_ip, pod_ready};
 use crate::api::core::PodSpec;

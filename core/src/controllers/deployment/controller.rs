@@ -91,7 +91,7 @@ struct Memo {
 
 /// [`params_of`] of a Deployment, with the fields it reads.
 struct CachedParams {
-    name: crate::api::SharedStr,
+    name: SharedStr,
     generation: i64,
     replicas: Option<i32>,
     strategy: crate::api::apps::DeploymentStrategy,
@@ -164,7 +164,7 @@ impl Memo {
         &mut self,
         d: &Deployment,
         collision_count: Option<i32>,
-    ) -> (crate::api::SharedStr, crate::api::SharedStr) {
+    ) -> (SharedStr, SharedStr) {
         let template = &d.spec.template;
         let cached = match self.hash.take() {
             Some(c)
@@ -204,11 +204,11 @@ impl Memo {
 struct CachedHash {
     template: PodTemplateSpec,
     collision_count: Option<i32>,
-    deployment_name: crate::api::SharedStr,
+    deployment_name: SharedStr,
     /// The pod-template-hash.
-    hash: crate::api::SharedStr,
+    hash: SharedStr,
     /// The name of the ReplicaSet with this hash.
-    rs_name: crate::api::SharedStr,
+    rs_name: SharedStr,
 }
 
 /// Writes `v` as JSON with every object's keys sorted, so the bytes do not depend on how

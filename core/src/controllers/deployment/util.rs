@@ -7,6 +7,7 @@
 
 pub use crate::api::intstr::IntOrString;
 
+use crate::api::SharedStr;
 use crate::controllers::controller_utils::sort_by_less;
 use std::borrow::Cow;
 
@@ -150,7 +151,7 @@ impl DeploymentStrategy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeploymentParams {
     /// `metadata.name`, used in condition messages.
-    pub name: crate::api::SharedStr,
+    pub name: SharedStr,
     /// `metadata.generation`.
     pub generation: i64,
     /// `spec.replicas` (`D`).
@@ -281,7 +282,7 @@ pub fn new_rs_new_replicas(
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RsSnapshot<'a> {
     /// `metadata.name`.
-    pub name: crate::api::SharedStr,
+    pub name: SharedStr,
     /// `metadata.creationTimestamp` in virtual milliseconds.
     pub creation_ms: i64,
     /// The `deployment.kubernetes.io/revision` annotation.
