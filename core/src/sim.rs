@@ -182,11 +182,11 @@ impl Sim {
                 addresses: vec![
                     NodeAddress {
                         type_: "InternalIP".into(),
-                        address: node_ip(n),
+                        address: node_ip(n).into(),
                     },
                     NodeAddress {
                         type_: "Hostname".into(),
-                        address: name.clone(),
+                        address: name.clone().into(),
                     },
                 ],
                 capacity: [("cpu", "4"), ("memory", "16Gi"), ("pods", "110")]

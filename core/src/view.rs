@@ -223,7 +223,7 @@ impl Sim {
                         .addresses
                         .iter()
                         .find(|a| a.type_ == "InternalIP")
-                        .map(|a| a.address.clone())
+                        .map(|a| a.address.to_string())
                         .unwrap_or_default(),
                     pod_cidr: n.spec.pod_cidr.clone().unwrap_or_default(),
                     ready: crate::controllers::scheduler::node_ready(n),

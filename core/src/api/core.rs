@@ -532,7 +532,7 @@ pub struct NodeAddress {
     #[serde(rename = "type")]
     pub type_: String,
     /// The address.
-    pub address: String,
+    pub address: SharedStr,
 }
 
 // ---------------------------------------------------------------- Service

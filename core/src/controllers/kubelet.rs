@@ -410,7 +410,7 @@ impl Kubelets {
             .addresses
             .iter()
             .find(|a| a.type_ == "InternalIP")
-            .map(|a| SharedStr::new(&a.address));
+            .map(|a| a.address.clone());
         Self::update_status(ctx, key, |p| {
             let ip = SharedStr::from(ip.to_string());
             p.status.phase = Some("Pending".into());

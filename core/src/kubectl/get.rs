@@ -489,7 +489,7 @@ fn node_row(n: &Node, now: Millis, wide: bool) -> Vec<String> {
                 .addresses
                 .iter()
                 .find(|a| a.type_ == t)
-                .map(|a| a.address.clone())
+                .map(|a| a.address.to_string())
                 .unwrap_or_else(|| "<none>".to_string())
         };
         r.push(addr("InternalIP"));

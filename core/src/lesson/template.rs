@@ -200,7 +200,7 @@ fn value(ph: &Placeholder<'_>, sim: &Sim) -> Result<String, String> {
                 .addresses
                 .iter()
                 .find(|a| a.type_ == "InternalIP")
-                .map(|a| a.address.clone())
+                .map(|a| a.address.to_string())
                 .ok_or_else(|| format!("node {arg:?} has no InternalIP"))
         }
     }
