@@ -147,8 +147,16 @@ impl std::hash::Hash for dyn KeyRef + '_ {
 
 impl PartialEq for dyn KeyRef + '_ {
     fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
+        let ((ns, name), (other_ns, other_name)) = (self.parts(), other.parts());
+        same_str(name, other_name) && same_str(ns, other_ns)
     }
+}
+
+/// String equality that answers without reading the bytes when both are the same slice: a
+/// lookup's strings are mostly the stored key's own (`SharedStr`s handed around by objects,
+/// watch events and queues), and at scale the bytes are a cache miss away.
+fn same_str(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
 }
 
 impl Eq for dyn KeyRef + '_ {}
