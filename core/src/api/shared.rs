@@ -16,15 +16,17 @@ use std::sync::{Arc, Weak};
 /// prints as the value.
 pub struct Shared<T>(Arc<T>);
 
-/// The empty value of `T`, allocated once: every object's metadata starts with empty labels
+/// The empty value of `T`, allocated once per thread: every object's metadata starts with empty labels
 /// and ownerReferences, and an Event (several per pod) keeps them empty, so defaulting them
 /// shares one allocation instead of making two per object.
 macro_rules! shared_empty_default {
     ($($t:ty),*) => {$(
         impl Default for Shared<$t> {
             fn default() -> Self {
-                static EMPTY: std::sync::OnceLock<Arc<$t>> = std::sync::OnceLock::new();
-                Shared(Arc::clone(EMPTY.get_or_init(|| Arc::new(<$t>::default()))))
+                thread_local! {
+                    static EMPTY: Arc<$t> = Arc::new(<$t>::default());
+                }
+                Shared(EMPTY.with(Arc::clone))
             }
         }
     )*};
@@ -206,7 +208,7 @@ impl Names {
 /// is a reference count instead of an allocation. Reads, compares, hashes, orders, prints and
 /// serializes as the string itself.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SharedStr(Arc<str>);
+pub struct SharedStr(std::rc::Rc<str>);
 
 impl SharedStr {
     /// A shared copy of `s`.
@@ -224,7 +226,7 @@ impl SharedStr {
 
     /// Whether `a` and `b` are one allocation (then they are equal without comparing bytes).
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
-        Arc::ptr_eq(&a.0, &b.0)
+        std::rc::Rc::ptr_eq(&a.0, &b.0)
     }
 }
 
@@ -232,9 +234,9 @@ impl Default for SharedStr {
     /// The empty string, allocated once per thread.
     fn default() -> Self {
         thread_local! {
-            static EMPTY: Arc<str> = Arc::from("");
+            static EMPTY: std::rc::Rc<str> = std::rc::Rc::from("");
         }
-        SharedStr(EMPTY.with(Arc::clone))
+        SharedStr(EMPTY.with(std::rc::Rc::clone))
     }
 }
 
