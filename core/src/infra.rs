@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// A pod sandbox: a network namespace with an IP and the app inside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,7 +19,7 @@ pub struct Sandbox {
     /// The pod's UID (a re-created pod with the same name is another sandbox).
     pub uid: SharedStr,
     /// The node it runs on (one string shared by the node's sandboxes).
-    pub node: Arc<str>,
+    pub node: Rc<str>,
     /// Whether the app accepts connections (started and warmed up, not yet exited).
     pub listening: bool,
     /// Container ports the app listens on (empty = every port, like a demo echo server).

@@ -12,7 +12,7 @@ use crate::api::*;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// One object read from a manifest.
 #[derive(Clone, Debug)]
@@ -227,7 +227,7 @@ pub fn parse_object(doc: Value, source: &str) -> Result<ManifestObject, Manifest
             let v: $ty = serde_json::from_value(doc.clone()).map_err(typed)?;
             #[allow(clippy::redundant_closure_call)]
             ($walk)(&v, &mut not_simulated);
-            Object::$ty(Arc::new(v))
+            Object::$ty(Rc::new(v))
         }};
     }
     let object = match kind {

@@ -59,7 +59,7 @@ fn endpoints(sim: &Sim, svc: &str) -> Vec<(String, bool, bool, bool)> {
     out
 }
 
-fn slices(sim: &Sim, svc: &str) -> Vec<std::sync::Arc<EndpointSlice>> {
+fn slices(sim: &Sim, svc: &str) -> Vec<std::rc::Rc<EndpointSlice>> {
     sim.api
         .endpoint_slices
         .in_namespace("default")

@@ -7,7 +7,7 @@ use kubeplay_core::api::core::Probe;
 use kubeplay_core::api::*;
 use kubeplay_core::apiserver::DeleteOptions;
 use kubeplay_core::Sim;
-use std::sync::Arc;
+use std::rc::Rc;
 use workloads_support::*;
 
 const HASH_CHARS: &str = "bcdfghjklmnpqrstvwxz2456789";
@@ -28,7 +28,7 @@ fn scale(sim: &mut Sim, name: &str, replicas: i32) {
     sim.settle();
 }
 
-fn rs_named<'a>(rss: &'a [Arc<ReplicaSet>], image: &str) -> &'a ReplicaSet {
+fn rs_named<'a>(rss: &'a [Rc<ReplicaSet>], image: &str) -> &'a ReplicaSet {
     rss.iter()
         .find(|rs| rs.spec.template.spec.containers[0].image == image)
         .unwrap()
@@ -50,7 +50,7 @@ fn condition(d: &Deployment, type_: &str) -> (String, String, String) {
 
 /// Non-terminating pods of the Deployment and how many of them are Ready.
 fn pod_counts(sim: &Sim, name: &str) -> (usize, usize) {
-    let pods: Vec<Arc<Pod>> = replica_sets_of(sim, name)
+    let pods: Vec<Rc<Pod>> = replica_sets_of(sim, name)
         .iter()
         .flat_map(|rs| live(&pods_controlled_by(sim, &rs.metadata.uid)))
         .collect();

@@ -20,7 +20,7 @@ pub use self::shared::SharedStr;
 use meta::TypeStr;
 use serde::{de::DeserializeOwned, Serialize};
 use std::fmt;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// Every kind the simulator stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -187,9 +187,9 @@ pub trait Resource: Clone + fmt::Debug + Serialize + DeserializeOwned + 'static 
     /// Sets `apiVersion` and `kind` to this type's values.
     fn set_type_meta(&mut self);
     /// Wraps a shared reference in an [`Object`].
-    fn into_object(this: Arc<Self>) -> Object;
+    fn into_object(this: Rc<Self>) -> Object;
     /// Unwraps an [`Object`] of this kind.
-    fn from_object(obj: &Object) -> Option<&Arc<Self>>;
+    fn from_object(obj: &Object) -> Option<&Rc<Self>>;
 }
 
 macro_rules! resources {
@@ -203,8 +203,8 @@ macro_rules! resources {
                     self.api_version = TypeStr::Borrowed(Kind::$ty.api_version());
                     self.kind = TypeStr::Borrowed(Kind::$ty.name());
                 }
-                fn into_object(this: Arc<Self>) -> Object { Object::$ty(this) }
-                fn from_object(obj: &Object) -> Option<&Arc<Self>> {
+                fn into_object(this: Rc<Self>) -> Object { Object::$ty(this) }
+                fn from_object(obj: &Object) -> Option<&Rc<Self>> {
                     match obj { Object::$ty(x) => Some(x), _ => None }
                 }
             }
@@ -215,7 +215,7 @@ macro_rules! resources {
         pub enum Object {
             $(
                 #[doc = concat!("A ", stringify!($ty), ".")]
-                $ty(Arc<$ty>),
+                $ty(Rc<$ty>),
             )*
         }
 

@@ -9,12 +9,12 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Weak};
+use std::rc::{Rc, Weak};
 
 /// A value behind a shared pointer that reads like the value itself and is copied only when
-/// written through a shared copy (`DerefMut` is `Arc::make_mut`). Serializes, compares and
+/// written through a shared copy (`DerefMut` is `Rc::make_mut`). Serializes, compares and
 /// prints as the value.
-pub struct Shared<T>(Arc<T>);
+pub struct Shared<T>(Rc<T>);
 
 /// The empty value of `T`, allocated once per thread: every object's metadata starts with empty labels
 /// and ownerReferences, and an Event (several per pod) keeps them empty, so defaulting them
@@ -24,9 +24,9 @@ macro_rules! shared_empty_default {
         impl Default for Shared<$t> {
             fn default() -> Self {
                 thread_local! {
-                    static EMPTY: Arc<$t> = Arc::new(<$t>::default());
+                    static EMPTY: Rc<$t> = Rc::new(<$t>::default());
                 }
-                Shared(EMPTY.with(Arc::clone))
+                Shared(EMPTY.with(Rc::clone))
             }
         }
     )*};
@@ -49,29 +49,29 @@ impl Default for Shared<crate::api::core::PodSpec> {
 impl<T> Shared<T> {
     /// Wraps a value.
     pub fn new(value: T) -> Self {
-        Shared(Arc::new(value))
+        Shared(Rc::new(value))
     }
 
     /// Whether both are the same shared value (one is an unchanged copy of the other).
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
-        Arc::ptr_eq(&a.0, &b.0)
+        Rc::ptr_eq(&a.0, &b.0)
     }
 
     /// The address of the shared value: equal for copies, and for nothing else while a
     /// [`SharedKey`] of the value exists.
     pub fn addr(this: &Self) -> usize {
-        Arc::as_ptr(&this.0) as usize
+        Rc::as_ptr(&this.0) as usize
     }
 
     /// A key naming this value by address, for memos of work done on it.
     pub fn key(this: &Self) -> SharedKey<T> {
-        SharedKey(Arc::downgrade(&this.0))
+        SharedKey(Rc::downgrade(&this.0))
     }
 
     /// Whether nothing else holds this value: no other request or object can present it
     /// again, so remembering anything about it is pointless.
     pub fn is_unique(this: &mut Self) -> bool {
-        Arc::get_mut(&mut this.0).is_some()
+        Rc::get_mut(&mut this.0).is_some()
     }
 }
 
@@ -80,7 +80,7 @@ impl<T> Shared<T> {
 ///
 /// While a key exists, a `Shared` at its address is the value the key was made from, unchanged:
 /// the weak reference keeps the allocation, so the address cannot be reused, and a write through
-/// a `Shared` (`Arc::make_mut`) never changes a value in place while a weak reference to it
+/// a `Shared` (`Rc::make_mut`) never changes a value in place while a weak reference to it
 /// exists, it moves the value to a new allocation first.
 pub struct SharedKey<T>(Weak<T>);
 
@@ -117,7 +117,7 @@ impl<T> From<T> for Shared<T> {
 
 impl<T> Clone for Shared<T> {
     fn clone(&self) -> Self {
-        Shared(Arc::clone(&self.0))
+        Shared(Rc::clone(&self.0))
     }
 }
 
@@ -130,14 +130,14 @@ impl<T> Deref for Shared<T> {
 
 impl<T: Clone> DerefMut for Shared<T> {
     fn deref_mut(&mut self) -> &mut T {
-        Arc::make_mut(&mut self.0)
+        Rc::make_mut(&mut self.0)
     }
 }
 
 impl<T: PartialEq> PartialEq for Shared<T> {
     fn eq(&self, other: &Self) -> bool {
         // Copies of one object share the value: equal without looking inside.
-        Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+        Rc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
     }
 }
 
@@ -188,15 +188,15 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
 /// One shared copy of each name handed out (node names, zones): the many records that name
 /// one node hold one allocation between them instead of a copy each.
 #[derive(Clone, Debug, Default)]
-pub struct Names(rustc_hash::FxHashSet<Arc<str>>);
+pub struct Names(rustc_hash::FxHashSet<Rc<str>>);
 
 impl Names {
     /// The shared copy of `name`.
-    pub fn get(&mut self, name: &str) -> Arc<str> {
+    pub fn get(&mut self, name: &str) -> Rc<str> {
         if let Some(n) = self.0.get(name) {
             return n.clone();
         }
-        let n: Arc<str> = name.into();
+        let n: Rc<str> = name.into();
         self.0.insert(n.clone());
         n
     }
@@ -392,7 +392,7 @@ mod tests {
         let a = names.get("node-1");
         let b = names.get("node-1");
         let c = names.get("node-2");
-        assert!(Arc::ptr_eq(&a, &b));
+        assert!(Rc::ptr_eq(&a, &b));
         assert_eq!((&*a, &*c), ("node-1", "node-2"));
     }
 
@@ -441,7 +441,7 @@ mod tests {
     fn copies_share_until_one_is_written() {
         let a = Shared::new(vec![1, 2]);
         let mut b = a.clone();
-        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert!(Rc::ptr_eq(&a.0, &b.0));
         b.push(3);
         assert_eq!(*a, [1, 2]);
         assert_eq!(*b, [1, 2, 3]);

@@ -134,8 +134,8 @@ pub trait Admit: Resource + PartialEq {
 fn generic_meta(m: &ObjectMeta, old: Option<&ObjectMeta>, kind: Kind, names: NameFn) -> ErrorList {
     let path = metadata_path();
     match old {
-        None => validate_object_meta(m, kind.namespaced(), names, path),
-        Some(o) => validate_object_meta_update(m, o, path),
+        None => validate_object_meta(m, kind.namespaced(), names, &path),
+        Some(o) => validate_object_meta_update(m, o, &path),
     }
 }
 

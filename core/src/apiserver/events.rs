@@ -156,7 +156,7 @@ enum State {
     /// The Event as the recorder stored it. Its key and aggregation key stay these even if
     /// the stored Event is edited through the API, as the recorder's cache is keyed on what it
     /// recorded.
-    Stored(Arc<Event>),
+    Stored(Rc<Event>),
 }
 
 /// What an Event is built from: everything but the strings derived from these parts.
@@ -166,7 +166,7 @@ struct Draft {
     type_: &'static str,
     reason: &'static str,
     component: &'static str,
-    host: Option<Arc<str>>,
+    host: Option<Rc<str>>,
     message: String,
     /// The name's suffix: the recording time and sequence number.
     stamp: u64,
@@ -393,7 +393,7 @@ impl ApiServer {
         }
         for r in log.recorded.values_mut_from(log.drafts_from) {
             if let State::Draft(d) = &mut r.state {
-                let ev = Arc::new(d.take_event());
+                let ev = Rc::new(d.take_event());
                 self.events.put(ev.clone());
                 r.state = State::Stored(ev);
             }
@@ -423,7 +423,7 @@ impl ApiServer {
     #[allow(clippy::too_many_arguments)]
     pub fn record_event_about<T: Resource>(
         &mut self,
-        obj: &Arc<T>,
+        obj: &Rc<T>,
         field_path: FieldPath,
         type_: &'static str,
         reason: &'static str,
@@ -538,7 +538,7 @@ impl ApiServer {
                 ev.last_timestamp = Some(to_time(now));
                 let rv = self.next_rv();
                 ev.metadata.resource_version = rv.into();
-                let arc = Arc::new(ev);
+                let arc = Rc::new(ev);
                 self.events.put(arc.clone());
                 self.trace_event(WatchEventType::Modified, &arc);
                 if let Some(r) = self.event_log.recorded.get_mut(&seq) {

@@ -22,7 +22,7 @@ use crate::time::{to_time, Millis};
 use allocators::Allocators;
 use std::fmt;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// Two independent 64-bit lanes fed eight bytes at a time through a folded multiply (the
 /// 128-bit product's halves XORed, as foldhash and wyhash mix): cheap enough to run on every
@@ -362,7 +362,7 @@ impl ApiServer {
     }
 
     /// The object of kind `T` named `name` in `namespace`.
-    pub fn get<T: Stored>(&self, namespace: &str, name: &str) -> Option<Arc<T>> {
+    pub fn get<T: Stored>(&self, namespace: &str, name: &str) -> Option<Rc<T>> {
         T::store(self).get_by_name(namespace, name).cloned()
     }
 
@@ -371,7 +371,7 @@ impl ApiServer {
         &self,
         namespace: &str,
         name: &str,
-    ) -> Result<Arc<T>, ApiError> {
+    ) -> Result<Rc<T>, ApiError> {
         self.get(namespace, name)
             .ok_or_else(|| ApiError::not_found(T::KIND, name))
     }
@@ -394,8 +394,8 @@ impl ApiServer {
         &mut self,
         type_: WatchEventType,
         key: ObjectKey,
-        old: Option<Arc<T>>,
-        new: Option<Arc<T>>,
+        old: Option<Rc<T>>,
+        new: Option<Rc<T>>,
     ) {
         let rv = self.resource_version;
         self.record_trace(
@@ -447,7 +447,7 @@ impl ApiServer {
 
     /// Creates an object: namespace and name checks, defaults, validation, allocation, then
     /// uid / resourceVersion / creationTimestamp.
-    pub fn create<T: Stored + admission::Admit>(&mut self, mut obj: T) -> Result<Arc<T>, ApiError> {
+    pub fn create<T: Stored + admission::Admit>(&mut self, mut obj: T) -> Result<Rc<T>, ApiError> {
         self.settle_events::<T>();
         let kind = T::KIND;
         {
@@ -516,7 +516,7 @@ impl ApiServer {
             }
         }
         obj.set_type_meta();
-        let arc = Arc::new(obj);
+        let arc = Rc::new(obj);
         // One key for the store and the watch event.
         let key = ObjectKey::new(ns, name);
         T::store_mut(self).put_keyed(&key, arc.clone());
@@ -527,7 +527,7 @@ impl ApiServer {
     /// Replaces an object. A non-empty `resourceVersion` that is not current is a Conflict.
     /// Identity fields (uid, creationTimestamp, deletion state) are kept from the stored object;
     /// `generation` increments when the spec changes.
-    pub fn update<T: Stored + admission::Admit>(&mut self, mut obj: T) -> Result<Arc<T>, ApiError> {
+    pub fn update<T: Stored + admission::Admit>(&mut self, mut obj: T) -> Result<Rc<T>, ApiError> {
         self.settle_events::<T>();
         let kind = T::KIND;
         if !kind.namespaced() {
@@ -583,7 +583,7 @@ impl ApiServer {
         let rv = self.next_rv();
         let m = obj.meta_mut();
         m.resource_version = rv.into();
-        let arc = Arc::new(obj);
+        let arc = Rc::new(obj);
         T::store_mut(self).put_keyed(&key, arc.clone());
         self.emit(WatchEventType::Modified, key, Some(old), Some(arc.clone()));
         Ok(arc)
@@ -596,7 +596,7 @@ impl ApiServer {
         namespace: &str,
         name: &str,
         f: impl FnOnce(&mut T),
-    ) -> Result<Arc<T>, ApiError> {
+    ) -> Result<Rc<T>, ApiError> {
         self.settle_events::<T>();
         let current = self.get_or_not_found::<T>(namespace, name)?;
         let mut next = (*current).clone();
@@ -616,7 +616,7 @@ impl ApiServer {
         namespace: &str,
         name: &str,
         f: impl FnOnce(&T) -> T,
-    ) -> Result<Arc<T>, ApiError> {
+    ) -> Result<Rc<T>, ApiError> {
         self.settle_events::<T>();
         let current = self.get_or_not_found::<T>(namespace, name)?;
         let mut next = f(&current);
@@ -633,7 +633,7 @@ impl ApiServer {
         namespace: &str,
         name: &str,
         patch: &serde_json::Value,
-    ) -> Result<Arc<T>, ApiError> {
+    ) -> Result<Rc<T>, ApiError> {
         self.settle_events::<T>();
         let current = self.get_or_not_found::<T>(namespace, name)?;
         let mut doc = serde_json::to_value(&*current).map_err(|e| bad_request(e.to_string()))?;
@@ -669,7 +669,7 @@ impl ApiServer {
                     next.meta_mut().deletion_grace_period_seconds = Some(grace);
                     let rv = self.next_rv();
                     next.meta_mut().resource_version = rv.into();
-                    let arc = Arc::new(next);
+                    let arc = Rc::new(next);
                     T::store_mut(self).put(arc.clone());
                     self.emit(
                         WatchEventType::Modified,
@@ -690,7 +690,7 @@ impl ApiServer {
         &mut self,
         namespace: &str,
         name: &str,
-    ) -> Option<Arc<T>> {
+    ) -> Option<Rc<T>> {
         self.settle_events::<T>();
         let key = ObjectKey::new(namespace, name);
         let old = T::store_mut(self).remove(&key)?;
@@ -700,7 +700,7 @@ impl ApiServer {
             WatchEventType::Deleted,
             key,
             Some(old.clone()),
-            None::<Arc<T>>,
+            None::<Rc<T>>,
         );
         Some(old)
     }

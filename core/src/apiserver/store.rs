@@ -6,7 +6,7 @@ use crate::api::{Object, ObjectMeta, Resource, SharedStr};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// `namespace/name` of an object (`namespace` is empty for cluster-scoped kinds).
 ///
@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// field read, and two different keys almost always differ in the hash before any string is
 /// compared. Reads like a struct with `namespace` and `name` fields (see [`KeyParts`]).
 #[derive(Clone)]
-pub struct ObjectKey(Arc<KeyParts>);
+pub struct ObjectKey(Rc<KeyParts>);
 
 /// What an [`ObjectKey`] holds.
 pub struct KeyParts {
@@ -40,7 +40,7 @@ impl ObjectKey {
     pub fn new(namespace: impl Into<SharedStr>, name: impl Into<SharedStr>) -> Self {
         let (namespace, name) = (namespace.into(), name.into());
         let hash = key_hash(&namespace, &name);
-        ObjectKey(Arc::new(KeyParts {
+        ObjectKey(Rc::new(KeyParts {
             namespace,
             name,
             hash,
@@ -80,7 +80,7 @@ impl fmt::Debug for ObjectKey {
 
 impl PartialEq for ObjectKey {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Rc::ptr_eq(&self.0, &other.0)
             || (self.hash == other.hash
                 && self.name == other.name
                 && self.namespace == other.namespace)
@@ -98,7 +98,7 @@ impl PartialOrd for ObjectKey {
 /// Ordered by namespace, then name (listings are in this order).
 impl Ord for ObjectKey {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        if Arc::ptr_eq(&self.0, &other.0) {
+        if Rc::ptr_eq(&self.0, &other.0) {
             return std::cmp::Ordering::Equal;
         }
         (self.namespace.as_str(), self.name.as_str())
@@ -286,7 +286,7 @@ pub struct Store<T: Resource> {
     /// `lookup` rather than a walk down an ordered map comparing names.
     order: BTreeSet<ObjectKey>,
     /// The objects.
-    lookup: HashMap<ObjectKey, Arc<T>>,
+    lookup: HashMap<ObjectKey, Rc<T>>,
     by_uid: HashMap<SharedStr, ObjectKey>,
     by_label: HashMap<LabelIndexKey, BTreeSet<ObjectKey>>,
     by_owner: HashMap<SharedStr, BTreeSet<ObjectKey>>,
@@ -341,33 +341,33 @@ impl<T: Resource> Store<T> {
     }
 
     /// The object at `key`.
-    pub fn get(&self, key: &ObjectKey) -> Option<&Arc<T>> {
+    pub fn get(&self, key: &ObjectKey) -> Option<&Rc<T>> {
         self.lookup.get(key)
     }
 
     /// The object named `name` in `namespace`.
-    pub fn get_by_name(&self, namespace: &str, name: &str) -> Option<&Arc<T>> {
+    pub fn get_by_name(&self, namespace: &str, name: &str) -> Option<&Rc<T>> {
         // Borrowed lookup: no key is allocated.
         self.lookup.get(&(namespace, name) as &dyn KeyRef)
     }
 
     /// The stored key and object named `name` in `namespace` (the key is shared, not built).
-    pub fn get_entry(&self, namespace: &str, name: &str) -> Option<(&ObjectKey, &Arc<T>)> {
+    pub fn get_entry(&self, namespace: &str, name: &str) -> Option<(&ObjectKey, &Rc<T>)> {
         self.lookup.get_key_value(&(namespace, name) as &dyn KeyRef)
     }
 
     /// The object with this UID.
-    pub fn get_by_uid(&self, uid: &str) -> Option<&Arc<T>> {
+    pub fn get_by_uid(&self, uid: &str) -> Option<&Rc<T>> {
         self.by_uid.get(uid).and_then(|k| self.lookup.get(k))
     }
 
     /// All objects, ordered by namespace then name.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<T>> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = &Rc<T>> + '_ {
         self.order.iter().filter_map(|k| self.lookup.get(k))
     }
 
     /// The objects of one namespace, ordered by name.
-    pub fn in_namespace<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Arc<T>> + 'a {
+    pub fn in_namespace<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Rc<T>> + 'a {
         self.order
             .range(ObjectKey::new(namespace, "")..)
             .take_while(move |k| k.namespace == namespace)
@@ -391,7 +391,7 @@ impl<T: Resource> Store<T> {
         &self,
         namespace: &str,
         selector: &BTreeMap<String, String>,
-    ) -> Vec<Arc<T>> {
+    ) -> Vec<Rc<T>> {
         if selector.is_empty() {
             return self.in_namespace(namespace).cloned().collect();
         }
@@ -424,7 +424,7 @@ impl<T: Resource> Store<T> {
     }
 
     /// Objects whose ownerReferences name `owner_uid`.
-    pub fn owned_by(&self, owner_uid: &str) -> Vec<Arc<T>> {
+    pub fn owned_by(&self, owner_uid: &str) -> Vec<Rc<T>> {
         self.by_owner
             .get(owner_uid)
             .into_iter()
@@ -435,7 +435,7 @@ impl<T: Resource> Store<T> {
     }
 
     /// Objects bound to `node`, ordered by namespace then name.
-    pub fn on_node(&self, node: &str) -> Vec<Arc<T>> {
+    pub fn on_node(&self, node: &str) -> Vec<Rc<T>> {
         let mut keys: Vec<&ObjectKey> = self.by_node.get(node).into_iter().flatten().collect();
         keys.sort_unstable();
         keys.into_iter()
@@ -450,7 +450,7 @@ impl<T: Resource> Store<T> {
     }
 
     /// Inserts or replaces an object, keeping the indexes right; returns the previous one.
-    pub(crate) fn put(&mut self, obj: Arc<T>) -> Option<Arc<T>> {
+    pub(crate) fn put(&mut self, obj: Rc<T>) -> Option<Rc<T>> {
         // Replacing: one hash probe finds the key already stored, so neither map allocates a
         // new key (most writes are status updates of an existing object).
         let m = obj.meta();
@@ -465,7 +465,7 @@ impl<T: Resource> Store<T> {
     /// [`Store::put`] with the object's key already made (a create builds it for its watch
     /// event, an update has the stored one): the store keeps that key instead of making or
     /// looking up its own. A key that does not name the object is ignored.
-    pub(crate) fn put_keyed(&mut self, key: &ObjectKey, obj: Arc<T>) -> Option<Arc<T>> {
+    pub(crate) fn put_keyed(&mut self, key: &ObjectKey, obj: Rc<T>) -> Option<Rc<T>> {
         let m = obj.meta();
         if key.namespace != m.namespace || key.name != m.name {
             return self.put(obj);
@@ -474,7 +474,7 @@ impl<T: Resource> Store<T> {
     }
 
     /// Stores `obj` under `key`, which names it; returns the object it replaced.
-    fn put_at(&mut self, key: &ObjectKey, obj: Arc<T>) -> Option<Arc<T>> {
+    fn put_at(&mut self, key: &ObjectKey, obj: Rc<T>) -> Option<Rc<T>> {
         self.changes += 1;
         if let Some(slot) = self.lookup.get_mut(key) {
             let old = std::mem::replace(slot, obj.clone());
@@ -488,7 +488,7 @@ impl<T: Resource> Store<T> {
     }
 
     /// Removes an object; returns it.
-    pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Arc<T>> {
+    pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Rc<T>> {
         let old = self.lookup.remove(key)?;
         self.changes += 1;
         self.order.remove(key);
@@ -497,7 +497,7 @@ impl<T: Resource> Store<T> {
     }
 
     /// Removes the object named `name` in `namespace` without building a key; returns it.
-    pub(crate) fn remove_by_name(&mut self, namespace: &str, name: &str) -> Option<Arc<T>> {
+    pub(crate) fn remove_by_name(&mut self, namespace: &str, name: &str) -> Option<Rc<T>> {
         let (key, old) = self
             .lookup
             .remove_entry(&(namespace, name) as &dyn KeyRef)?;
@@ -634,12 +634,12 @@ mod tests {
     use super::*;
     use crate::api::Event;
 
-    fn event(name: &str, count: i32) -> Arc<Event> {
+    fn event(name: &str, count: i32) -> Rc<Event> {
         let mut e = Event::default();
         e.metadata.name = name.into();
         e.metadata.namespace = "default".into();
         e.count = count;
-        Arc::new(e)
+        Rc::new(e)
     }
 
     #[test]
@@ -665,12 +665,12 @@ mod tests {
         assert_eq!(seen, [0, 1, 2, 4, 5, 5]);
     }
 
-    fn pod(namespace: &str, name: &str, node: &str) -> Arc<crate::api::Pod> {
+    fn pod(namespace: &str, name: &str, node: &str) -> Rc<crate::api::Pod> {
         let mut p = crate::api::Pod::default();
         p.metadata.namespace = namespace.into();
         p.metadata.name = name.into();
         p.spec.node_name = node.into();
-        Arc::new(p)
+        Rc::new(p)
     }
 
     fn names_on(store: &Store<crate::api::Pod>, node: &str) -> Vec<String> {

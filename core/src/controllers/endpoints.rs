@@ -16,7 +16,7 @@ use crate::infra::Infra;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// A pod's sorted ports, address and readiness for one Service. The address is shared with
 /// the Endpoints objects written from it.
@@ -114,7 +114,7 @@ fn repack<'a>(entries: impl Iterator<Item = &'a PodAddress>) -> Vec<SubsetRef<'a
 impl EndpointsController {
     /// A pod's sorted ports, address and readiness for `svc`; `None` when it is left out.
     fn pod_address(
-        svc: &Arc<Service>,
+        svc: &Rc<Service>,
         pod: &Pod,
         node_present: bool,
         publish: bool,
@@ -142,7 +142,7 @@ impl EndpointsController {
         Some((ports, addr, ready))
     }
 
-    fn reconcile_service(&mut self, key: &ObjectKey, svc: &Arc<Service>, ctx: &mut Ctx<'_>) {
+    fn reconcile_service(&mut self, key: &ObjectKey, svc: &Rc<Service>, ctx: &mut Ctx<'_>) {
         let Some(selector) = managed_selector(svc) else {
             self.cache.remove(key);
             return;

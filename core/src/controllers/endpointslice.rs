@@ -20,7 +20,7 @@ use crate::sort::CollectOrdered;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// `endpointslice.kubernetes.io/managed-by` value of this controller.
 pub const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
@@ -246,17 +246,17 @@ pub fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
 pub struct PortsMemo {
     /// The Service version and containers the ports were last resolved from (held, so the
     /// addresses compared cannot be reused), and those ports.
-    last: Option<(Arc<Service>, Containers, Shared<Vec<EndpointPort>>)>,
+    last: Option<(Rc<Service>, Containers, Shared<Vec<EndpointPort>>)>,
 }
 
 type Containers = Shared<Vec<crate::api::core::Container>>;
 
 impl PortsMemo {
     /// `endpoint_ports(svc, pod)`, sorted.
-    pub fn ports(&mut self, svc: &Arc<Service>, pod: &Pod) -> Shared<Vec<EndpointPort>> {
+    pub fn ports(&mut self, svc: &Rc<Service>, pod: &Pod) -> Shared<Vec<EndpointPort>> {
         match &self.last {
             Some((s, containers, ports))
-                if Arc::ptr_eq(s, svc) && Shared::ptr_eq(containers, &pod.spec.containers) =>
+                if Rc::ptr_eq(s, svc) && Shared::ptr_eq(containers, &pod.spec.containers) =>
             {
                 ports.clone()
             }
@@ -402,7 +402,7 @@ type PodEndpoint = (Shared<Vec<EndpointPort>>, Shared<Endpoint>);
 struct SliceState<'a> {
     endpoints: Vec<&'a Shared<Endpoint>>,
     touched: bool,
-    original: Option<Arc<EndpointSlice>>,
+    original: Option<Rc<EndpointSlice>>,
 }
 
 /// A port group's key: the sorted resolved ports, borrowed when already sorted.
@@ -473,13 +473,13 @@ impl EndpointSliceController {
         s
     }
 
-    fn reconcile_service(&mut self, key: &ObjectKey, svc: &Arc<Service>, ctx: &mut Ctx<'_>) {
+    fn reconcile_service(&mut self, key: &ObjectKey, svc: &Rc<Service>, ctx: &mut Ctx<'_>) {
         let Some(selector) = managed_selector(svc) else {
             self.cache.remove(key);
             return;
         };
         let ns = svc.metadata.namespace.clone();
-        let existing: Vec<Arc<EndpointSlice>> = ctx
+        let existing: Vec<Rc<EndpointSlice>> = ctx
             .api
             .endpoint_slices
             .owned_by(&svc.metadata.uid)
@@ -515,8 +515,8 @@ impl EndpointSliceController {
         let max = self.max_endpoints_per_slice;
         let mut creates: Vec<EndpointSlice> = Vec::new();
         let mut updates: Vec<EndpointSlice> = Vec::new();
-        let mut deletes: Vec<Arc<EndpointSlice>> = Vec::new();
-        let mut existing_by_ports: BTreeMap<PortKey<'_>, Vec<Arc<EndpointSlice>>> = BTreeMap::new();
+        let mut deletes: Vec<Rc<EndpointSlice>> = Vec::new();
+        let mut existing_by_ports: BTreeMap<PortKey<'_>, Vec<Rc<EndpointSlice>>> = BTreeMap::new();
         for s in &existing {
             let ports: &[EndpointPort] = s.ports.as_deref().unwrap_or_default();
             let ports = if ports.is_sorted() {
@@ -596,10 +596,10 @@ impl EndpointSliceController {
         svc: &Service,
         ports: &[EndpointPort],
         want: Vec<&Shared<Endpoint>>,
-        have: Vec<Arc<EndpointSlice>>,
+        have: Vec<Rc<EndpointSlice>>,
         creates: &mut Vec<EndpointSlice>,
         updates: &mut Vec<EndpointSlice>,
-        deletes: &mut Vec<Arc<EndpointSlice>>,
+        deletes: &mut Vec<Rc<EndpointSlice>>,
         max: usize,
     ) {
         // On a repeated key the later endpoint wins, and is placed at the first occurrence.
@@ -830,7 +830,7 @@ mod tests {
             target_port: Some(IntOrString::String("http".into())),
             ..Default::default()
         }];
-        let svc = Arc::new(svc);
+        let svc = Rc::new(svc);
         let (v1, v2) = (template(8080), template(9090));
         let mut memo = PortsMemo::default();
         let a = memo.ports(&svc, &pod(&v1));
@@ -843,7 +843,7 @@ mod tests {
         // Another version of the Service (here: another target port) resolves anew.
         let mut svc2 = (*svc).clone();
         svc2.spec.ports[0].target_port = Some(IntOrString::Int(7070));
-        let d = memo.ports(&Arc::new(svc2), &pod(&v2));
+        let d = memo.ports(&Rc::new(svc2), &pod(&v2));
         assert_eq!(d[0].port, Some(7070));
     }
 
@@ -875,7 +875,7 @@ mod tests {
             p.metadata.namespace = "default".into();
             p.metadata.name = "p".into();
             p.metadata.labels = sel(labels).into();
-            Object::Pod(Arc::new(p))
+            Object::Pod(Rc::new(p))
         };
         let event = |old: Option<Object>, new: Option<Object>| WatchEvent {
             resource_version: 1,

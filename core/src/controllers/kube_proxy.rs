@@ -44,7 +44,6 @@ use crate::time::Millis;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::Ipv4Addr;
 use std::rc::Rc;
-use std::sync::Arc;
 
 /// Queue key of the shared informer (drains the delayed watch events).
 const WATCH_NS: &str = "kube-proxy";
@@ -56,9 +55,9 @@ const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 /// A change seen on the watch, applied to the cache once it is visible.
 #[derive(Debug, Clone)]
 enum Change {
-    Service(ObjectKey, Option<Arc<Service>>),
-    Slice(ObjectKey, Option<Arc<EndpointSlice>>),
-    Node(SharedStr, Option<Arc<Node>>),
+    Service(ObjectKey, Option<Rc<Service>>),
+    Slice(ObjectKey, Option<Rc<EndpointSlice>>),
+    Node(SharedStr, Option<Rc<Node>>),
 }
 
 /// Per-node proxier state.
@@ -74,12 +73,12 @@ pub struct KubeProxy {
     watch_latency_ms: Millis,
     /// Watch events not yet visible: (visible at, happened at, change).
     inbox: VecDeque<(Millis, Millis, Change)>,
-    services: BTreeMap<ObjectKey, Arc<Service>>,
+    services: BTreeMap<ObjectKey, Rc<Service>>,
     /// Slices by Service, then by slice name.
-    slices: BTreeMap<ObjectKey, BTreeMap<SharedStr, Arc<EndpointSlice>>>,
+    slices: BTreeMap<ObjectKey, BTreeMap<SharedStr, Rc<EndpointSlice>>>,
     /// The Service each slice was filed under (a slice's label may change).
     slice_service: BTreeMap<ObjectKey, ObjectKey>,
-    nodes: BTreeMap<SharedStr, Arc<Node>>,
+    nodes: BTreeMap<SharedStr, Rc<Node>>,
     proxiers: BTreeMap<String, NodeProxier>,
     /// Nodes with no sync scheduled: the next change schedules them (the others are due
     /// already and will take it).
@@ -324,7 +323,7 @@ fn port_u16(p: i32) -> Option<u16> {
 /// not terminating; an address seen in two slices counts once.
 pub fn service_endpoints(
     svc: &Service,
-    slices: Option<&BTreeMap<SharedStr, Arc<EndpointSlice>>>,
+    slices: Option<&BTreeMap<SharedStr, Rc<EndpointSlice>>>,
     names: &mut Names,
 ) -> Vec<ServiceEndpoints> {
     if svc.spec.type_.as_deref() == Some("ExternalName") {

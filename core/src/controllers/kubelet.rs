@@ -19,7 +19,7 @@ use crate::time::{to_time, Millis, Time};
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// How a simulated image behaves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ struct PodRuntime {
 #[derive(Clone, Debug)]
 struct NodeRuntime {
     /// The node's name, shared by its sandboxes.
-    name: Arc<str>,
+    name: Rc<str>,
     images: BTreeSet<String>,
     used_ips: BTreeSet<u32>,
     last_ip: u32,
@@ -284,7 +284,7 @@ impl Kubelets {
     /// An Event about the pod's (first) container.
     fn event(
         ctx: &mut Ctx<'_>,
-        pod: &Arc<Pod>,
+        pod: &Rc<Pod>,
         type_: &'static str,
         reason: &'static str,
         msg: String,
@@ -342,7 +342,7 @@ impl Kubelets {
         self.advance_pod(&pod, key, ctx, now);
     }
 
-    fn admit(&mut self, pod: &Arc<Pod>, node: &Node, key: &ObjectKey, ctx: &mut Ctx<'_>) {
+    fn admit(&mut self, pod: &Rc<Pod>, node: &Node, key: &ObjectKey, ctx: &mut Ctx<'_>) {
         let now = ctx.api.now;
         let image = first_image(pod);
         let behavior = ImageBehavior::of(image, &self.timings);
@@ -452,7 +452,7 @@ impl Kubelets {
         }
     }
 
-    fn advance_pod(&mut self, pod: &Arc<Pod>, key: &ObjectKey, ctx: &mut Ctx<'_>, now: Millis) {
+    fn advance_pod(&mut self, pod: &Rc<Pod>, key: &ObjectKey, ctx: &mut Ctx<'_>, now: Millis) {
         let node_name = pod.spec.node_name.as_str();
         let image = first_image(pod);
         // The runtime state is updated in place; `nodes` is borrowed apart from it.

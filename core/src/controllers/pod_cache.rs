@@ -24,7 +24,7 @@ use crate::api::shared::{Shared, SharedKey};
 use crate::api::*;
 use crate::apiserver::{ApiServer, WatchEvent};
 use rustc_hash::FxHashMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// The selector whose pods the endpoint controllers publish for `svc`: none for a Service
 /// without a selector (its endpoints are managed by hand) or of type ExternalName.
@@ -99,7 +99,7 @@ pub struct ServicePodCache<V> {
     /// The endpoint ports resolved for the Service's pod templates (the controllers take it
     /// for a sync and put it back).
     pub ports: super::endpointslice::PortsMemo,
-    service: Option<Arc<Service>>,
+    service: Option<Rc<Service>>,
     /// Boxed: an entry is large, and a map holds about twice as many slots as entries.
     pods: FxHashMap<SharedStr, Box<Entry<V>>>,
     sync: u64,
@@ -122,13 +122,13 @@ impl<V> ServicePodCache<V> {
     /// or — with `track_zone` — node zone changed since the last sync.
     pub fn refresh(
         &mut self,
-        svc: &Arc<Service>,
-        pods: &[Arc<Pod>],
+        svc: &Rc<Service>,
+        pods: &[Rc<Pod>],
         api: &ApiServer,
         track_zone: bool,
         mut compute: impl FnMut(&Pod, bool, Option<&str>) -> Option<V>,
     ) {
-        if !self.service.as_ref().is_some_and(|s| Arc::ptr_eq(s, svc)) {
+        if !self.service.as_ref().is_some_and(|s| Rc::ptr_eq(s, svc)) {
             self.pods.clear();
             self.service = Some(svc.clone());
         }
@@ -215,8 +215,8 @@ mod tests {
             resource_version: 1,
             type_,
             key: ObjectKey::new("default", "web-0"),
-            old: old.map(|p| Object::Pod(Arc::new(p.clone()))),
-            new: new.map(|p| Object::Pod(Arc::new(p.clone()))),
+            old: old.map(|p| Object::Pod(Rc::new(p.clone()))),
+            new: new.map(|p| Object::Pod(Rc::new(p.clone()))),
         }
     }
 

@@ -36,7 +36,7 @@ use crate::time::{Millis, Time, EPOCH_UNIX_MS};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// A workload kind that keeps N replicas of a pod template: ReplicaSet or ReplicationController.
 pub trait ReplicaOwner: Stored + Admit {
@@ -51,8 +51,8 @@ pub trait ReplicaOwner: Stored + Admit {
         &self,
         _key: &ObjectKey,
         _cache: &mut SelectorCache<ObjectKey>,
-    ) -> Option<Arc<Selector>> {
-        self.pod_selector().map(Arc::new)
+    ) -> Option<Rc<Selector>> {
+        self.pod_selector().map(Rc::new)
     }
     /// The `matchLabels` part of the selector, used to narrow the candidate pods through the
     /// label index (empty = look at the whole namespace).
@@ -79,7 +79,7 @@ impl ReplicaOwner for ReplicaSet {
         &self,
         key: &ObjectKey,
         cache: &mut SelectorCache<ObjectKey>,
-    ) -> Option<Arc<Selector>> {
+    ) -> Option<Rc<Selector>> {
         let s = cache.get(key, self.spec.selector.as_ref()).ok()?;
         (!s.is_empty() && !s.matches_nothing()).then_some(s)
     }
@@ -250,7 +250,7 @@ pub fn resolve_controller<T: Stored>(
     api: &ApiServer,
     namespace: &str,
     r: &OwnerReference,
-) -> Option<Arc<T>> {
+) -> Option<Rc<T>> {
     resolve_controller_entry::<T>(api, namespace, r).map(|(_, o)| o.clone())
 }
 
@@ -259,7 +259,7 @@ pub(crate) fn resolve_controller_entry<'a, T: Stored>(
     api: &'a ApiServer,
     namespace: &str,
     r: &OwnerReference,
-) -> Option<(&'a ObjectKey, &'a Arc<T>)> {
+) -> Option<(&'a ObjectKey, &'a Rc<T>)> {
     if r.kind != T::KIND.name() {
         return None;
     }
@@ -270,11 +270,7 @@ pub(crate) fn resolve_controller_entry<'a, T: Stored>(
 
 /// Objects of kind `T` in `namespace` whose labels contain every pair of `match_labels` (all
 /// of the namespace when it is empty), found through the label index.
-fn candidates<T: Stored>(
-    api: &ApiServer,
-    namespace: &str,
-    match_labels: &StringMap,
-) -> Vec<Arc<T>> {
+fn candidates<T: Stored>(api: &ApiServer, namespace: &str, match_labels: &StringMap) -> Vec<Rc<T>> {
     T::store(api).matching_labels(namespace, match_labels)
 }
 
@@ -379,7 +375,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
     /// The candidates are the pods naming the owner in their ownerReferences plus, when the
     /// namespace has orphans, the pods the label index finds for the selector: the others
     /// (controlled by someone else) are ignored by the claim anyway.
-    fn claim_pods(&self, owner: &T, selector: &Selector, ctx: &mut Ctx<'_>) -> Vec<Arc<Pod>> {
+    fn claim_pods(&self, owner: &T, selector: &Selector, ctx: &mut Ctx<'_>) -> Vec<Rc<Pod>> {
         let m = owner.meta();
         let owned = ctx.api.pods.owned_by(&m.uid);
         let pool = if self.orphans.contains_key(&m.namespace) {
@@ -406,7 +402,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
             return Vec::new();
         };
         let mut seen: BTreeMap<SharedStr, PodRankInfo> = BTreeMap::new();
-        let mut siblings: Vec<Arc<T>> = T::store(api)
+        let mut siblings: Vec<Rc<T>> = T::store(api)
             .owned_by(&cref.uid)
             .into_iter()
             .filter(|s| s.meta().controller_ref().is_some_and(|r| r.uid == cref.uid))
@@ -429,7 +425,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
 
     fn event(
         ctx: &mut Ctx<'_>,
-        owner: &Arc<T>,
+        owner: &Rc<T>,
         type_: &'static str,
         reason: &'static str,
         message: String,
@@ -446,7 +442,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
     }
 
     /// `manageReplicas`.
-    fn manage_replicas(owner: &Arc<T>, claimed: &[Arc<Pod>], ctx: &mut Ctx<'_>) {
+    fn manage_replicas(owner: &Rc<T>, claimed: &[Rc<Pod>], ctx: &mut Ctx<'_>) {
         let m = owner.meta();
         match replica_diff(claimed.len(), owner.desired_replicas()) {
             ReplicaDiff::None => {}
@@ -522,7 +518,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
     /// the next Ready pod becomes available, if one is waiting out `minReadySeconds`.
     fn calculate_status(
         owner: &T,
-        claimed: &[Arc<Pod>],
+        claimed: &[Rc<Pod>],
         now: Millis,
     ) -> (ReplicaStatus, Option<i64>) {
         let no_labels = Shared::default();
@@ -594,11 +590,11 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
 
 /// The union of two lists of objects each ordered by namespace then name (as the store lists
 /// them), in that order, each object once.
-pub fn in_key_order<T: Resource>(a: Vec<Arc<T>>, b: Vec<Arc<T>>) -> Vec<Arc<T>> {
+pub fn in_key_order<T: Resource>(a: Vec<Rc<T>>, b: Vec<Rc<T>>) -> Vec<Rc<T>> {
     if a.is_empty() {
         return b;
     }
-    fn key<T: Resource>(o: &Arc<T>) -> (&str, &str) {
+    fn key<T: Resource>(o: &Rc<T>) -> (&str, &str) {
         let m = o.meta();
         (m.namespace.as_str(), m.name.as_str())
     }
@@ -618,9 +614,9 @@ pub fn in_key_order<T: Resource>(a: Vec<Arc<T>>, b: Vec<Arc<T>>) -> Vec<Arc<T>> 
 pub fn claim_objects<O: Resource, T: Stored + Admit>(
     owner: &O,
     selector: &Selector,
-    pool: Vec<Arc<T>>,
+    pool: Vec<Rc<T>>,
     api: &mut ApiServer,
-) -> Vec<Arc<T>> {
+) -> Vec<Rc<T>> {
     let m = owner.meta();
     let owner_deleting = m.deletion_timestamp.is_some();
     let mut claimed = Vec::with_capacity(pool.len());

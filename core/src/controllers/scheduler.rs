@@ -53,7 +53,7 @@ pub struct Scheduler {
 /// A node as the scheduler's cache holds it.
 struct CachedNode {
     name: SharedStr,
-    node: Arc<Node>,
+    node: Rc<Node>,
 }
 
 /// `Scheduler::pos_by_id` of a name no cached node has.
@@ -74,7 +74,7 @@ struct HotNode {
 }
 
 impl CachedNode {
-    fn new(node: Arc<Node>, id: u32) -> (Self, HotNode) {
+    fn new(node: Rc<Node>, id: u32) -> (Self, HotNode) {
         let hot = HotNode {
             pods: 0,
             capacity: pod_capacity(&node),
@@ -570,4 +570,4 @@ impl Controller for Scheduler {
     }
 }
 
-use std::sync::Arc;
+use std::rc::Rc;

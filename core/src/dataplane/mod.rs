@@ -332,7 +332,7 @@ fn node_with_ip(api: &ApiServer, ip: Ipv4Addr) -> Option<String> {
 }
 
 /// The LoadBalancer Service whose ingress IP is `ip`.
-fn lb_service(api: &ApiServer, ip: Ipv4Addr) -> Option<std::sync::Arc<Service>> {
+fn lb_service(api: &ApiServer, ip: Ipv4Addr) -> Option<std::rc::Rc<Service>> {
     api.services
         .iter()
         .find(|s| {

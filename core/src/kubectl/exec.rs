@@ -19,7 +19,7 @@ use crate::manifest::{self, ManifestObject};
 use crate::sort::CollectOrdered;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// The annotation `kubectl apply` keeps its last applied configuration in.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -216,13 +216,13 @@ pub fn execute(api: &mut ApiServer, cmd: &Command, files: &dyn FileSource) -> Ex
             pod.spec.containers = vec![c].into();
             pod.spec.restart_policy = restart.clone().map(Into::into);
             pod.set_type_meta();
-            create_built(api, Object::Pod(Arc::new(pod)), options, "created")
+            create_built(api, Object::Pod(Rc::new(pod)), options, "created")
         }
         Command::CreateNamespace { name, options } => {
             let mut n = Namespace::default();
             n.metadata.name = name.clone().into();
             n.set_type_meta();
-            create_built(api, Object::Namespace(Arc::new(n)), options, "created")
+            create_built(api, Object::Namespace(Rc::new(n)), options, "created")
         }
         Command::Expose {
             kind,
@@ -629,7 +629,7 @@ fn build_deployment(
         });
     }
     d.set_type_meta();
-    Object::Deployment(Arc::new(d))
+    Object::Deployment(Rc::new(d))
 }
 
 fn service_port_from_spec(spec: &str, node_port: Option<i32>) -> ServicePort {
@@ -672,7 +672,7 @@ fn build_service(
     s.spec.external_name = external_name.clone();
     s.spec.cluster_ip = cluster_ip.clone();
     s.set_type_meta();
-    Object::Service(Arc::new(s))
+    Object::Service(Rc::new(s))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -772,7 +772,7 @@ fn build_exposed_service(
     s.spec.ports = ports;
     s.spec.type_ = type_.clone();
     s.set_type_meta();
-    Ok(Object::Service(Arc::new(s)))
+    Ok(Object::Service(Rc::new(s)))
 }
 
 fn selector_map(
@@ -941,8 +941,8 @@ fn set_image(
 }
 
 /// ReplicaSets controlled by `d`, with their revisions, oldest first.
-pub fn owned_replica_sets(api: &ApiServer, d: &Deployment) -> Vec<(i64, Arc<ReplicaSet>)> {
-    let mut v: Vec<(i64, Arc<ReplicaSet>)> = api
+pub fn owned_replica_sets(api: &ApiServer, d: &Deployment) -> Vec<(i64, Rc<ReplicaSet>)> {
+    let mut v: Vec<(i64, Rc<ReplicaSet>)> = api
         .replica_sets
         .owned_by(&d.metadata.uid)
         .into_iter()

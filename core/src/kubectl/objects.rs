@@ -148,7 +148,7 @@ pub fn update(api: &mut ApiServer, obj: &Object) -> Result<Object, ApiError> {
 /// Rebuilds a typed object from JSON of its kind.
 pub fn from_json(kind: Kind, v: serde_json::Value) -> Result<Object, String> {
     with_kind!(kind, T => serde_json::from_value::<T>(v)
-        .map(|x| T::into_object(std::sync::Arc::new(x)))
+        .map(|x| T::into_object(std::rc::Rc::new(x)))
         .map_err(|e| e.to_string()))
 }
 
@@ -158,7 +158,7 @@ pub fn with_namespace(obj: &Object, namespace: &str) -> Object {
         Some(x) => {
             let mut x = (**x).clone();
             x.meta_mut().namespace = namespace.into();
-            T::into_object(std::sync::Arc::new(x))
+            T::into_object(std::rc::Rc::new(x))
         }
         None => obj.clone(),
     })

@@ -5,7 +5,7 @@
 use super::{LabelSelector, Selector, SelectorError};
 use rustc_hash::FxHashMap;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// One object's parsed selector: remembers the `LabelSelector` it was parsed from and is used
 /// only while the object presents an equal one, so the answer is always what parsing would
@@ -18,19 +18,19 @@ pub struct SelectorMemo {
 #[derive(Debug)]
 struct Slot {
     source: Option<LabelSelector>,
-    parsed: Result<Arc<Selector>, SelectorError>,
+    parsed: Result<Rc<Selector>, SelectorError>,
 }
 
 impl SelectorMemo {
     /// `LabelSelectorAsSelector(ls)`, parsed again only when `ls` differs from what the memo
     /// was last parsed from.
-    pub fn get(&mut self, ls: Option<&LabelSelector>) -> Result<Arc<Selector>, SelectorError> {
+    pub fn get(&mut self, ls: Option<&LabelSelector>) -> Result<Rc<Selector>, SelectorError> {
         if let Some(slot) = &self.slot {
             if slot.source.as_ref() == ls {
                 return slot.parsed.clone();
             }
         }
-        let parsed = Selector::from_label_selector(ls).map(Arc::new);
+        let parsed = Selector::from_label_selector(ls).map(Rc::new);
         self.slot = Some(Slot {
             source: ls.cloned(),
             parsed: parsed.clone(),
@@ -61,7 +61,7 @@ impl<K: Hash + Eq + Clone> SelectorCache<K> {
         &mut self,
         key: &K,
         ls: Option<&LabelSelector>,
-    ) -> Result<Arc<Selector>, SelectorError> {
+    ) -> Result<Rc<Selector>, SelectorError> {
         if let Some(memo) = self.by_key.get_mut(key) {
             return memo.get(ls);
         }
@@ -147,7 +147,7 @@ mod tests {
         let first = cache.get(&"u", Some(&ls));
         let second = cache.get(&"u", Some(&ls.clone()));
         match (first, second) {
-            (Ok(a), Ok(b)) => assert!(Arc::ptr_eq(&a, &b)),
+            (Ok(a), Ok(b)) => assert!(Rc::ptr_eq(&a, &b)),
             other => panic!("valid selector rejected: {other:?}"),
         }
     }

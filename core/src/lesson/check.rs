@@ -843,13 +843,13 @@ fn pod_ready(p: &Pod) -> bool {
         .any(|c| c.type_ == "Ready" && c.status == "True")
 }
 
-fn service(sim: &Sim, name: &str) -> Result<std::sync::Arc<Service>, String> {
+fn service(sim: &Sim, name: &str) -> Result<std::rc::Rc<Service>, String> {
     sim.api
         .get::<Service>("default", name)
         .ok_or_else(|| format!("service {name:?} not found"))
 }
 
-fn slices_of(sim: &Sim, namespace: &str, service: &str) -> Vec<std::sync::Arc<EndpointSlice>> {
+fn slices_of(sim: &Sim, namespace: &str, service: &str) -> Vec<std::rc::Rc<EndpointSlice>> {
     sim.api
         .endpoint_slices
         .in_namespace(namespace)

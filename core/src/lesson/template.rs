@@ -207,7 +207,7 @@ fn value(ph: &Placeholder<'_>, sim: &Sim) -> Result<String, String> {
 }
 
 /// Pods in `default` matching `selector` that are not terminating, by name.
-pub fn live_pods(sim: &Sim, selector: &str) -> Result<Vec<std::sync::Arc<Pod>>, String> {
+pub fn live_pods(sim: &Sim, selector: &str) -> Result<Vec<std::rc::Rc<Pod>>, String> {
     let sel = Selector::parse(selector).map_err(|e| e.to_string())?;
     let mut pods: Vec<_> = sim
         .api

@@ -7,8 +7,8 @@
 
 use std::fmt;
 use std::net::Ipv4Addr;
+use std::rc::Rc;
 use std::str::FromStr;
-use std::sync::Arc;
 
 /// Layer-4 protocol of a Service port (`v1.Protocol`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -293,9 +293,9 @@ pub struct EndpointInfo {
     /// `conditions.terminating`.
     pub terminating: bool,
     /// `nodeName`; `None` when the pod is not scheduled (never local).
-    pub node_name: Option<Arc<str>>,
+    pub node_name: Option<Rc<str>>,
     /// `zone`.
-    pub zone: Option<Arc<str>>,
+    pub zone: Option<Rc<str>>,
     /// `hints.forZones[].name`; empty = no zone hints (no topology filtering).
     pub zone_hints: Vec<String>,
     /// `hints.forNodes[].name`; empty = no node hints.

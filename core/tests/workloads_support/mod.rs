@@ -6,7 +6,7 @@ use kubeplay_core::api::core::{Container, PodTemplateSpec};
 use kubeplay_core::api::*;
 use kubeplay_core::{Sim, SimConfig};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// `{k: v, …}`.
 pub fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -93,7 +93,7 @@ pub fn ready(p: &Pod) -> bool {
 }
 
 /// Pods of the default namespace whose controller has this UID.
-pub fn pods_controlled_by(sim: &Sim, uid: &str) -> Vec<Arc<Pod>> {
+pub fn pods_controlled_by(sim: &Sim, uid: &str) -> Vec<Rc<Pod>> {
     sim.api
         .pods
         .iter()
@@ -103,14 +103,14 @@ pub fn pods_controlled_by(sim: &Sim, uid: &str) -> Vec<Arc<Pod>> {
 }
 
 /// Pods of the default namespace labelled `app=<app>`.
-pub fn pods_of_app(sim: &Sim, app: &str) -> Vec<Arc<Pod>> {
+pub fn pods_of_app(sim: &Sim, app: &str) -> Vec<Rc<Pod>> {
     sim.api
         .pods
         .matching_labels("default", &labels(&[("app", app)]))
 }
 
 /// Non-terminating pods among `pods`.
-pub fn live(pods: &[Arc<Pod>]) -> Vec<Arc<Pod>> {
+pub fn live(pods: &[Rc<Pod>]) -> Vec<Rc<Pod>> {
     pods.iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
         .cloned()
@@ -131,7 +131,7 @@ pub fn event_messages(sim: &Sim, reason: &str) -> Vec<String> {
 }
 
 /// The ReplicaSets owned by the Deployment `name`, oldest first.
-pub fn replica_sets_of(sim: &Sim, name: &str) -> Vec<Arc<ReplicaSet>> {
+pub fn replica_sets_of(sim: &Sim, name: &str) -> Vec<Rc<ReplicaSet>> {
     let Some(d) = sim.api.get::<Deployment>("default", name) else {
         return Vec::new();
     };

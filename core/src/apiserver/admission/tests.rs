@@ -5,7 +5,7 @@
 use super::*;
 use crate::api::core::{Container, Toleration};
 use crate::controllers::replicaset::pod_from_template;
-use std::sync::Arc;
+use std::rc::Rc;
 
 fn container(image: &str) -> Container {
     Container {
@@ -78,7 +78,7 @@ fn pods_of_one_spec_share_the_defaults_each_would_get_alone() {
     ];
     let mut api = ApiServer::new(1);
     // Interleaved, so each spec's second pod comes after the other specs' first.
-    let mut first: Vec<Arc<Pod>> = Vec::new();
+    let mut first: Vec<Rc<Pod>> = Vec::new();
     for round in 0..2 {
         for (i, (name, spec)) in specs.iter().enumerate() {
             let pod = api

@@ -8,7 +8,7 @@
 use crate::api::SharedStr;
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// One step of a [`Path`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,12 +32,12 @@ enum Elem {
 /// every write, and most are never rendered.
 #[derive(Debug, Clone, Default)]
 pub struct Path {
-    last: Option<Arc<Step>>,
+    last: Option<Rc<Step>>,
 }
 
 #[derive(Debug)]
 struct Step {
-    parent: Option<Arc<Step>>,
+    parent: Option<Rc<Step>>,
     elem: Elem,
 }
 
@@ -74,7 +74,7 @@ impl Path {
 
     fn with(&self, elem: Elem) -> Path {
         Path {
-            last: Some(Arc::new(Step {
+            last: Some(Rc::new(Step {
                 parent: self.last.clone(),
                 elem,
             })),

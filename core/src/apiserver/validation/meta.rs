@@ -6,13 +6,14 @@ use super::names::{
     is_dns1035_label, is_dns1123_label, is_dns1123_subdomain, validate_annotations, validate_labels,
 };
 use crate::api::meta::ObjectMeta;
-use std::sync::OnceLock;
 
-/// The `metadata` path, built once: every write of every object validates its metadata
-/// against it, and it is rendered only in an error.
-pub fn metadata_path() -> &'static Path {
-    static METADATA: OnceLock<Path> = OnceLock::new();
-    METADATA.get_or_init(|| Path::new("metadata"))
+/// The `metadata` path, built once per thread: every write of every object validates its
+/// metadata against it, and it is rendered only in an error.
+pub fn metadata_path() -> Path {
+    thread_local! {
+        static METADATA: Path = Path::new("metadata");
+    }
+    METADATA.with(Path::clone)
 }
 
 /// A name validator: `(name, prefix)` → problems. `prefix` is true when checking a

@@ -44,7 +44,7 @@ pub fn validate_pod(pod: &Pod) -> ErrorList {
 
 /// The metadata part of [`validate_pod`].
 pub fn validate_pod_metadata(pod: &Pod) -> ErrorList {
-    validate_object_meta(&pod.metadata, true, name_is_dns_subdomain, metadata_path())
+    validate_object_meta(&pod.metadata, true, name_is_dns_subdomain, &metadata_path())
 }
 
 /// The spec part of [`validate_pod`]: it reads nothing but the spec, so its result holds for
@@ -69,7 +69,7 @@ pub fn validate_pod_create_spec(spec: &PodSpec) -> ErrorList {
 /// Binding (`nodeName`) and status writes are separate subresources upstream and must not
 /// go through this check.
 pub fn validate_pod_update(new: &Pod, old: &Pod) -> ErrorList {
-    let mut errs = validate_object_meta_update(&new.metadata, &old.metadata, metadata_path());
+    let mut errs = validate_object_meta_update(&new.metadata, &old.metadata, &metadata_path());
     let mut mutable = new.spec.clone();
     for (c, oc) in mutable.containers.iter_mut().zip(&old.spec.containers) {
         c.image = oc.image.clone();
@@ -457,7 +457,8 @@ pub fn validate_template_for_controller(
 
 /// `ValidateReplicationController`.
 pub fn validate_replication_controller(rc: &ReplicationController) -> ErrorList {
-    let mut errs = validate_object_meta(&rc.metadata, true, name_is_dns_subdomain, metadata_path());
+    let mut errs =
+        validate_object_meta(&rc.metadata, true, name_is_dns_subdomain, &metadata_path());
     errs.extend(validate_rc_spec(rc));
     errs
 }
@@ -467,7 +468,7 @@ pub fn validate_replication_controller_update(
     new: &ReplicationController,
     old: &ReplicationController,
 ) -> ErrorList {
-    let mut errs = validate_object_meta_update(&new.metadata, &old.metadata, metadata_path());
+    let mut errs = validate_object_meta_update(&new.metadata, &old.metadata, &metadata_path());
     errs.extend(validate_rc_spec(new));
     errs
 }

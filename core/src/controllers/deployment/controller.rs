@@ -43,7 +43,7 @@ use rustc_hash::FxHashMap;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// `source.component` of the Deployment controller's events.
 pub const COMPONENT: &str = "deployment-controller";
@@ -99,7 +99,7 @@ struct CachedParams {
     revision_history_limit: Option<i32>,
     paused: bool,
     progress_deadline_seconds: Option<i32>,
-    params: Option<Arc<DeploymentParams>>,
+    params: Option<Rc<DeploymentParams>>,
 }
 
 impl CachedParams {
@@ -114,7 +114,7 @@ impl CachedParams {
             revision_history_limit: s.revision_history_limit,
             paused: s.paused,
             progress_deadline_seconds: s.progress_deadline_seconds,
-            params: params_of(d).map(Arc::new),
+            params: params_of(d).map(Rc::new),
         }
     }
 
@@ -191,7 +191,7 @@ impl Memo {
     }
 
     /// [`params_of`] `d`, from the memo while the fields it reads are unchanged.
-    fn params_of(&mut self, d: &Deployment) -> Option<Arc<DeploymentParams>> {
+    fn params_of(&mut self, d: &Deployment) -> Option<Rc<DeploymentParams>> {
         match &mut self.params {
             Some(c) if c.computed_from(d) => {}
             slot => *slot = Some(CachedParams::new(d)),
@@ -605,8 +605,8 @@ fn set_new_rs_annotations(
 struct SyncState<'s> {
     /// The reconciled key (the stored Deployment's).
     key: ObjectKey,
-    stored: Arc<Deployment>,
-    params: Arc<DeploymentParams>,
+    stored: Rc<Deployment>,
+    params: Rc<DeploymentParams>,
     /// Borrows the texts of the stored status (see [`status_snapshot`]).
     status: DeploymentStatusSnapshot<'s>,
     /// The Deployment's revision annotation as this sync leaves it: borrowed from the stored
@@ -772,7 +772,7 @@ impl DeploymentController {
         d: &Deployment,
         selector: &Selector,
         api: &mut ApiServer,
-    ) -> Vec<Arc<ReplicaSet>> {
+    ) -> Vec<Rc<ReplicaSet>> {
         const NO_LABELS: &BTreeMap<String, String> = &BTreeMap::new();
         let ns = &d.metadata.namespace;
         let match_labels = d
@@ -792,9 +792,9 @@ impl DeploymentController {
     /// with it.
     fn split_new_old(
         d: &Deployment,
-        mut sorted: Vec<Arc<ReplicaSet>>,
+        mut sorted: Vec<Rc<ReplicaSet>>,
         memo: &mut Memo,
-    ) -> (Option<Arc<ReplicaSet>>, Vec<Arc<ReplicaSet>>) {
+    ) -> (Option<Rc<ReplicaSet>>, Vec<Rc<ReplicaSet>>) {
         crate::sort::sort_by(&mut sorted, |a, b| {
             (a.metadata.creation_timestamp, &a.metadata.name)
                 .cmp(&(b.metadata.creation_timestamp, &b.metadata.name))
@@ -812,10 +812,10 @@ impl DeploymentController {
     /// old ReplicaSets' snapshots. Returns the new RS as it is now.
     fn sync_existing_new_rs(
         st: &mut SyncState,
-        new: Option<Arc<ReplicaSet>>,
+        new: Option<Rc<ReplicaSet>>,
         old_snaps: &[RsSnapshot],
         api: &mut ApiServer,
-    ) -> Option<Arc<ReplicaSet>> {
+    ) -> Option<Rc<ReplicaSet>> {
         let new = new?;
         let new_revision = max_revision(old_snaps).wrapping_add(1);
         let mut annotations = Cow::Borrowed(&new.metadata.annotations);
@@ -971,9 +971,9 @@ impl DeploymentController {
         st: &SyncState,
         api: &ApiServer,
         memo: &mut Memo,
-    ) -> (Option<Arc<ReplicaSet>>, Vec<Arc<ReplicaSet>>) {
+    ) -> (Option<Rc<ReplicaSet>>, Vec<Rc<ReplicaSet>>) {
         let uid = &st.stored.metadata.uid;
-        let owned: Vec<Arc<ReplicaSet>> = api
+        let owned: Vec<Rc<ReplicaSet>> = api
             .replica_sets
             .owned_by(uid)
             .into_iter()
@@ -983,7 +983,7 @@ impl DeploymentController {
     }
 
     /// `oldPodsRunning`'s pod half: a pod controlled by an old ReplicaSet is not terminal.
-    fn old_pods_not_terminal(api: &ApiServer, old: &[Arc<ReplicaSet>]) -> bool {
+    fn old_pods_not_terminal(api: &ApiServer, old: &[Rc<ReplicaSet>]) -> bool {
         old.iter().any(|rs| {
             api.pods.owned_by(&rs.metadata.uid).iter().any(|p| {
                 p.metadata
@@ -1176,7 +1176,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::Value;
     use std::collections::BTreeMap;
-    use std::sync::Arc;
+    use std::rc::Rc;
 
     /// Labels and annotations drawn from a few keys (the hash label among them) so that
     /// equal and unequal pairs both come up often.
@@ -1541,7 +1541,7 @@ mod tests {
             let mut r = ReplicaSet::default();
             r.metadata.namespace = ns.into();
             r.metadata.name = name.into();
-            Arc::new(r)
+            Rc::new(r)
         };
         let a = vec![rs("default", "b"), rs("default", "d")];
         let b = vec![rs("default", "a"), rs("default", "b"), rs("prod", "a")];
