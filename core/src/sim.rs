@@ -41,6 +41,10 @@ pub struct Timings {
     pub kube_proxy_min_sync_ms: Millis,
     /// Time for an API change to reach the kube-proxies' informers.
     pub kube_proxy_watch_latency_ms: Millis,
+    /// The EndpointSlice controller's `endpointSliceChangeMinSyncDelay` (1 s, a constant
+    /// upstream): how long after someone else changed or deleted one of its slices the
+    /// controller syncs the Service to repair it.
+    pub endpoint_slice_change_min_sync_delay_ms: Millis,
 }
 
 impl Default for Timings {
@@ -57,6 +61,7 @@ impl Default for Timings {
             lb_provision_ms: 3_000,
             kube_proxy_min_sync_ms: 1_000,
             kube_proxy_watch_latency_ms: 100,
+            endpoint_slice_change_min_sync_delay_ms: 1_000,
         }
     }
 }

@@ -254,3 +254,43 @@ fn load_balancers_get_an_address_after_provisioning() {
         Some("198.51.100.10")
     );
 }
+
+/// A slice someone else edits or deletes is put right by the controller one second later
+/// (upstream's `endpointSliceChangeMinSyncDelay`), and every write moves its generation as
+/// the EndpointSlice strategy does.
+#[test]
+fn a_slice_changed_by_someone_else_is_repaired_one_second_later() {
+    let mut sim = Sim::new(SimConfig::default());
+    sim.api.create(service("web", "web")).unwrap();
+    for n in ["a", "b"] {
+        sim.api.create(pod(n, "web", "nginx")).unwrap();
+    }
+    sim.advance(10_000);
+    let slice = slices(&sim, "web").pop().unwrap();
+    let generation = slice.metadata.generation;
+    assert_eq!(endpoints(&sim, "web").len(), 2);
+
+    let mut emptied = (*slice).clone();
+    emptied.endpoints = None;
+    sim.api.update(emptied).unwrap();
+    sim.settle();
+    assert_eq!(slices(&sim, "web")[0].metadata.generation, generation + 1);
+    sim.advance(999);
+    assert_eq!(endpoints(&sim, "web").len(), 0, "not yet");
+    sim.advance(1);
+    assert_eq!(endpoints(&sim, "web").len(), 2, "repaired");
+    assert_eq!(slices(&sim, "web")[0].metadata.generation, generation + 2);
+
+    let name = slices(&sim, "web")[0].metadata.name.to_string();
+    sim.api
+        .delete::<EndpointSlice>("default", &name, DeleteOptions::default())
+        .unwrap();
+    sim.settle();
+    assert!(slices(&sim, "web").is_empty());
+    sim.advance(1_000);
+    let recreated = slices(&sim, "web");
+    assert_eq!(recreated.len(), 1);
+    assert_ne!(recreated[0].metadata.name, name);
+    assert_eq!(recreated[0].metadata.generation, 1);
+    assert_eq!(endpoints(&sim, "web").len(), 2);
+}

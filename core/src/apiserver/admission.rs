@@ -151,7 +151,19 @@ impl Admit for Namespace {
 }
 impl Admit for Node {}
 impl Admit for Endpoints {}
-impl Admit for EndpointSlice {}
+impl Admit for EndpointSlice {
+    fn has_generation() -> bool {
+        true
+    }
+    /// The EndpointSlice strategy bumps the generation when anything but the metadata
+    /// changes, or the labels do (the controller's tracker relies on it).
+    fn spec_differs(&self, old: &Self) -> bool {
+        self.address_type != old.address_type
+            || self.endpoints != old.endpoints
+            || self.ports != old.ports
+            || self.metadata.labels != old.metadata.labels
+    }
+}
 impl Admit for Event {}
 impl Admit for Lease {}
 

@@ -1100,7 +1100,7 @@ mod scenario {
         // of the controllers' behaviour moves these; re-pin them from the eager reference
         // (`sim(true, true)`), which `batched_recording_equals_eager_recording` ties to this.
         let o = scripted_run(sim(true, false));
-        assert_eq!(o.trace, "20d64322f8bfffd0af31e9a735a58764");
+        assert_eq!(o.trace, "ceebe0acda8fa160f07e8dd8d6b5341d");
         assert_eq!(
             o.digest(),
             "ff0626bcb1e2ced474bda2fc45c80ecb43ce5827356163775d09f7835cd047a2"

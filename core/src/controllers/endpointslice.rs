@@ -17,6 +17,7 @@ use crate::api::*;
 use crate::apiserver::{ApiServer, ObjectKey, WatchEvent};
 use crate::infra::Infra;
 use crate::sort::CollectOrdered;
+use crate::time::Millis;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -158,15 +159,100 @@ impl ServiceSelectorIndex {
 /// The controller.
 pub struct EndpointSliceController {
     max_endpoints_per_slice: usize,
+    /// `endpointSliceChangeMinSyncDelay`: how long after a slice changed by someone else the
+    /// Service is synced (upstream waits the larger of this and the updates batch period,
+    /// which defaults to 0).
+    change_min_sync_delay_ms: Millis,
     index: ServiceSelectorIndex,
     /// Per Service, its pods' endpoints as of its last sync.
     cache: FxHashMap<ObjectKey, ServicePodCache<PodEndpoint>>,
+    tracker: SliceTracker,
 }
 
 impl Default for EndpointSliceController {
     fn default() -> Self {
         EndpointSliceController::new(100)
     }
+}
+
+/// Upstream `EndpointSliceTracker`: per Service, the generation of every slice this controller
+/// last wrote, by UID ([`DELETION_EXPECTED`] for one it deleted). A slice event showing a
+/// generation the controller wrote itself needs no sync; a newer one (someone else changed
+/// the slice) or an unexpected deletion does, so the controller repairs what others changed
+/// without syncing again after each of its own writes.
+#[derive(Default)]
+struct SliceTracker {
+    generations: FxHashMap<ObjectKey, FxHashMap<SharedStr, i64>>,
+}
+
+/// The generation the tracker records for a slice it deleted.
+const DELETION_EXPECTED: i64 = -1;
+
+impl SliceTracker {
+    fn record(&mut self, service: &ObjectKey, slice: &EndpointSlice, generation: i64) {
+        self.generations
+            .entry(service.clone())
+            .or_default()
+            .insert(slice.metadata.uid.clone(), generation);
+    }
+
+    /// `ShouldSync`: the slice is not one this controller wrote, or it changed since.
+    fn should_sync(&self, service: &ObjectKey, slice: &EndpointSlice) -> bool {
+        match self
+            .generations
+            .get(service)
+            .and_then(|g| g.get(&slice.metadata.uid))
+        {
+            Some(&g) => slice.metadata.generation > g,
+            None => true,
+        }
+    }
+
+    /// `Has`: the slice is tracked.
+    fn has(&self, service: &ObjectKey, slice: &EndpointSlice) -> bool {
+        self.generations
+            .get(service)
+            .is_some_and(|g| g.contains_key(&slice.metadata.uid))
+    }
+
+    /// `HandleDeletion`: forgets the slice; false when its deletion was not expected.
+    fn handle_deletion(&mut self, service: &ObjectKey, slice: &EndpointSlice) -> bool {
+        let Some(g) = self.generations.get_mut(service) else {
+            return true;
+        };
+        let expected = g
+            .remove(&slice.metadata.uid)
+            .is_none_or(|g| g == DELETION_EXPECTED);
+        if g.is_empty() {
+            self.generations.remove(service);
+        }
+        expected
+    }
+
+    /// `DeleteService`.
+    fn delete_service(&mut self, service: &ObjectKey) {
+        self.generations.remove(service);
+    }
+}
+
+/// The Service a slice belongs to (`ServiceControllerKey`): its namespace and the
+/// `kubernetes.io/service-name` label.
+fn service_key(slice: &EndpointSlice) -> Option<ObjectKey> {
+    let name = slice.metadata.labels.get(SERVICE_NAME_LABEL)?;
+    Some(ObjectKey::new(
+        slice.metadata.namespace.clone(),
+        name.as_str(),
+    ))
+}
+
+/// Whether this controller manages the slice (`managedByController`).
+fn managed_by_controller(slice: &EndpointSlice) -> bool {
+    slice
+        .metadata
+        .labels
+        .get(MANAGED_BY_LABEL)
+        .map(String::as_str)
+        == Some(MANAGED_BY)
 }
 
 /// Whether a pod is published (`ShouldPodBeInEndpoints`).
@@ -413,8 +499,19 @@ impl EndpointSliceController {
     pub fn new(max: usize) -> Self {
         EndpointSliceController {
             max_endpoints_per_slice: max.clamp(1, 1000),
+            change_min_sync_delay_ms: crate::sim::Timings::default()
+                .endpoint_slice_change_min_sync_delay_ms,
             index: ServiceSelectorIndex::default(),
             cache: FxHashMap::default(),
+            tracker: SliceTracker::default(),
+        }
+    }
+
+    /// The controller with the cluster's timing constants.
+    pub fn with_timings(timings: &crate::sim::Timings) -> Self {
+        EndpointSliceController {
+            change_min_sync_delay_ms: timings.endpoint_slice_change_min_sync_delay_ms,
+            ..Self::default()
         }
     }
 
@@ -484,9 +581,7 @@ impl EndpointSliceController {
             .endpoint_slices
             .owned_by(&svc.metadata.uid)
             .into_iter()
-            .filter(|s| {
-                s.metadata.labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
-            })
+            .filter(|s| managed_by_controller(s))
             .collect();
         let pods = ctx.api.pods.matching_labels(&ns, selector);
         let mut cache = self.cache.remove(key).unwrap_or_default();
@@ -570,6 +665,7 @@ impl EndpointSliceController {
         drop(desired);
         self.cache.insert(key.clone(), cache);
         for d in deletes {
+            self.tracker.record(key, &d, DELETION_EXPECTED);
             let _ = ctx.api.remove::<EndpointSlice>(&ns, &d.metadata.name);
         }
         for u in updates {
@@ -582,10 +678,16 @@ impl EndpointSliceController {
             }
             let mut u = u;
             u.metadata.resource_version = SharedStr::default();
-            let _ = ctx.api.update(u);
+            if let Ok(written) = ctx.api.update(u) {
+                self.tracker
+                    .record(key, &written, written.metadata.generation);
+            }
         }
         for c in creates {
-            let _ = ctx.api.create(c);
+            if let Ok(written) = ctx.api.create(c) {
+                self.tracker
+                    .record(key, &written, written.metadata.generation);
+            }
         }
     }
 
@@ -706,6 +808,59 @@ impl EndpointSliceController {
     }
 }
 
+impl EndpointSliceController {
+    /// `onEndpointSliceAdd` / `Update` / `Delete`: a slice changed by anyone but this
+    /// controller (or handed to or from it) brings its Service's sync, after the minimum
+    /// delay.
+    fn on_slice_event(&mut self, ev: &WatchEvent, queue: &mut Queue) {
+        let slice = |o: &Option<Object>| match o {
+            Some(Object::EndpointSlice(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let delay = self.change_min_sync_delay_ms;
+        let mut sync = |s: &EndpointSlice| {
+            if let Some(service) = service_key(s) {
+                queue.add_after(service, delay);
+            }
+        };
+        match (slice(&ev.old), slice(&ev.new)) {
+            (old, Some(new)) => {
+                if let Some(old) = old {
+                    // Users may move a slice to another Service (its generation stays).
+                    if old.metadata.labels.get(SERVICE_NAME_LABEL)
+                        != new.metadata.labels.get(SERVICE_NAME_LABEL)
+                    {
+                        sync(&new);
+                        sync(&old);
+                        return;
+                    }
+                    if managed_by_controller(&old) != managed_by_controller(&new) {
+                        sync(&new);
+                        return;
+                    }
+                }
+                if managed_by_controller(&new)
+                    && service_key(&new).is_some_and(|svc| self.tracker.should_sync(&svc, &new))
+                {
+                    sync(&new);
+                }
+            }
+            (Some(old), None) => {
+                let Some(service) = service_key(&old) else {
+                    return;
+                };
+                if managed_by_controller(&old)
+                    && self.tracker.has(&service, &old)
+                    && !self.tracker.handle_deletion(&service, &old)
+                {
+                    sync(&old);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}
+
 impl Controller for EndpointSliceController {
     fn name(&self) -> &'static str {
         "endpointslice-controller"
@@ -729,19 +884,7 @@ impl Controller for EndpointSliceController {
                     queue.add(s.clone());
                 }
             }
-            Some(Object::EndpointSlice(s))
-                if s.metadata.labels.get(MANAGED_BY_LABEL).map(String::as_str)
-                    == Some(MANAGED_BY) =>
-            {
-                if let Some(name) = s.metadata.labels.get(SERVICE_NAME_LABEL) {
-                    // Repair slices changed or deleted by someone else.
-                    if ev.type_ == crate::apiserver::WatchEventType::Deleted
-                        || api.get::<Service>(&ev.key.namespace, name).is_some()
-                    {
-                        queue.add(ObjectKey::new(ev.key.namespace.clone(), name.clone()));
-                    }
-                }
-            }
+            Some(Object::EndpointSlice(_)) => self.on_slice_event(ev, queue),
             Some(Object::Node(_)) if ev.type_ != crate::apiserver::WatchEventType::Modified => {
                 let mut services = Vec::new();
                 for p in api.pods.on_node(&ev.key.name) {
@@ -766,6 +909,7 @@ impl Controller for EndpointSliceController {
             Some(svc) => self.reconcile_service(key, &svc, ctx),
             None => {
                 self.cache.remove(key);
+                self.tracker.delete_service(key);
             }
         }
     }
@@ -778,7 +922,94 @@ mod tests {
     //! fresh controller (which computes everything) would write.
 
     use super::*;
-    use crate::controllers::test_support::{assert_long_lived_matches_fresh, modify, Change};
+    use crate::controllers::test_support::{
+        assert_long_lived_matches_fresh, modify, reconcile_web, world, Change,
+    };
+
+    /// Hands every pending watch event to the controller; returns the keys it queued.
+    fn dispatch(c: &mut EndpointSliceController, api: &mut ApiServer) -> Vec<(Millis, String)> {
+        let mut queue = Queue::default();
+        for ev in api.take_watch_events() {
+            c.on_event(&ev, api, &Infra::default(), &mut queue);
+        }
+        let mut keys: Vec<_> = queue
+            .items
+            .iter()
+            .map(|(d, k)| (*d, k.to_string()))
+            .collect();
+        keys.dedup();
+        keys
+    }
+
+    fn web_slice(api: &ApiServer) -> Rc<EndpointSlice> {
+        api.endpoint_slices
+            .in_namespace("default")
+            .find(|s| s.metadata.name.starts_with("web-"))
+            .cloned()
+            .expect("a slice of web")
+    }
+
+    /// As upstream's `EndpointSliceTracker`: the controller's own slice writes bring no sync
+    /// of the Service; someone else's change or deletion of a slice does, one second later.
+    #[test]
+    fn only_slices_changed_by_someone_else_bring_a_sync_after_the_minimum_delay() {
+        let mut api = world(["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+        let mut c = EndpointSliceController::default();
+        dispatch(&mut c, &mut api);
+        reconcile_web(&mut c, &mut api);
+        assert_eq!(dispatch(&mut c, &mut api), [], "its own create");
+        modify::<Pod>(&mut api, "default", "web-0", |p| {
+            p.status.conditions.clear()
+        });
+        dispatch(&mut c, &mut api);
+        reconcile_web(&mut c, &mut api);
+        assert_eq!(web_slice(&api).metadata.generation, 2);
+        assert_eq!(dispatch(&mut c, &mut api), [], "its own update");
+
+        let name = web_slice(&api).metadata.name.to_string();
+        modify::<EndpointSlice>(&mut api, "default", &name, |s| {
+            s.metadata.annotations.insert("note".into(), "hi".into());
+        });
+        assert_eq!(
+            dispatch(&mut c, &mut api),
+            [],
+            "metadata only: same generation"
+        );
+        modify::<EndpointSlice>(&mut api, "default", &name, |s| s.endpoints = None);
+        assert_eq!(
+            dispatch(&mut c, &mut api),
+            [(1_000, "default/web".to_string())],
+            "someone else's change"
+        );
+        reconcile_web(&mut c, &mut api);
+        assert_eq!(web_slice(&api).endpoints.as_ref().map(Vec::len), Some(3));
+        assert_eq!(dispatch(&mut c, &mut api), [], "its own repair");
+
+        api.remove::<EndpointSlice>("default", &name)
+            .expect("delete");
+        assert_eq!(
+            dispatch(&mut c, &mut api),
+            [(1_000, "default/web".to_string())],
+            "an unexpected deletion"
+        );
+    }
+
+    #[test]
+    fn its_own_deletions_bring_no_sync() {
+        let mut api = world(["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+        let mut c = EndpointSliceController::new(1);
+        dispatch(&mut c, &mut api);
+        reconcile_web(&mut c, &mut api);
+        dispatch(&mut c, &mut api);
+        assert_eq!(api.endpoint_slices.len(), 3);
+        for pod in ["web-1", "web-2"] {
+            api.remove::<Pod>("default", pod).expect("delete");
+        }
+        dispatch(&mut c, &mut api);
+        reconcile_web(&mut c, &mut api);
+        assert_eq!(api.endpoint_slices.len(), 1, "two slices deleted");
+        assert_eq!(dispatch(&mut c, &mut api), []);
+    }
 
     fn slices(api: &ApiServer) -> Vec<EndpointSlice> {
         api.endpoint_slices

@@ -75,7 +75,9 @@ pub fn all(config: &crate::sim::SimConfig) -> Vec<Box<dyn Controller>> {
         Box::new(node_lifecycle::NodeLifecycleController::new(
             timings.clone(),
         )),
-        Box::new(endpointslice::EndpointSliceController::default()),
+        Box::new(endpointslice::EndpointSliceController::with_timings(
+            timings,
+        )),
         Box::new(endpoints::EndpointsController::default()),
         Box::new(service_lb::ServiceLbController::new(
             timings.lb_provision_ms,
