@@ -366,6 +366,13 @@ impl ApiServer {
         T::store(self).get_by_name(namespace, name).cloned()
     }
 
+    /// The object of kind `T` under `key`. A reconcile's key is the store's own (it came from
+    /// a watch event), and then the lookup settles on the key's address without reading its
+    /// strings, which at scale are a cache miss away.
+    pub fn get_by_key<T: Stored>(&self, key: &ObjectKey) -> Option<Rc<T>> {
+        T::store(self).get(key).cloned()
+    }
+
     /// Like [`ApiServer::get`], with the NotFound error kubectl shows.
     pub fn get_or_not_found<T: Stored>(
         &self,

@@ -267,7 +267,7 @@ impl Controller for EndpointsController {
     }
 
     fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
-        match ctx.api.get::<Service>(&key.namespace, &key.name) {
+        match ctx.api.get_by_key::<Service>(key) {
             Some(svc) => self.reconcile_service(key, &svc, ctx),
             None => {
                 self.cache.remove(key);

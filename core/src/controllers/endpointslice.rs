@@ -905,7 +905,7 @@ impl Controller for EndpointSliceController {
     }
 
     fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
-        match ctx.api.get::<Service>(&key.namespace, &key.name) {
+        match ctx.api.get_by_key::<Service>(key) {
             Some(svc) => self.reconcile_service(key, &svc, ctx),
             None => {
                 self.cache.remove(key);

@@ -302,7 +302,7 @@ impl Kubelets {
 
     fn pod_reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
         let now = ctx.api.now;
-        let pod = ctx.api.get::<Pod>(&key.namespace, &key.name);
+        let pod = ctx.api.get_by_key::<Pod>(key);
         // Drop runtime state of pods that are gone or were replaced by a namesake.
         let stale = match (&pod, self.pods.get(key)) {
             (None, Some(_)) => true,

@@ -558,7 +558,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
     }
 
     fn sync(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
-        let Some(owner) = ctx.api.get::<T>(&key.namespace, &key.name) else {
+        let Some(owner) = ctx.api.get_by_key::<T>(key) else {
             // Gone: its pods are the garbage collector's.
             return;
         };

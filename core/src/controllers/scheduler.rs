@@ -397,7 +397,7 @@ impl Controller for Scheduler {
     }
 
     fn reconcile(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
-        let Some(pod) = ctx.api.get::<Pod>(&key.namespace, &key.name) else {
+        let Some(pod) = ctx.api.get_by_key::<Pod>(key) else {
             self.unschedulable.remove(key);
             return;
         };

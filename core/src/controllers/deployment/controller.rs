@@ -1025,7 +1025,7 @@ impl DeploymentController {
 
     /// `syncDeployment`.
     fn sync(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_>) {
-        let Some(stored) = ctx.api.get::<Deployment>(&key.namespace, &key.name) else {
+        let Some(stored) = ctx.api.get_by_key::<Deployment>(key) else {
             return;
         };
         let memo = self.memos.entry(key.clone()).or_default();
