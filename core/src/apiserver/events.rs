@@ -19,6 +19,11 @@
 //! resourceVersions and the trace are taken at recording time, the cap counts drafts with the
 //! stored Events, and every way to the Event store from outside a run sees it complete (the
 //! store is private; writes of Events through the API store the drafts first).
+//!
+//! A draft's message is an [`EventMessage`]: the hot recorders hand over a template and its
+//! shared arguments, so the text of an Event the cap evicts is never formatted. Aggregation
+//! hashes the text streamed from the template and compares texts piece by piece, so a
+//! message aggregates with the same text in any form.
 
 use super::*;
 use crate::api::core::EventSource;
@@ -167,7 +172,8 @@ struct Draft {
     reason: &'static str,
     component: &'static str,
     host: Option<Rc<str>>,
-    message: String,
+    /// Rendered only if the Event is built.
+    message: EventMessage,
     /// The name's suffix: the recording time and sequence number.
     stamp: u64,
     /// Recording time (first timestamp, creation timestamp).
@@ -274,37 +280,38 @@ impl Draft {
         ev.metadata.creation_timestamp = Some(first);
         ev.metadata.resource_version = self.resource_version.into();
         ev.involved_object = self.involved.take_ref();
-        ev.message = std::mem::take(&mut self.message);
+        ev.message = std::mem::replace(&mut self.message, EventMessage::from("")).into_string();
         ev.set_type_meta();
         ev
     }
 }
 
 impl Recorded {
-    /// Whether this was recorded under the aggregation key `parts`.
-    fn has_key(&self, parts: [&str; 4]) -> bool {
-        let key = match &self.state {
-            State::Draft(d) => [
-                d.involved.uid(),
-                d.involved.name(),
-                d.reason,
-                d.message.as_str(),
-            ],
-            State::Stored(e) => [
-                e.involved_object.uid.as_str(),
-                e.involved_object.name.as_str(),
-                &e.reason,
-                e.message.as_str(),
-            ],
-        };
-        key == parts
+    /// Whether this was recorded under the aggregation key `parts` and `message`.
+    fn has_key(&self, parts: [&str; 3], message: &EventMessage) -> bool {
+        match &self.state {
+            State::Draft(d) => {
+                [d.involved.uid(), d.involved.name(), d.reason] == parts
+                    && d.message.same_text(message)
+            }
+            State::Stored(e) => {
+                [
+                    e.involved_object.uid.as_str(),
+                    e.involved_object.name.as_str(),
+                    &e.reason,
+                ] == parts
+                    && message.text_is(&e.message)
+            }
+        }
     }
 }
 
-/// A hash of an aggregation key (the involved object's UID and name, the reason, the message).
-fn agg_hash(parts: [&str; 4]) -> u64 {
+/// A hash of an aggregation key (the involved object's UID and name, the reason, the
+/// message's text: streamed, so every form of one text hashes alike).
+fn agg_hash(parts: [&str; 3], message: &EventMessage) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     parts.hash(&mut h);
+    message.hash_text(&mut h);
     h.finish()
 }
 
@@ -409,7 +416,7 @@ impl ApiServer {
         involved: ObjectReference,
         type_: &'static str,
         reason: &'static str,
-        message: String,
+        message: EventMessage,
         component: &'static str,
         host: Option<&str>,
     ) {
@@ -427,7 +434,7 @@ impl ApiServer {
         field_path: FieldPath,
         type_: &'static str,
         reason: &'static str,
-        message: String,
+        message: EventMessage,
         component: &'static str,
         host: Option<&str>,
     ) {
@@ -440,15 +447,17 @@ impl ApiServer {
         involved: Involved,
         type_: &'static str,
         reason: &'static str,
-        message: String,
+        message: EventMessage,
         component: &'static str,
         host: Option<&str>,
     ) {
-        let parts = [involved.uid(), involved.name(), reason, message.as_str()];
-        let agg = agg_hash(parts);
+        let parts = [involved.uid(), involved.name(), reason];
+        let agg = agg_hash(parts, &message);
         let log = &self.event_log;
         if let Some(seq) = log.index.find(agg, |seq| {
-            log.recorded.get(&seq).is_some_and(|r| r.has_key(parts))
+            log.recorded
+                .get(&seq)
+                .is_some_and(|r| r.has_key(parts, &message))
         }) {
             if self.aggregate(seq) {
                 return;
@@ -694,7 +703,7 @@ mod tests {
             object_ref(&*p),
             "Normal",
             reason,
-            message.to_string(),
+            message.to_string().into(),
             "kubelet",
             Some("node-1"),
         );
@@ -952,6 +961,46 @@ mod tests {
             assert_eq!(got, want, "{object} {path:?}");
             assert_eq!(got.0[0].involved_object.field_path, field_path);
             assert_eq!(got.0[0].count, 2);
+        }
+    }
+
+    #[test]
+    fn a_template_message_aggregates_with_the_same_text_in_any_form() {
+        // (first form, second form, whether they aggregate): stored between the two
+        // recordings and still a draft (inside a batch).
+        let lazy = |name: &str| {
+            EventMessage::template(
+                "Started container {} on {}",
+                [MessageArg::Str(name.into()), MessageArg::Static("node-1")],
+            )
+        };
+        let owned = |text: &str| EventMessage::from(text.to_string());
+        let cases: [(EventMessage, EventMessage, bool); 5] = [
+            (lazy("c"), lazy("c"), true),
+            (lazy("c"), owned("Started container c on node-1"), true),
+            (owned("Started container c on node-1"), lazy("c"), true),
+            (lazy("c"), lazy("d"), false),
+            (lazy("c"), owned("Started container c on node-2"), false),
+        ];
+        for (first, second, together) in cases {
+            for batch in [false, true] {
+                let mut api = api_with_pods(10);
+                let p = api.get::<Pod>("default", "a").unwrap();
+                if batch {
+                    api.begin_event_batch();
+                }
+                for m in [first.clone(), second.clone()] {
+                    api.record_event(object_ref(&*p), "Normal", "Started", m, "kubelet", None);
+                }
+                if batch {
+                    api.end_event_batch();
+                }
+                let counts: Vec<i32> = api.events().iter().map(|e| e.count).collect();
+                let want: &[i32] = if together { &[2] } else { &[1, 1] };
+                assert_eq!(counts, want, "{first:?} then {second:?}, batch {batch}");
+                let texts: Vec<&str> = api.events().iter().map(|e| e.message.as_str()).collect();
+                assert_eq!(texts[0], first.to_string(), "the first recording's text");
+            }
         }
     }
 

@@ -8,10 +8,12 @@
 pub mod admission;
 pub mod allocators;
 pub mod defaults;
+mod event_message;
 mod events;
 pub mod store;
 pub mod validation;
 
+pub use event_message::{EventMessage, MessageArg, TextHasher};
 pub use events::FieldPath;
 pub use store::{ObjectKey, Store, WatchEvent, WatchEventType};
 

@@ -8,10 +8,11 @@
 //! Images are simulated. Their behaviour comes from the image reference, so lessons can ask
 //! for misbehaving containers: see [`ImageBehavior::of`].
 
+use super::event_messages as msg;
 use super::{Controller, Ctx, Queue};
 use crate::api::core::*;
 use crate::api::*;
-use crate::apiserver::{object_ref, ApiServer, FieldPath, ObjectKey, WatchEvent};
+use crate::apiserver::{object_ref, ApiServer, EventMessage, FieldPath, ObjectKey, WatchEvent};
 use crate::infra::{Infra, Sandbox};
 use crate::sim::Timings;
 use crate::sort::CollectOrdered;
@@ -256,9 +257,9 @@ impl Kubelets {
             });
             let reason = if first { "Starting" } else { "NodeReady" };
             let message = if first {
-                "Starting kubelet.".to_string()
+                EventMessage::from("Starting kubelet.")
             } else {
-                format!("Node {name} status is now: NodeReady")
+                msg::node_status(&node.metadata.name, "NodeReady")
             };
             ctx.api.record_event(
                 object_ref(&*node),
@@ -287,7 +288,7 @@ impl Kubelets {
         pod: &Rc<Pod>,
         type_: &'static str,
         reason: &'static str,
-        msg: String,
+        msg: EventMessage,
     ) {
         ctx.api.record_event_about(
             pod,
@@ -350,10 +351,10 @@ impl Kubelets {
             // Without a podCIDR (node IPAM found the cluster CIDR exhausted) the CNI plugin
             // has no subnet to give out: every sandbox fails, and the kubelet retries.
             let message = if node.spec.pod_cidr.as_deref().is_none_or(str::is_empty) {
-                format!(
+                EventMessage::from(format!(
                     "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox: plugin type=\"host-local\" failed (add): node {:?} has no podCIDR",
                     node.metadata.name
-                )
+                ))
             } else {
                 "Failed to create pod sandbox: no IP addresses available in range set".into()
             };
@@ -434,21 +435,9 @@ impl Kubelets {
             p.status.container_statuses = creating_statuses(p);
         });
         if present {
-            Self::event(
-                ctx,
-                pod,
-                "Normal",
-                "Pulled",
-                format!("Container image \"{image}\" already present on machine"),
-            );
+            Self::event(ctx, pod, "Normal", "Pulled", msg::image_present(pod));
         } else {
-            Self::event(
-                ctx,
-                pod,
-                "Normal",
-                "Pulling",
-                format!("Pulling image \"{image}\""),
-            );
+            Self::event(ctx, pod, "Normal", "Pulling", msg::pulling(pod));
         }
     }
 
@@ -497,14 +486,8 @@ impl Kubelets {
                     sigterm_at,
                     exit_at: exit_at.max(now),
                 });
-                for c in &pod.spec.containers {
-                    Self::event(
-                        ctx,
-                        pod,
-                        "Normal",
-                        "Killing",
-                        format!("Stopping container {}", c.name),
-                    );
+                for i in 0..pod.spec.containers.len() {
+                    Self::event(ctx, pod, "Normal", "Killing", msg::stopping(pod, i));
                 }
             }
             let term = rt.termination.clone().unwrap_or(Termination {
@@ -543,7 +526,7 @@ impl Kubelets {
                             << rt.pull_failures.min(5).saturating_sub(1))
                         .min(300_000);
                         rt.stage = Stage::PullBackOff(now + backoff);
-                        Self::event(ctx, pod, "Warning", "Failed", format!("Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"));
+                        Self::event(ctx, pod, "Warning", "Failed", format!("Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found").into());
                         Self::event(ctx, pod, "Warning", "Failed", "Error: ErrImagePull".into());
                         Self::update_status(ctx, key, |p| set_waiting(p, "ErrImagePull", None));
                         continue;
@@ -558,11 +541,7 @@ impl Kubelets {
                         pod,
                         "Normal",
                         "Pulled",
-                        format!(
-                            "Successfully pulled image \"{image}\" in {:.3}s",
-                            timings.image_pull_ms as f64 / 1000.0
-                        )
-                        .replace(".000s", "s"),
+                        msg::pulled(pod, timings.image_pull_ms),
                     );
                     rt.stage = Stage::Starting(now + timings.container_start_ms);
                 }
@@ -578,13 +557,7 @@ impl Kubelets {
                         wake(until);
                         break;
                     }
-                    Self::event(
-                        ctx,
-                        pod,
-                        "Normal",
-                        "Pulling",
-                        format!("Pulling image \"{image}\""),
-                    );
+                    Self::event(ctx, pod, "Normal", "Pulling", msg::pulling(pod));
                     rt.stage = Stage::Pulling(now + timings.image_pull_ms);
                 }
                 Stage::Starting(until) => {
@@ -592,21 +565,9 @@ impl Kubelets {
                         wake(until);
                         break;
                     }
-                    for c in &pod.spec.containers {
-                        Self::event(
-                            ctx,
-                            pod,
-                            "Normal",
-                            "Created",
-                            format!("Created container: {}", c.name),
-                        );
-                        Self::event(
-                            ctx,
-                            pod,
-                            "Normal",
-                            "Started",
-                            format!("Started container {}", c.name),
-                        );
+                    for i in 0..pod.spec.containers.len() {
+                        Self::event(ctx, pod, "Normal", "Created", msg::created(pod, i));
+                        Self::event(ctx, pod, "Normal", "Started", msg::started(pod, i));
                     }
                     rt.stage = Stage::Running(now);
                     rt.probe_successes = 0;
@@ -652,23 +613,7 @@ impl Kubelets {
                             rt.ready = false;
                             ctx.infra.set_listening(rt.ip, false);
                             let restarts = rt.restarts;
-                            Self::event(
-                                ctx,
-                                pod,
-                                "Warning",
-                                "BackOff",
-                                format!(
-                                    "Back-off restarting failed container {} in pod {}_{}({})",
-                                    pod.spec
-                                        .containers
-                                        .first()
-                                        .map(|c| c.name.as_str())
-                                        .unwrap_or(""),
-                                    key.name,
-                                    key.namespace,
-                                    pod.metadata.uid
-                                ),
-                            );
+                            Self::event(ctx, pod, "Warning", "BackOff", msg::back_off(pod));
                             Self::update_status(ctx, key, |p| {
                                 for cs in p.status.container_statuses.iter_mut() {
                                     cs.last_state = ContainerState {
@@ -738,7 +683,8 @@ impl Kubelets {
                                         format!(
                                             "Readiness probe failed: {}",
                                             probe_failure_text(probe, rt.ip)
-                                        ),
+                                        )
+                                        .into(),
                                     );
                                 }
                             }
@@ -787,13 +733,7 @@ impl Kubelets {
                         wake(until);
                         break;
                     }
-                    Self::event(
-                        ctx,
-                        pod,
-                        "Normal",
-                        "Pulled",
-                        format!("Container image \"{image}\" already present on machine"),
-                    );
+                    Self::event(ctx, pod, "Normal", "Pulled", msg::image_present(pod));
                     rt.stage = Stage::Starting(now + timings.container_start_ms);
                 }
             }

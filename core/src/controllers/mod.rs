@@ -9,6 +9,7 @@ pub mod controller_utils;
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
+pub mod event_messages;
 pub mod garbage_collector;
 pub mod kube_proxy;
 pub mod kubelet;

@@ -187,7 +187,7 @@ impl Controller for NodeIpamController {
                 object_ref(&*node),
                 "Normal",
                 "CIDRNotAvailable",
-                format!("Node {} status is now: CIDRNotAvailable", key.name),
+                super::event_messages::node_status(&key.name, "CIDRNotAvailable"),
                 "cidrAllocator",
                 None,
             );

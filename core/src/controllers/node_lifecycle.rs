@@ -109,7 +109,7 @@ impl Controller for NodeLifecycleController {
                 object_ref(&*node),
                 "Normal",
                 "NodeNotReady",
-                format!("Node {} status is now: NodeNotReady", key.name),
+                super::event_messages::node_status(&key.name, "NodeNotReady"),
                 "node-controller",
                 None,
             );
@@ -174,10 +174,7 @@ impl Controller for NodeLifecycleController {
                     object_ref(&*pod),
                     "Normal",
                     "TaintManagerEviction",
-                    format!(
-                        "Marking for deletion Pod {}/{}",
-                        pod.metadata.namespace, pod.metadata.name
-                    ),
+                    super::event_messages::marking_for_deletion(&pod.metadata),
                     "taint-eviction-controller",
                     None,
                 );

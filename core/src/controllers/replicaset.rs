@@ -28,7 +28,8 @@ use crate::api::shared::Shared;
 use crate::api::*;
 use crate::apiserver::admission::Admit;
 use crate::apiserver::{
-    ApiServer, DeleteOptions, FieldPath, ObjectKey, Stored, WatchEvent, WatchEventType,
+    ApiServer, DeleteOptions, EventMessage, FieldPath, ObjectKey, Stored, WatchEvent,
+    WatchEventType,
 };
 use crate::infra::Infra;
 use crate::labels::{Selector, SelectorCache};
@@ -428,7 +429,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
         owner: &Rc<T>,
         type_: &'static str,
         reason: &'static str,
-        message: String,
+        message: EventMessage,
     ) {
         ctx.api.record_event_about(
             owner,
@@ -461,7 +462,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
                                 owner,
                                 "Normal",
                                 "SuccessfulCreate",
-                                format!("Created pod: {}", p.metadata.name),
+                                super::event_messages::created_pod(&p.metadata.name),
                             ),
                             Err(e) => {
                                 failed = true;
@@ -470,7 +471,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
                                     owner,
                                     "Warning",
                                     "FailedCreate",
-                                    format!("Error creating: {}", e.message),
+                                    format!("Error creating: {}", e.message).into(),
                                 );
                             }
                         }
@@ -498,7 +499,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
                             owner,
                             "Normal",
                             "SuccessfulDelete",
-                            format!("Deleted pod: {name}"),
+                            super::event_messages::deleted_pod(&name),
                         ),
                         Err(e) if e.reason == crate::apiserver::StatusReason::NotFound => {}
                         Err(e) => Self::event(
@@ -506,7 +507,7 @@ impl<T: ReplicaOwner> ReplicaManager<T> {
                             owner,
                             "Warning",
                             "FailedDelete",
-                            format!("Error deleting: {}", e.message),
+                            format!("Error deleting: {}", e.message).into(),
                         ),
                     }
                 }

@@ -530,7 +530,7 @@ impl Controller for Scheduler {
                     object_ref(&*pod),
                     "Warning",
                     "FailedScheduling",
-                    message,
+                    message.into(),
                     "default-scheduler",
                     None,
                 );
@@ -559,10 +559,7 @@ impl Controller for Scheduler {
                 FieldPath::Whole,
                 "Normal",
                 "Scheduled",
-                format!(
-                    "Successfully assigned {}/{} to {}",
-                    key.namespace, key.name, chosen
-                ),
+                super::event_messages::scheduled(&key.namespace, &key.name, chosen),
                 "default-scheduler",
                 None,
             );

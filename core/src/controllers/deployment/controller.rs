@@ -27,7 +27,8 @@ use crate::api::shared::Shared;
 use crate::api::*;
 use crate::apiserver::defaults::set_defaults_deployment;
 use crate::apiserver::{
-    object_ref, ApiServer, DeleteOptions, ObjectKey, StatusReason, WatchEvent, WatchEventType,
+    object_ref, ApiServer, DeleteOptions, EventMessage, ObjectKey, StatusReason, WatchEvent,
+    WatchEventType,
 };
 use crate::controllers::replicaset::{
     claim_objects, controller_ref, in_key_order, resolve_controller, resolve_controller_entry,
@@ -627,7 +628,7 @@ impl SyncState<'_> {
         api: &mut ApiServer,
         type_: &'static str,
         reason: &'static str,
-        message: String,
+        message: EventMessage,
     ) {
         api.record_event(
             object_ref(&*self.stored),
@@ -893,7 +894,7 @@ impl DeploymentController {
                     match api.create(rs) {
                         Ok(_) => {
                             if let Some(m) = action.event_message() {
-                                st.event(api, "Normal", "ScalingReplicaSet", m);
+                                st.event(api, "Normal", "ScalingReplicaSet", m.into());
                             }
                             st.revision = Some(Cow::Owned(revision.to_string()));
                             note_new_replica_set_created(
@@ -928,7 +929,7 @@ impl DeploymentController {
                                 &e.message,
                                 st.now_ms,
                             );
-                            st.event(api, "Warning", "ReplicaSetCreateError", msg);
+                            st.event(api, "Warning", "ReplicaSetCreateError", msg.into());
                             return Applied::Stopped { retry: false };
                         }
                     }
@@ -952,7 +953,7 @@ impl DeploymentController {
                     match res {
                         Ok(_) => {
                             if let Some(m) = action.event_message() {
-                                st.event(api, "Normal", "ScalingReplicaSet", m);
+                                st.event(api, "Normal", "ScalingReplicaSet", m.into());
                             }
                         }
                         Err(_) => return Applied::Stopped { retry: false },

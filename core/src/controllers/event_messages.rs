@@ -1,0 +1,223 @@
+//! The Event messages the controllers and kubelets record once or more per pod, as
+//! [`EventMessage`] templates over the objects' shared strings: at scale almost none of them
+//! is ever rendered (the live-Event cap evicts the Event first), so recording one costs a few
+//! reference counts instead of a formatted `String`. Each renders the text upstream's
+//! recorders write (the table test below holds them to it).
+
+use crate::api::core::Pod;
+use crate::api::meta::ObjectMeta;
+use crate::api::shared::SharedStr;
+use crate::apiserver::{EventMessage, MessageArg};
+use crate::time::Millis;
+
+fn container_name(pod: &Pod, i: usize) -> MessageArg {
+    MessageArg::ContainerName(pod.spec.containers.clone(), i)
+}
+
+fn first_image(pod: &Pod) -> MessageArg {
+    MessageArg::ContainerImage(pod.spec.containers.clone(), 0)
+}
+
+/// Scheduler `Scheduled`: `Successfully assigned <ns>/<name> to <node>`.
+pub fn scheduled(namespace: &SharedStr, name: &SharedStr, node: &SharedStr) -> EventMessage {
+    EventMessage::template(
+        "Successfully assigned {}/{} to {}",
+        [namespace.into(), name.into(), node.into()],
+    )
+}
+
+/// ReplicaSet / ReplicationController `SuccessfulCreate`.
+pub fn created_pod(name: &SharedStr) -> EventMessage {
+    EventMessage::template("Created pod: {}", [name.into()])
+}
+
+/// ReplicaSet / ReplicationController `SuccessfulDelete`.
+pub fn deleted_pod(name: &SharedStr) -> EventMessage {
+    EventMessage::template("Deleted pod: {}", [name.into()])
+}
+
+/// A node's status Event (`NodeReady`, `NodeNotReady`, `CIDRNotAvailable`).
+pub fn node_status(node: &SharedStr, status: &'static str) -> EventMessage {
+    EventMessage::template(
+        "Node {} status is now: {}",
+        [node.into(), MessageArg::Static(status)],
+    )
+}
+
+/// Taint eviction `TaintManagerEviction`.
+pub fn marking_for_deletion(pod: &ObjectMeta) -> EventMessage {
+    EventMessage::template(
+        "Marking for deletion Pod {}/{}",
+        [(&pod.namespace).into(), (&pod.name).into()],
+    )
+}
+
+/// Kubelet `Pulled`, when the node has the (first container's) image.
+pub fn image_present(pod: &Pod) -> EventMessage {
+    EventMessage::template(
+        "Container image \"{}\" already present on machine",
+        [first_image(pod)],
+    )
+}
+
+/// Kubelet `Pulling`.
+pub fn pulling(pod: &Pod) -> EventMessage {
+    EventMessage::template("Pulling image \"{}\"", [first_image(pod)])
+}
+
+/// Kubelet `Pulled`, after a pull of `pull_ms`: the seconds with three decimals, whole
+/// seconds without them (as Go prints durations).
+pub fn pulled(pod: &Pod, pull_ms: Millis) -> EventMessage {
+    let image = pod.spec.containers.first().map_or("", |c| c.image.as_str());
+    // The text has always been made by replacing ".000s" anywhere in it, the image name
+    // included, and whole seconds print as an integer only while the f64 division is exact:
+    // outside the common case the text is made as it always was.
+    if pull_ms % 1000 == 0 && pull_ms < 1 << 50 && !image.contains(".000s") {
+        let secs = i64::try_from(pull_ms / 1000).unwrap_or(i64::MAX);
+        return EventMessage::template(
+            "Successfully pulled image \"{}\" in {}s",
+            [first_image(pod), MessageArg::Int(secs)],
+        );
+    }
+    format!(
+        "Successfully pulled image \"{image}\" in {:.3}s",
+        pull_ms as f64 / 1000.0
+    )
+    .replace(".000s", "s")
+    .into()
+}
+
+/// Kubelet `Created`, for the container at index `i`.
+pub fn created(pod: &Pod, i: usize) -> EventMessage {
+    EventMessage::template("Created container: {}", [container_name(pod, i)])
+}
+
+/// Kubelet `Started`, for the container at index `i`.
+pub fn started(pod: &Pod, i: usize) -> EventMessage {
+    EventMessage::template("Started container {}", [container_name(pod, i)])
+}
+
+/// Kubelet `Killing`, for the container at index `i`.
+pub fn stopping(pod: &Pod, i: usize) -> EventMessage {
+    EventMessage::template("Stopping container {}", [container_name(pod, i)])
+}
+
+/// Kubelet `BackOff`, after the first container crashed.
+pub fn back_off(pod: &Pod) -> EventMessage {
+    let m = &pod.metadata;
+    EventMessage::template(
+        "Back-off restarting failed container {} in pod {}_{}({})",
+        [
+            container_name(pod, 0),
+            (&m.name).into(),
+            (&m.namespace).into(),
+            (&m.uid).into(),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::core::Container;
+
+    fn pod(containers: &[(&str, &str)]) -> Pod {
+        let mut p = Pod::default();
+        p.metadata.name = "web-7d4b9c8d5f-x2x9k".into();
+        p.metadata.namespace = "shop".into();
+        p.metadata.uid = "0b6f-41".into();
+        p.spec.containers = containers
+            .iter()
+            .map(|(name, image)| Container {
+                name: name.to_string(),
+                image: image.to_string(),
+                ..Default::default()
+            })
+            .collect::<Vec<_>>()
+            .into();
+        p
+    }
+
+    /// The texts as the recorders formatted them before messages were templates.
+    fn old_pulled(image: &str, ms: Millis) -> String {
+        format!(
+            "Successfully pulled image \"{image}\" in {:.3}s",
+            ms as f64 / 1000.0
+        )
+        .replace(".000s", "s")
+    }
+
+    #[test]
+    fn each_message_renders_the_text_its_recorder_formatted() {
+        let two = pod(&[("nginx", "nginx:1.27"), ("sidecar", "busybox")]);
+        let none = pod(&[]);
+        let odd = pod(&[("c", "registry/app:v1.000s")]);
+        let node = SharedStr::new("node-3");
+        let (ns, name) = (&two.metadata.namespace, &two.metadata.name);
+        // (lazy message, the old `format!`)
+        let cases: Vec<(EventMessage, String)> = vec![
+            (
+                scheduled(ns, name, &node),
+                format!("Successfully assigned {ns}/{name} to {node}"),
+            ),
+            (created_pod(name), format!("Created pod: {name}")),
+            (deleted_pod(name), format!("Deleted pod: {name}")),
+            (
+                node_status(&node, "NodeReady"),
+                format!("Node {node} status is now: NodeReady"),
+            ),
+            (
+                node_status(&node, "NodeNotReady"),
+                format!("Node {node} status is now: NodeNotReady"),
+            ),
+            (
+                node_status(&node, "CIDRNotAvailable"),
+                format!("Node {node} status is now: CIDRNotAvailable"),
+            ),
+            (
+                marking_for_deletion(&two.metadata),
+                format!("Marking for deletion Pod {ns}/{name}"),
+            ),
+            (
+                image_present(&two),
+                "Container image \"nginx:1.27\" already present on machine".to_string(),
+            ),
+            (
+                image_present(&none),
+                format!("Container image \"{}\" already present on machine", ""),
+            ),
+            (pulling(&two), "Pulling image \"nginx:1.27\"".to_string()),
+            (pulled(&two, 2_000), old_pulled("nginx:1.27", 2_000)),
+            (pulled(&two, 0), old_pulled("nginx:1.27", 0)),
+            (pulled(&two, 1_500), old_pulled("nginx:1.27", 1_500)),
+            (pulled(&two, 61_001), old_pulled("nginx:1.27", 61_001)),
+            (
+                pulled(&odd, 2_000),
+                old_pulled("registry/app:v1.000s", 2_000),
+            ),
+            (pulled(&none, 3_000), old_pulled("", 3_000)),
+            (created(&two, 0), "Created container: nginx".to_string()),
+            (created(&two, 1), "Created container: sidecar".to_string()),
+            (started(&two, 0), "Started container nginx".to_string()),
+            (started(&two, 1), "Started container sidecar".to_string()),
+            (stopping(&two, 1), "Stopping container sidecar".to_string()),
+            (
+                back_off(&two),
+                format!(
+                    "Back-off restarting failed container {} in pod {}_{}({})",
+                    "nginx", name, ns, two.metadata.uid
+                ),
+            ),
+            (
+                back_off(&none),
+                format!("Back-off restarting failed container  in pod {name}_{ns}(0b6f-41)"),
+            ),
+        ];
+        for (lazy, old) in cases {
+            assert_eq!(lazy.to_string(), old);
+            assert!(lazy.text_is(&old), "{old}");
+            // And it aggregates with the text recorded as an owned String.
+            assert!(lazy.same_text(&EventMessage::from(old.clone())), "{old}");
+        }
+    }
+}
