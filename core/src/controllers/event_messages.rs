@@ -72,7 +72,7 @@ pub fn pulled(pod: &Pod, pull_ms: Millis) -> EventMessage {
     // The text has always been made by replacing ".000s" anywhere in it, the image name
     // included, and whole seconds print as an integer only while the f64 division is exact:
     // outside the common case the text is made as it always was.
-    if pull_ms % 1000 == 0 && pull_ms < 1 << 50 && !image.contains(".000s") {
+    if pull_ms.is_multiple_of(1000) && pull_ms < 1 << 50 && !image.contains(".000s") {
         let secs = i64::try_from(pull_ms / 1000).unwrap_or(i64::MAX);
         return EventMessage::template(
             "Successfully pulled image \"{}\" in {}s",
