@@ -45,7 +45,7 @@ pub fn create_apps(sim: &mut Sim, services: usize, replicas: usize) {
         d.metadata.name = app.into();
         d.spec.replicas = Some(replicas as i32);
         d.spec.selector = Some(LabelSelector {
-            match_labels: labels.clone(),
+            match_labels: labels.clone().into(),
             ..Default::default()
         });
         d.spec.template.metadata.labels = labels.into();

@@ -113,9 +113,10 @@ pub struct OwnerReference {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LabelSelector {
-    /// Equality requirements.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub match_labels: StringMap,
+    /// Equality requirements. Shared like an object's labels: every write of a workload
+    /// copies its spec, and a selector almost never changes.
+    #[serde(default, skip_serializing_if = "is_empty_map")]
+    pub match_labels: Shared<StringMap>,
     /// Set-based requirements.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub match_expressions: Vec<LabelSelectorRequirement>,

@@ -142,6 +142,8 @@ impl<T: PartialEq> PartialEq for Shared<T> {
 }
 
 /// Compares with an unshared value (`meta.labels == wanted`).
+impl<T: Eq> Eq for Shared<T> {}
+
 impl<T: PartialEq> PartialEq<T> for Shared<T> {
     fn eq(&self, other: &T) -> bool {
         *self.0 == *other

@@ -57,7 +57,7 @@ pub trait ReplicaOwner: Stored + Admit {
     }
     /// The `matchLabels` part of the selector, used to narrow the candidate pods through the
     /// label index (empty = look at the whole namespace).
-    fn selector_match_labels(&self) -> StringMap;
+    fn selector_match_labels(&self) -> Shared<StringMap>;
     /// `spec.replicas` (default 1).
     fn desired_replicas(&self) -> i32;
     /// `spec.minReadySeconds` (default 0).
@@ -84,7 +84,7 @@ impl ReplicaOwner for ReplicaSet {
         let s = cache.get(key, self.spec.selector.as_ref()).ok()?;
         (!s.is_empty() && !s.matches_nothing()).then_some(s)
     }
-    fn selector_match_labels(&self) -> StringMap {
+    fn selector_match_labels(&self) -> Shared<StringMap> {
         self.spec
             .selector
             .as_ref()
@@ -130,8 +130,8 @@ impl ReplicaOwner for ReplicationController {
         let map = self.selector_map();
         (!map.is_empty()).then(|| Selector::from_validated_set(&map))
     }
-    fn selector_match_labels(&self) -> StringMap {
-        self.selector_map()
+    fn selector_match_labels(&self) -> Shared<StringMap> {
+        self.selector_map().into()
     }
     fn desired_replicas(&self) -> i32 {
         self.spec.replicas.unwrap_or(1)

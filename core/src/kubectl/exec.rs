@@ -602,7 +602,7 @@ fn build_deployment(
     d.metadata.labels = labels.clone().into();
     d.spec.replicas = Some(replicas);
     d.spec.selector = Some(LabelSelector {
-        match_labels: labels.clone(),
+        match_labels: labels.clone().into(),
         ..Default::default()
     });
     d.spec.template.metadata.labels = labels.into();
@@ -782,7 +782,7 @@ fn selector_map(
         Some(s) if !s.match_expressions.is_empty() => Err(CommandOutput::error(
             "error: couldn't convert expressions - \"matchExpressions\" to map-based selector format",
         )),
-        Some(s) => Ok(Some(s.match_labels.clone())),
+        Some(s) => Ok(Some((*s.match_labels).clone())),
         None => Ok(None),
     }
 }

@@ -55,7 +55,7 @@ mod tests {
     #[test]
     fn label_selectors_render_sorted_by_key() {
         let sel = LabelSelector {
-            match_labels: labels(&[("tier", "fe"), ("app", "web")]),
+            match_labels: labels(&[("tier", "fe"), ("app", "web")]).into(),
             match_expressions: vec![crate::api::meta::LabelSelectorRequirement {
                 key: "env".into(),
                 operator: "In".into(),

@@ -98,7 +98,8 @@ mod tests {
             match_labels: pairs
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<BTreeMap<_, _>>(),
+                .collect::<BTreeMap<_, _>>()
+                .into(),
             ..Default::default()
         }
     }

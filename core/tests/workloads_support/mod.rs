@@ -53,7 +53,7 @@ pub fn replica_set(name: &str, replicas: i32, image: &str) -> ReplicaSet {
     rs.metadata.name = name.into();
     rs.spec.replicas = Some(replicas);
     rs.spec.selector = Some(LabelSelector {
-        match_labels: labels(&[("app", name)]),
+        match_labels: labels(&[("app", name)]).into(),
         ..Default::default()
     });
     rs.spec.template = template(name, image);
@@ -66,7 +66,7 @@ pub fn deployment(name: &str, replicas: i32, image: &str) -> Deployment {
     d.metadata.name = name.into();
     d.spec.replicas = Some(replicas);
     d.spec.selector = Some(LabelSelector {
-        match_labels: labels(&[("app", name)]),
+        match_labels: labels(&[("app", name)]).into(),
         ..Default::default()
     });
     d.spec.template = template(name, image);

@@ -100,7 +100,9 @@ fn a_changed_template_gives_its_pods_the_new_spec() {
     let mut rs = ReplicaSet::default();
     rs.metadata.name = "web".into();
     rs.spec.selector = Some(LabelSelector {
-        match_labels: [("app".to_string(), "web".to_string())].into(),
+        match_labels: [("app".to_string(), "web".to_string())]
+            .into_iter()
+            .collect(),
         ..Default::default()
     });
     rs.spec.template.metadata.labels = [("app".to_string(), "web".to_string())]
@@ -182,7 +184,7 @@ fn pods_of_a_deployment_share_their_containers_after_binding() {
     d.metadata.name = "web".into();
     d.spec.replicas = Some(4);
     d.spec.selector = Some(LabelSelector {
-        match_labels: labels.clone(),
+        match_labels: labels.clone().into(),
         ..Default::default()
     });
     d.spec.template.metadata.labels = labels.into();
@@ -213,7 +215,7 @@ fn a_workload_write_that_keeps_its_template_keeps_it_shared() {
     d.metadata.name = "web".into();
     d.metadata.namespace = "default".into();
     d.spec.selector = Some(LabelSelector {
-        match_labels: labels.clone(),
+        match_labels: labels.clone().into(),
         ..Default::default()
     });
     d.spec.template.metadata.labels = labels.into();

@@ -185,7 +185,9 @@ fn deployment(name: &str, replicas: i32) -> Deployment {
     };
     d.spec.replicas = Some(replicas);
     d.spec.selector = Some(LabelSelector {
-        match_labels: [("app".to_string(), name.to_string())].into(),
+        match_labels: [("app".to_string(), name.to_string())]
+            .into_iter()
+            .collect(),
         ..Default::default()
     });
     d.spec.template.metadata.labels =
@@ -213,7 +215,9 @@ fn workloads_tables() {
     };
     rs.spec.replicas = Some(3);
     rs.spec.selector = Some(LabelSelector {
-        match_labels: [("app".to_string(), "web".to_string())].into(),
+        match_labels: [("app".to_string(), "web".to_string())]
+            .into_iter()
+            .collect(),
         ..Default::default()
     });
     rs.spec.template.metadata.labels =

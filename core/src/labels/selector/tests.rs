@@ -434,7 +434,7 @@ fn service_selector_maps() {
 fn label_selector_validation_messages() {
     let p = Path::new("spec").child("selector");
     let ls = LabelSelector {
-        match_labels: labels(&[("app", "-web")]),
+        match_labels: labels(&[("app", "-web")]).into(),
         match_expressions: vec![
             LabelSelectorRequirement {
                 key: "a".into(),
