@@ -10,8 +10,8 @@ use crate::infra::Infra;
 use crate::proxy::Ipv4Cidr;
 use crate::sort::CollectOrdered;
 use crate::time::Millis;
+use rustc_hash::FxHashMap as HashMap;
 
-mod due;
 mod timeline;
 use timeline::Timeline;
 
@@ -115,7 +115,6 @@ impl Default for SimConfig {
 struct Task {
     controller: usize,
     key: ObjectKey,
-    ticket: due::Ticket,
 }
 
 /// Safety valve against a controller that keeps requeueing itself at the same instant.
@@ -134,7 +133,7 @@ pub struct Sim {
     /// The one buffer every controller's requests go through (a fresh one per watch event
     /// and controller allocated on the first request, millions of times in a big build).
     requests: Queue,
-    scheduled: due::DueTimes,
+    scheduled: HashMap<(usize, ObjectKey), Millis>,
     node_count: usize,
 }
 
@@ -152,7 +151,7 @@ impl Sim {
             controllers,
             tasks: Timeline::default(),
             requests: Queue::default(),
-            scheduled: due::DueTimes::default(),
+            scheduled: HashMap::default(),
             node_count: 0,
         };
         for _ in 0..sim.config.nodes {
@@ -391,10 +390,11 @@ impl Sim {
         let Some((due, task)) = self.tasks.pop() else {
             return;
         };
-        if !self.scheduled.take(task.ticket, due) {
+        let id = (task.controller, task.key);
+        if self.scheduled.get(&id) != Some(&due) {
             return; // superseded by an earlier schedule of the same key
         }
-        let id = (task.controller, task.key);
+        self.scheduled.remove(&id);
         self.api.now = self.api.now.max(at);
         self.api.expire_events();
         let mut queue = std::mem::take(&mut self.requests);
@@ -429,16 +429,20 @@ impl Sim {
     fn enqueue(&mut self, controller: usize, queue: &mut Queue) {
         for (delay, key) in queue.items.drain(..) {
             let at = self.api.now + delay;
-            if let Some(ticket) = self.scheduled.schedule(controller, &key, at) {
-                self.tasks.push(
-                    at,
-                    Task {
-                        controller,
-                        key,
-                        ticket,
-                    },
-                );
+            let id = (controller, key);
+            if let Some(&existing) = self.scheduled.get(&id) {
+                if existing <= at {
+                    continue;
+                }
             }
+            self.tasks.push(
+                at,
+                Task {
+                    controller,
+                    key: id.1.clone(),
+                },
+            );
+            self.scheduled.insert(id, at);
         }
     }
 
