@@ -171,3 +171,56 @@ fn the_same_seed_and_inputs_give_the_same_trace() {
     assert_eq!(run(7), run(7));
     assert_ne!(run(7), run(8));
 }
+
+/// Pods admitted one after another with different containers each show their own: the
+/// waiting statuses and the unready message of the ContainerCreating write name the pod's
+/// containers, whatever pod the kubelet admitted before.
+#[test]
+fn each_admitted_pod_shows_its_own_containers_while_creating() {
+    let mut sim = Sim::new(SimConfig::default());
+    let specs = [
+        ("a", &["web"][..]),
+        ("b", &["api", "log"]),
+        ("c", &["web"]),
+        ("d", &["api", "log"]),
+    ];
+    for (name, containers) in specs {
+        let mut p = pod(name, "nginx");
+        p.spec.containers = containers
+            .iter()
+            .map(|c| Container {
+                name: c.to_string(),
+                image: format!("{c}:1"),
+                ..Default::default()
+            })
+            .collect::<Vec<_>>()
+            .into();
+        sim.api.create(p).unwrap();
+    }
+    sim.settle();
+    for (name, containers) in specs {
+        let p = sim.api.get::<Pod>("default", name).unwrap();
+        let statuses: Vec<(String, String)> = p
+            .status
+            .container_statuses
+            .iter()
+            .map(|s| (s.name.to_string(), s.image.to_string()))
+            .collect();
+        let want: Vec<(String, String)> = containers
+            .iter()
+            .map(|c| (c.to_string(), format!("{c}:1")))
+            .collect();
+        assert_eq!(statuses, want, "{name}");
+        let ready = p
+            .status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .unwrap();
+        assert_eq!(
+            ready.message.as_deref(),
+            Some(format!("containers with unready status: [{}]", containers.join(" ")).as_str()),
+            "{name}"
+        );
+    }
+}

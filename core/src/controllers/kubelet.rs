@@ -11,6 +11,7 @@
 use super::event_messages as msg;
 use super::{Controller, Ctx, Queue};
 use crate::api::core::*;
+use crate::api::shared::Shared;
 use crate::api::*;
 use crate::apiserver::{object_ref, ApiServer, EventMessage, FieldPath, ObjectKey, WatchEvent};
 use crate::infra::{Infra, Sandbox};
@@ -127,6 +128,18 @@ pub struct Kubelets {
     /// Per node, looked up by name (never iterated: its order cannot show).
     nodes: HashMap<String, NodeRuntime>,
     pods: HashMap<ObjectKey, PodRuntime>,
+    /// What admitting a pod writes that depends on its containers alone, for the last
+    /// container list seen: the pods of one template share that list, and are admitted in
+    /// runs.
+    admitted: Option<AdmitMemo>,
+}
+
+/// The unready message and the `ContainerCreating` statuses of one container list (held, so
+/// its address cannot be reused by another list while it is remembered).
+struct AdmitMemo {
+    containers: Shared<Vec<Container>>,
+    unready: SharedStr,
+    creating: Vec<ContainerStatus>,
 }
 
 impl Kubelets {
@@ -136,7 +149,23 @@ impl Kubelets {
             timings,
             nodes: HashMap::default(),
             pods: HashMap::default(),
+            admitted: None,
         }
+    }
+
+    /// The unready message and the waiting container statuses of a pod being admitted.
+    fn admit_facts(&mut self, pod: &Pod) -> (SharedStr, Vec<ContainerStatus>) {
+        let memo = match self.admitted.take() {
+            Some(m) if Shared::ptr_eq(&m.containers, &pod.spec.containers) => m,
+            _ => AdmitMemo {
+                containers: pod.spec.containers.clone(),
+                unready: unready_message(pod),
+                creating: creating_statuses(pod),
+            },
+        };
+        let facts = (memo.unready.clone(), memo.creating.clone());
+        self.admitted = Some(memo);
+        facts
     }
 }
 
@@ -412,6 +441,7 @@ impl Kubelets {
             .iter()
             .find(|a| a.type_ == "InternalIP")
             .map(|a| a.address.clone());
+        let (message, creating) = self.admit_facts(pod);
         Self::update_status(ctx, key, |p| {
             let ip = SharedStr::from(ip.to_string());
             p.status.phase = Some("Pending".into());
@@ -423,7 +453,6 @@ impl Kubelets {
             p.status.conditions.reserve(4);
             set_condition(p, cond("PodReadyToStartContainers", true, t));
             set_condition(p, cond("Initialized", true, t));
-            let message = unready_message(p);
             let mut r = cond("Ready", false, t);
             r.reason = Some(CONTAINERS_NOT_READY.into());
             r.message = Some(message.clone());
@@ -432,7 +461,7 @@ impl Kubelets {
             cr.reason = Some(CONTAINERS_NOT_READY.into());
             cr.message = Some(message);
             set_condition(p, cr);
-            p.status.container_statuses = creating_statuses(p);
+            p.status.container_statuses = creating;
         });
         if present {
             Self::event(ctx, pod, "Normal", "Pulled", msg::image_present(pod));
@@ -449,6 +478,7 @@ impl Kubelets {
             pods,
             nodes,
             timings,
+            ..
         } = self;
         let Some(rt) = pods.get_mut(key) else {
             return;
