@@ -178,6 +178,34 @@ pub fn parse_duration(s: &str) -> Result<Millis, String> {
     Ok(total.round() as Millis)
 }
 
+/// Formats a whole number of milliseconds as Go's `time.Duration.String` does (what `%v`
+/// prints in kubelet messages): `0s`, `500ms`, `2s`, `2.5s`, `1m1.5s`, `1h0m0s`.
+pub fn go_duration(ms: Millis) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let (h, m) = (ms / 3_600_000, ms / 60_000 % 60);
+    let (s, frac) = (ms / 1000 % 60, ms % 1000);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if h > 0 || m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    out.push_str(&s.to_string());
+    if frac > 0 {
+        let digits = format!("{frac:03}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    out.push('s');
+    out
+}
+
 /// Formats a duration as kubectl's `AGE` column does (`HumanDuration` in apimachinery):
 /// `45s`, `5m10s`, `3h`, `2d5h` …
 pub fn human_duration(ms: Millis) -> String {
@@ -226,6 +254,28 @@ pub fn human_duration(ms: Millis) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Vectors from Go's `time.Duration.String` (`time/time_test.go`'s `durationTests`, in
+    /// milliseconds).
+    #[test]
+    fn go_duration_prints_as_go_does() {
+        for (ms, want) in [
+            (0, "0s"),
+            (1, "1ms"),
+            (999, "999ms"),
+            (1_000, "1s"),
+            (1_500, "1.5s"),
+            (2_044, "2.044s"),
+            (2_100, "2.1s"),
+            (60_000, "1m0s"),
+            (61_500, "1m1.5s"),
+            (3_600_000, "1h0m0s"),
+            (3_723_004, "1h2m3.004s"),
+            (360_000_000, "100h0m0s"),
+        ] {
+            assert_eq!(super::go_duration(ms), want, "{ms} ms");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -65,25 +65,23 @@ pub fn pulling(pod: &Pod) -> EventMessage {
     EventMessage::template("Pulling image \"{}\"", [first_image(pod)])
 }
 
-/// Kubelet `Pulled`, after a pull of `pull_ms`: the seconds with three decimals, whole
-/// seconds without them (as Go prints durations).
+/// Kubelet `Pulled`, after a pull of `pull_ms`, printed as Go prints the duration (`2s`,
+/// `2.5s`, `1m1.5s`).
 pub fn pulled(pod: &Pod, pull_ms: Millis) -> EventMessage {
-    let image = pod.spec.containers.first().map_or("", |c| c.image.as_str());
-    // The text has always been made by replacing ".000s" anywhere in it, the image name
-    // included, and whole seconds print as an integer only while the f64 division is exact:
-    // outside the common case the text is made as it always was.
-    if pull_ms.is_multiple_of(1000) && pull_ms < 1 << 50 && !image.contains(".000s") {
-        let secs = i64::try_from(pull_ms / 1000).unwrap_or(i64::MAX);
+    // Whole seconds under a minute, Go prints as the bare number of seconds: the template
+    // needs no text made.
+    if pull_ms.is_multiple_of(1000) && pull_ms < 60_000 {
+        let secs = (pull_ms / 1000) as i64;
         return EventMessage::template(
             "Successfully pulled image \"{}\" in {}s",
             [first_image(pod), MessageArg::Int(secs)],
         );
     }
+    let image = pod.spec.containers.first().map_or("", |c| c.image.as_str());
     format!(
-        "Successfully pulled image \"{image}\" in {:.3}s",
-        pull_ms as f64 / 1000.0
+        "Successfully pulled image \"{image}\" in {}",
+        crate::time::go_duration(pull_ms)
     )
-    .replace(".000s", "s")
     .into()
 }
 
@@ -138,13 +136,9 @@ mod tests {
         p
     }
 
-    /// The texts as the recorders formatted them before messages were templates.
-    fn old_pulled(image: &str, ms: Millis) -> String {
-        format!(
-            "Successfully pulled image \"{image}\" in {:.3}s",
-            ms as f64 / 1000.0
-        )
-        .replace(".000s", "s")
+    /// The `Pulled` text for `image` after `took` (as Go prints it).
+    fn pulled_text(image: &str, took: &str) -> String {
+        format!("Successfully pulled image \"{image}\" in {took}")
     }
 
     #[test]
@@ -154,7 +148,7 @@ mod tests {
         let odd = pod(&[("c", "registry/app:v1.000s")]);
         let node = SharedStr::new("node-3");
         let (ns, name) = (&two.metadata.namespace, &two.metadata.name);
-        // (lazy message, the old `format!`)
+        // (lazy message, the text the recorder writes)
         let cases: Vec<(EventMessage, String)> = vec![
             (
                 scheduled(ns, name, &node),
@@ -187,15 +181,15 @@ mod tests {
                 format!("Container image \"{}\" already present on machine", ""),
             ),
             (pulling(&two), "Pulling image \"nginx:1.27\"".to_string()),
-            (pulled(&two, 2_000), old_pulled("nginx:1.27", 2_000)),
-            (pulled(&two, 0), old_pulled("nginx:1.27", 0)),
-            (pulled(&two, 1_500), old_pulled("nginx:1.27", 1_500)),
-            (pulled(&two, 61_001), old_pulled("nginx:1.27", 61_001)),
+            (pulled(&two, 2_000), pulled_text("nginx:1.27", "2s")),
+            (pulled(&two, 0), pulled_text("nginx:1.27", "0s")),
+            (pulled(&two, 1_500), pulled_text("nginx:1.27", "1.5s")),
+            (pulled(&two, 61_001), pulled_text("nginx:1.27", "1m1.001s")),
             (
                 pulled(&odd, 2_000),
-                old_pulled("registry/app:v1.000s", 2_000),
+                pulled_text("registry/app:v1.000s", "2s"),
             ),
-            (pulled(&none, 3_000), old_pulled("", 3_000)),
+            (pulled(&none, 3_000), pulled_text("", "3s")),
             (created(&two, 0), "Created container: nginx".to_string()),
             (created(&two, 1), "Created container: sidecar".to_string()),
             (started(&two, 0), "Started container nginx".to_string()),
