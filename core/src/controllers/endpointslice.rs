@@ -813,10 +813,12 @@ impl EndpointSliceController {
     /// controller (or handed to or from it) brings its Service's sync, after the minimum
     /// delay.
     fn on_slice_event(&mut self, ev: &WatchEvent, queue: &mut Queue) {
-        let slice = |o: &Option<Object>| match o {
-            Some(Object::EndpointSlice(s)) => Some(s.clone()),
-            _ => None,
-        };
+        fn slice(o: &Option<Object>) -> Option<&EndpointSlice> {
+            match o {
+                Some(Object::EndpointSlice(s)) => Some(s),
+                _ => None,
+            }
+        }
         let delay = self.change_min_sync_delay_ms;
         let mut sync = |s: &EndpointSlice| {
             if let Some(service) = service_key(s) {
@@ -826,34 +828,34 @@ impl EndpointSliceController {
         match (slice(&ev.old), slice(&ev.new)) {
             (old, Some(new)) => {
                 if let Some(old) = old {
-                    // Users may move a slice to another Service (its generation stays).
+                    // A user moved the slice to another Service: both sync.
                     if old.metadata.labels.get(SERVICE_NAME_LABEL)
                         != new.metadata.labels.get(SERVICE_NAME_LABEL)
                     {
-                        sync(&new);
-                        sync(&old);
+                        sync(new);
+                        sync(old);
                         return;
                     }
-                    if managed_by_controller(&old) != managed_by_controller(&new) {
-                        sync(&new);
+                    if managed_by_controller(old) != managed_by_controller(new) {
+                        sync(new);
                         return;
                     }
                 }
-                if managed_by_controller(&new)
-                    && service_key(&new).is_some_and(|svc| self.tracker.should_sync(&svc, &new))
+                if managed_by_controller(new)
+                    && service_key(new).is_some_and(|svc| self.tracker.should_sync(&svc, new))
                 {
-                    sync(&new);
+                    sync(new);
                 }
             }
             (Some(old), None) => {
-                let Some(service) = service_key(&old) else {
+                let Some(service) = service_key(old) else {
                     return;
                 };
-                if managed_by_controller(&old)
-                    && self.tracker.has(&service, &old)
-                    && !self.tracker.handle_deletion(&service, &old)
+                if managed_by_controller(old)
+                    && self.tracker.has(&service, old)
+                    && !self.tracker.handle_deletion(&service, old)
                 {
-                    sync(&old);
+                    sync(old);
                 }
             }
             (None, None) => {}
