@@ -16,8 +16,8 @@ const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
 ///   `examples/scale_probe.rs`). The process lives for one simulation, so keeping its
 ///   high-water mark costs nothing.
 /// * mimalloc asks for no transparent huge pages (something else may still get some). Where
-///   the kernel compacts memory to find a huge page for a region that asked for them (`defrag` = `madvise`, the common default), a big build
-///   stalls in the kernel: the 150 k-pod build spent 2.2–2.9 s of kernel time with them and
+///   the kernel compacts memory to find a huge page for a region that asked for them
+///   (`defrag` = `madvise`, the common default), a big build stalls in the kernel: the 150 k-pod build spent 2.2–2.9 s of kernel time with them and
 ///   0.9–1.0 s without (10.5–11.4 s → 9.6–9.8 s in all, `scale_probe`, on the 2-core build
 ///   VM).
 pub fn tune() {
