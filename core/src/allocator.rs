@@ -17,9 +17,9 @@ const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
 ///   high-water mark costs nothing.
 /// * mimalloc asks for no transparent huge pages (something else may still get some). Where
 ///   the kernel compacts memory to find a huge page for a region that asked for them
-///   (`defrag` = `madvise`, the common default), a big build stalls in the kernel: the 150 k-pod build spent 2.2–2.9 s of kernel time with them and
-///   0.9–1.0 s without (10.5–11.4 s → 9.6–9.8 s in all, `scale_probe`, on the 2-core build
-///   VM).
+///   (`defrag` = `madvise`, the common default), a big build stalls in the kernel: the
+///   150 k-pod build spent 2.2–2.9 s of kernel time with them and 0.9–1.0 s without
+///   (10.5–11.4 s → 9.6–9.8 s in all, `scale_probe`, on the 2-core build VM).
 pub fn tune() {
     // SAFETY: sets two of mimalloc's runtime options by their documented ids; mimalloc reads
     // options atomically and accepts changes at any time (the THP one applies to memory
