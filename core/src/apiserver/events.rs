@@ -54,8 +54,6 @@ pub(super) struct EventLog {
     /// Test switch: batches store every Event at once (the eager reference).
     #[cfg(test)]
     eager: bool,
-    /// Source hosts (node names) seen, shared by the drafts naming them.
-    hosts: crate::api::shared::Names,
     /// Reused buffer for a draft's namespace and name (the trace hashes them).
     scratch: String,
 }
@@ -171,7 +169,7 @@ struct Draft {
     type_: &'static str,
     reason: &'static str,
     component: &'static str,
-    host: Option<Rc<str>>,
+    host: Option<SharedStr>,
     /// Rendered only if the Event is built.
     message: EventMessage,
     /// The name's suffix: the recording time and sequence number.
@@ -249,7 +247,9 @@ impl Draft {
 
     /// Appends the Event's name (`<involved name>.<stamp as 16 hex digits>`).
     fn write_name(&self, out: &mut String) {
-        let _ = write!(out, "{}.{:016x}", self.involved.name(), self.stamp);
+        out.push_str(self.involved.name());
+        out.push('.');
+        push_hex16(out, self.stamp);
     }
 
     /// The Event object (a copy: for the trace).
@@ -304,6 +304,18 @@ impl Recorded {
             }
         }
     }
+}
+
+/// Appends `n` as 16 lowercase hex digits (`{:016x}`): every recorded Event's name is
+/// written for the trace, and the formatting machinery was a visible share of that.
+fn push_hex16(out: &mut String, n: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 16];
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = DIGITS[(n >> (60 - 4 * i)) as usize & 0xf];
+    }
+    // Hex digits are ASCII.
+    out.extend(buf.iter().map(|&b| b as char));
 }
 
 /// A hash of an aggregation key (the involved object's UID and name, the reason, the
@@ -418,7 +430,7 @@ impl ApiServer {
         reason: &'static str,
         message: EventMessage,
         component: &'static str,
-        host: Option<&str>,
+        host: Option<SharedStr>,
     ) {
         let involved = Involved::Ref(involved);
         self.record(involved, type_, reason, message, component, host);
@@ -436,7 +448,7 @@ impl ApiServer {
         reason: &'static str,
         message: EventMessage,
         component: &'static str,
-        host: Option<&str>,
+        host: Option<SharedStr>,
     ) {
         let involved = Involved::Object(T::into_object(obj.clone()), field_path);
         self.record(involved, type_, reason, message, component, host);
@@ -449,7 +461,7 @@ impl ApiServer {
         reason: &'static str,
         message: EventMessage,
         component: &'static str,
-        host: Option<&str>,
+        host: Option<SharedStr>,
     ) {
         let parts = [involved.uid(), involved.name(), reason];
         let agg = agg_hash(parts, &message);
@@ -472,7 +484,6 @@ impl ApiServer {
         self.event_log.seq += 1;
         let seq = self.event_log.seq;
         let resource_version = self.next_rv();
-        let host = host.map(|h| self.event_log.hosts.get(h));
         let draft = Draft {
             involved,
             type_,
@@ -647,6 +658,23 @@ mod tests {
     use crate::api::core::Pod;
 
     #[test]
+    fn event_name_stamps_are_sixteen_hex_digits_as_format_writes_them() {
+        for n in [
+            0,
+            1,
+            0xf,
+            0x10,
+            0xdead_beef,
+            (7_000u64 << 20) + 42,
+            u64::MAX,
+        ] {
+            let mut out = String::from("x.");
+            super::push_hex16(&mut out, n);
+            assert_eq!(out, format!("x.{n:016x}"));
+        }
+    }
+
+    #[test]
     fn the_sequence_log_keeps_order_through_evictions_and_early_removals() {
         let mut log = super::SeqLog::default();
         for seq in 5..10u64 {
@@ -705,7 +733,7 @@ mod tests {
             reason,
             message.to_string().into(),
             "kubelet",
-            Some("node-1"),
+            Some("node-1".into()),
         );
     }
 
@@ -915,7 +943,14 @@ mod tests {
                     _ => object_ref(&*api.get::<Node>("", "n").unwrap()),
                 };
                 r.field_path = field_path.into();
-                api.record_event(r, "Normal", "R", "m".into(), "kubelet", Some("node-1"));
+                api.record_event(
+                    r,
+                    "Normal",
+                    "R",
+                    "m".into(),
+                    "kubelet",
+                    Some("node-1".into()),
+                );
             };
             let by_object = |api: &mut ApiServer| match object {
                 "pod" => {
@@ -927,7 +962,7 @@ mod tests {
                         "R",
                         "m".into(),
                         "kubelet",
-                        Some("node-1"),
+                        Some("node-1".into()),
                     )
                 }
                 _ => {
@@ -939,7 +974,7 @@ mod tests {
                         "R",
                         "m".into(),
                         "kubelet",
-                        Some("node-1"),
+                        Some("node-1".into()),
                     )
                 }
             };

@@ -23,7 +23,6 @@ use crate::rng::SimRng;
 use crate::time::{to_time, Millis};
 use allocators::Allocators;
 use std::fmt;
-use std::fmt::Write as _;
 use std::rc::Rc;
 
 /// Two independent 64-bit lanes fed eight bytes at a time through a folded multiply (the

@@ -296,7 +296,7 @@ impl Kubelets {
                 reason,
                 message,
                 "kubelet",
-                Some(name),
+                Some(node.metadata.name.clone()),
             );
             // Back from a failure: restart the containers of this node's pods.
             for p in ctx.api.pods.on_node(name) {
@@ -326,7 +326,7 @@ impl Kubelets {
             reason,
             msg,
             "kubelet",
-            Some(&pod.spec.node_name),
+            Some(pod.spec.node_name.clone()),
         );
     }
 
