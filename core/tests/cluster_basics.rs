@@ -224,3 +224,31 @@ fn each_admitted_pod_shows_its_own_containers_while_creating() {
         );
     }
 }
+
+#[test]
+fn a_pod_already_admitted_goes_on_running_when_its_node_object_is_deleted() {
+    let mut sim = Sim::new(SimConfig {
+        nodes: 1,
+        ..Default::default()
+    });
+    sim.api.create(pod("a", "nginx")).unwrap();
+    sim.settle();
+    let p = sim.api.get::<Pod>("default", "a").unwrap();
+    assert!(p.status.pod_ip.is_some(), "admitted: a sandbox and an IP");
+    // The kubelet runs what it admitted whatever becomes of its Node object.
+    sim.api
+        .delete::<Node>("", "node-1", DeleteOptions::default())
+        .unwrap();
+    sim.advance(5_000);
+    let p = sim.api.get::<Pod>("default", "a").unwrap();
+    assert_eq!(p.status.phase.as_deref(), Some("Running"));
+    assert!(ready(&p));
+    sim.api
+        .delete::<Pod>("default", "a", DeleteOptions::default())
+        .unwrap();
+    sim.advance(5_000);
+    assert!(
+        sim.api.get::<Pod>("default", "a").is_none(),
+        "stopped and removed"
+    );
+}

@@ -351,17 +351,18 @@ impl Kubelets {
         if node_name.is_empty() || !ctx.infra.node_up(node_name) {
             return;
         }
-        let Some(node) = ctx.api.get::<Node>("", node_name) else {
-            return;
-        };
-        if matches!(
-            pod.status.phase.as_deref(),
-            Some("Succeeded") | Some("Failed")
-        ) && !self.pods.contains_key(key)
-        {
-            return;
-        }
         if !self.pods.contains_key(key) {
+            if matches!(
+                pod.status.phase.as_deref(),
+                Some("Succeeded") | Some("Failed")
+            ) {
+                return;
+            }
+            // Only admission reads the Node (its podCIDR and addresses): a pod already
+            // running here goes on whatever becomes of the Node object, as on a real kubelet.
+            let Some(node) = ctx.api.get::<Node>("", node_name) else {
+                return;
+            };
             if pod.metadata.deletion_timestamp.is_some() {
                 // Never started here (or state lost): nothing to stop.
                 let _ = ctx.api.remove::<Pod>(&key.namespace, &key.name);
