@@ -11,6 +11,7 @@ use crate::proxy::Ipv4Cidr;
 use crate::sort::CollectOrdered;
 use crate::time::Millis;
 use rustc_hash::FxHashMap as HashMap;
+use std::collections::hash_map::Entry;
 
 mod timeline;
 use timeline::Timeline;
@@ -390,11 +391,12 @@ impl Sim {
         let Some((due, task)) = self.tasks.pop() else {
             return;
         };
-        let id = (task.controller, task.key);
-        if self.scheduled.get(&id) != Some(&due) {
-            return; // superseded by an earlier schedule of the same key
-        }
-        self.scheduled.remove(&id);
+        // One probe of the pending-keys table: it is large (every key scheduled in a big
+        // cluster) and each probe a likely cache miss.
+        let id = match self.scheduled.entry((task.controller, task.key)) {
+            Entry::Occupied(e) if *e.get() == due => e.remove_entry().0,
+            _ => return, // superseded by an earlier schedule of the same key
+        };
         self.api.now = self.api.now.max(at);
         self.api.expire_events();
         let mut queue = std::mem::take(&mut self.requests);
@@ -429,20 +431,19 @@ impl Sim {
     fn enqueue(&mut self, controller: usize, queue: &mut Queue) {
         for (delay, key) in queue.items.drain(..) {
             let at = self.api.now + delay;
-            let id = (controller, key);
-            if let Some(&existing) = self.scheduled.get(&id) {
-                if existing <= at {
-                    continue;
+            match self.scheduled.entry((controller, key)) {
+                Entry::Occupied(e) if *e.get() <= at => continue,
+                Entry::Occupied(mut e) => {
+                    e.insert(at);
+                    let key = e.key().1.clone();
+                    self.tasks.push(at, Task { controller, key });
+                }
+                Entry::Vacant(e) => {
+                    let key = e.key().1.clone();
+                    e.insert(at);
+                    self.tasks.push(at, Task { controller, key });
                 }
             }
-            self.tasks.push(
-                at,
-                Task {
-                    controller,
-                    key: id.1.clone(),
-                },
-            );
-            self.scheduled.insert(id, at);
         }
     }
 
