@@ -563,3 +563,28 @@ fn deleting_a_deployment_removes_its_replica_sets_and_pods() {
     sim.advance(10_000);
     assert!(pods_of_app(&sim, "web").is_empty());
 }
+
+/// The scheduler spreads an owner's pods (fewest of its pods first) over nodes added in any
+/// order: nodes named to sort before the first ones shift every node's place in the
+/// scheduler's cache, and each owner still gets one pod per node.
+#[test]
+fn each_deployment_gets_one_pod_per_node_however_the_nodes_were_added() {
+    let mut sim = sim(3);
+    sim.add_node_named("a-extra");
+    sim.add_node_named("b-extra");
+    for name in ["x", "y"] {
+        sim.api.create(deployment(name, 5, "nginx")).unwrap();
+        sim.advance(10_000);
+        let rs = &replica_sets_of(&sim, name)[0];
+        let mut nodes: Vec<String> = pods_controlled_by(&sim, &rs.metadata.uid)
+            .iter()
+            .map(|p| p.spec.node_name.to_string())
+            .collect();
+        nodes.sort();
+        assert_eq!(
+            nodes,
+            ["a-extra", "b-extra", "node-1", "node-2", "node-3"],
+            "{name}"
+        );
+    }
+}
