@@ -417,39 +417,25 @@ impl Controller for Scheduler {
         if let Some(r) = pod.metadata.controller_ref() {
             self.check_owner_counts(&r.uid, ctx.api);
         }
-        // The owner's pods per node, by cache position: an owner has few nodes, so they are
-        // written into the scratch once (and cleared after) rather than looked up for every
-        // node, and the loop below reads the scratch in the order it walks the nodes.
+        // The owner's pods per node, by node id: an owner has few nodes, so they are written
+        // into the scratch once (and cleared after) rather than looked up for every node.
         let owner_counts = pod
             .metadata
             .controller_ref()
             .and_then(|o| self.owner_on_node.get(o.uid.as_str()));
-        let pos_by_id = &self.pos_by_id;
-        let owner_positions = || {
-            owner_counts
-                .into_iter()
-                .flatten()
-                .filter_map(|(&id, &n)| Some((*pos_by_id.get(id as usize)? as usize, n)))
-        };
         let scratch = &mut self.same_owner_scratch;
-        scratch.resize(total, 0);
-        for (pos, n) in owner_positions() {
-            if let Some(slot) = scratch.get_mut(pos) {
+        scratch.resize(self.node_ids.len(), 0);
+        for (&id, &n) in owner_counts.into_iter().flatten() {
+            if let Some(slot) = scratch.get_mut(id as usize) {
                 *slot = n;
             }
         }
         // Filter and score in one pass. Spreading: fewest pods of the same owner, then fewest
-        // pods (one number: owner pods in the high half); `top[..tied]` keeps the
-        // best-scoring feasible nodes in the order they were examined. Every examined node is
-        // written at `top[tied]` and kept by counting it only if it ties: ties are frequent
-        // and unpredictable (spreading keeps pod counts within one of each other), and a
-        // branch on them mispredicted at every other node.
+        // pods; `top` keeps the best-scoring feasible nodes in the order they were examined.
         let mut feasible = 0usize;
-        let mut best = u64::MAX;
+        let mut best = (u32::MAX, usize::MAX);
         let mut top = std::mem::take(&mut self.top_scratch);
         top.clear();
-        top.resize(total, 0);
-        let mut tied = 0usize;
         let mut misfits = Vec::new();
         let no_selector = pod.spec.node_selector.is_empty();
         // An owner with no pods bound anywhere scores 0 on every node.
@@ -485,20 +471,18 @@ impl Controller for Scheduler {
             match fits {
                 Ok(count) => {
                     let same_owner = if has_owner_counts {
-                        scratch.get(at).copied().unwrap_or(0)
+                        scratch.get(hot.id as usize).copied().unwrap_or(0)
                     } else {
                         0
                     };
-                    let score = (u64::from(same_owner) << 32) | count as u64;
+                    let score = (same_owner, count);
                     if score < best {
                         best = score;
-                        tied = 0;
+                        top.clear();
                     }
-                    // `tied` < `total`: each examined node adds at most one.
-                    if let Some(slot) = top.get_mut(tied) {
-                        *slot = at;
+                    if score == best {
+                        top.push(at);
                     }
-                    tied += usize::from(score == best);
                     feasible += 1;
                     if feasible >= to_find {
                         break;
@@ -511,12 +495,11 @@ impl Controller for Scheduler {
                 at = 0;
             }
         }
-        for (pos, _) in owner_positions() {
-            if let Some(slot) = scratch.get_mut(pos) {
+        for &id in owner_counts.into_iter().flatten().map(|(id, _)| id) {
+            if let Some(slot) = scratch.get_mut(id as usize) {
                 *slot = 0;
             }
         }
-        top.truncate(tied);
         if total > 0 {
             self.next_start_node = (self.next_start_node + feasible + misfits.len()) % total;
         }
