@@ -18,6 +18,14 @@ fn pod(name: &str, image: &str) -> Pod {
     p
 }
 
+/// A cluster of one node, `node-1`.
+fn one_node() -> Sim {
+    Sim::new(SimConfig {
+        nodes: 1,
+        ..Default::default()
+    })
+}
+
 fn ready(p: &Pod) -> bool {
     p.status
         .conditions
@@ -78,10 +86,7 @@ fn a_pod_is_scheduled_gets_an_ip_from_its_node_and_becomes_ready_within_seconds(
 
 #[test]
 fn a_recreated_pod_gets_a_new_ip() {
-    let mut sim = Sim::new(SimConfig {
-        nodes: 1,
-        ..Default::default()
-    });
+    let mut sim = one_node();
     sim.api.create(pod("a", "nginx")).unwrap();
     sim.advance(5_000);
     let first = sim
@@ -113,10 +118,7 @@ fn a_recreated_pod_gets_a_new_ip() {
 
 #[test]
 fn a_container_that_ignores_sigterm_stays_terminating_for_its_grace_period() {
-    let mut sim = Sim::new(SimConfig {
-        nodes: 1,
-        ..Default::default()
-    });
+    let mut sim = one_node();
     sim.api.create(pod("a", "busybox")).unwrap();
     sim.advance(5_000);
     sim.api
@@ -139,10 +141,7 @@ fn a_container_that_ignores_sigterm_stays_terminating_for_its_grace_period() {
 
 #[test]
 fn a_crashing_image_goes_into_crash_loop_back_off() {
-    let mut sim = Sim::new(SimConfig {
-        nodes: 1,
-        ..Default::default()
-    });
+    let mut sim = one_node();
     sim.api.create(pod("a", "nginx:crash")).unwrap();
     sim.advance(10_000);
     let p = sim.api.get::<Pod>("default", "a").unwrap();
@@ -227,10 +226,7 @@ fn each_admitted_pod_shows_its_own_containers_while_creating() {
 
 #[test]
 fn a_pod_already_admitted_goes_on_running_when_its_node_object_is_deleted() {
-    let mut sim = Sim::new(SimConfig {
-        nodes: 1,
-        ..Default::default()
-    });
+    let mut sim = one_node();
     sim.api.create(pod("a", "nginx")).unwrap();
     sim.settle();
     let p = sim.api.get::<Pod>("default", "a").unwrap();
