@@ -431,19 +431,19 @@ impl Sim {
     fn enqueue(&mut self, controller: usize, queue: &mut Queue) {
         for (delay, key) in queue.items.drain(..) {
             let at = self.api.now + delay;
-            match self.scheduled.entry((controller, key)) {
+            let key = match self.scheduled.entry((controller, key)) {
                 Entry::Occupied(e) if *e.get() <= at => continue,
                 Entry::Occupied(mut e) => {
                     e.insert(at);
-                    let key = e.key().1.clone();
-                    self.tasks.push(at, Task { controller, key });
+                    e.key().1.clone()
                 }
                 Entry::Vacant(e) => {
                     let key = e.key().1.clone();
                     e.insert(at);
-                    self.tasks.push(at, Task { controller, key });
+                    key
                 }
-            }
+            };
+            self.tasks.push(at, Task { controller, key });
         }
     }
 
