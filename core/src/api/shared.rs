@@ -16,9 +16,9 @@ use std::rc::{Rc, Weak};
 /// prints as the value.
 pub struct Shared<T>(Rc<T>);
 
-/// The empty value of `T`, allocated once per thread: every object's metadata starts with empty labels
-/// and ownerReferences, and an Event (several per pod) keeps them empty, so defaulting them
-/// shares one allocation instead of making two per object.
+/// The empty value of `T`, allocated once per thread: every object's metadata starts with
+/// empty labels and ownerReferences, and an Event (several per pod) keeps them empty, so
+/// defaulting them shares one allocation instead of making two per object.
 macro_rules! shared_empty_default {
     ($($t:ty),*) => {$(
         impl Default for Shared<$t> {
@@ -141,9 +141,9 @@ impl<T: PartialEq> PartialEq for Shared<T> {
     }
 }
 
-/// Compares with an unshared value (`meta.labels == wanted`).
 impl<T: Eq> Eq for Shared<T> {}
 
+/// Compares with an unshared value (`meta.labels == wanted`).
 impl<T: PartialEq> PartialEq<T> for Shared<T> {
     fn eq(&self, other: &T) -> bool {
         *self.0 == *other
@@ -210,7 +210,7 @@ impl Names {
 /// is a reference count instead of an allocation. Reads, compares, hashes, orders, prints and
 /// serializes as the string itself.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SharedStr(std::rc::Rc<str>);
+pub struct SharedStr(Rc<str>);
 
 impl SharedStr {
     /// A shared copy of `s`.
@@ -228,7 +228,7 @@ impl SharedStr {
 
     /// Whether `a` and `b` are one allocation (then they are equal without comparing bytes).
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
-        std::rc::Rc::ptr_eq(&a.0, &b.0)
+        Rc::ptr_eq(&a.0, &b.0)
     }
 }
 
@@ -236,9 +236,9 @@ impl Default for SharedStr {
     /// The empty string, allocated once per thread.
     fn default() -> Self {
         thread_local! {
-            static EMPTY: std::rc::Rc<str> = std::rc::Rc::from("");
+            static EMPTY: Rc<str> = Rc::from("");
         }
-        SharedStr(EMPTY.with(std::rc::Rc::clone))
+        SharedStr(EMPTY.with(Rc::clone))
     }
 }
 
