@@ -254,6 +254,8 @@ pub fn human_duration(ms: Millis) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// Vectors from Go's `time.Duration.String` (`time/time_test.go`'s `durationTests`, in
     /// milliseconds).
     #[test]
@@ -272,11 +274,9 @@ mod tests {
             (3_723_004, "1h2m3.004s"),
             (360_000_000, "100h0m0s"),
         ] {
-            assert_eq!(super::go_duration(ms), want, "{ms} ms");
+            assert_eq!(go_duration(ms), want, "{ms} ms");
         }
     }
-
-    use super::*;
 
     #[test]
     fn epoch_renders_as_new_year_2026() {

@@ -26,6 +26,15 @@ fn one_node() -> Sim {
     })
 }
 
+/// Deletes pod `name` (default grace) and checks it is gone 5 virtual seconds later.
+fn assert_gone_5s_after_delete(sim: &mut Sim, name: &str, why: &str) {
+    sim.api
+        .delete::<Pod>("default", name, DeleteOptions::default())
+        .unwrap();
+    sim.advance(5_000);
+    assert!(sim.api.get::<Pod>("default", name).is_none(), "{why}");
+}
+
 fn ready(p: &Pod) -> bool {
     p.status
         .conditions
@@ -96,13 +105,10 @@ fn a_recreated_pod_gets_a_new_ip() {
         .status
         .pod_ip
         .clone();
-    sim.api
-        .delete::<Pod>("default", "a", DeleteOptions::default())
-        .unwrap();
-    sim.advance(5_000);
-    assert!(
-        sim.api.get::<Pod>("default", "a").is_none(),
-        "nginx exits on SIGTERM well within the grace period"
+    assert_gone_5s_after_delete(
+        &mut sim,
+        "a",
+        "nginx exits on SIGTERM well within the grace period",
     );
     sim.api.create(pod("a", "nginx")).unwrap();
     sim.advance(5_000);
@@ -239,12 +245,5 @@ fn a_pod_already_admitted_goes_on_running_when_its_node_object_is_deleted() {
     let p = sim.api.get::<Pod>("default", "a").unwrap();
     assert_eq!(p.status.phase.as_deref(), Some("Running"));
     assert!(ready(&p));
-    sim.api
-        .delete::<Pod>("default", "a", DeleteOptions::default())
-        .unwrap();
-    sim.advance(5_000);
-    assert!(
-        sim.api.get::<Pod>("default", "a").is_none(),
-        "stopped and removed"
-    );
+    assert_gone_5s_after_delete(&mut sim, "a", "stopped and removed");
 }
